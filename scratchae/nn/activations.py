@@ -1,0 +1,63 @@
+"""Element-wise activations: ReLU and Sigmoid."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from . import _checks
+from .module import Module
+
+
+class ReLU(Module):
+    r"""Rectified linear unit, :math:`y = \max(x, 0)`.
+
+    Notes
+    -----
+    .. math::
+
+        \frac{\partial L}{\partial x} = \frac{\partial L}{\partial y} \cdot [x > 0]
+
+    At :math:`x = 0` the derivative is taken as 0, as in PyTorch. Any shape; dtype is kept.
+    """
+
+    def __init__(self):
+        self._positive = None
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        _checks.floating_input("ReLU", x)
+        self._positive = x > 0
+        return np.where(self._positive, x, x.dtype.type(0))
+
+    def backward(self, grad_out: np.ndarray) -> np.ndarray:
+        positive = self._cached(self._positive)
+        _checks.upstream("ReLU", grad_out, positive.shape, grad_out.dtype)
+        return np.where(positive, grad_out, grad_out.dtype.type(0))
+
+
+class Sigmoid(Module):
+    r"""Logistic function :math:`y = \sigma(x) = 1 / (1 + e^{-x})`.
+
+    Notes
+    -----
+    .. math::
+
+        \frac{\partial L}{\partial x} = \frac{\partial L}{\partial y}\, y\,(1 - y)
+
+    Computed as :math:`1/(1+e^{-|x|})` for :math:`x \ge 0` and :math:`e^{-|x|}/(1+e^{-|x|})` otherwise,
+    so that no exponential overflows: the limits 0 and 1 are reached without warnings.
+    """
+
+    def __init__(self):
+        self._y = None
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        _checks.floating_input("Sigmoid", x)
+        e = np.exp(-np.abs(x))
+        one = x.dtype.type(1)
+        self._y = np.where(x >= 0, one / (one + e), e / (one + e))
+        return self._y
+
+    def backward(self, grad_out: np.ndarray) -> np.ndarray:
+        y = self._cached(self._y)
+        _checks.upstream("Sigmoid", grad_out, y.shape, y.dtype)
+        return grad_out * y * (y.dtype.type(1) - y)

@@ -1,0 +1,78 @@
+"""Fully connected layer."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from . import _checks
+from .init import default_weight_and_bias
+from .module import Module, Parameter
+
+
+class Linear(Module):
+    r"""Affine map :math:`y = x W^\top + b`, as ``torch.nn.Linear``.
+
+    Parameters
+    ----------
+    in_features, out_features : int
+        Sizes of each input and output sample.
+    bias : bool, default True
+        Learn an additive bias.
+    dtype : numpy dtype, default float32
+        Dtype of the parameters.
+    rng : numpy.random.Generator, optional
+        Source of the initial weights (default: the generator of :func:`scratchae.manual_seed`).
+
+    Shapes
+    ------
+    x : (*, in_features) -> y : (*, out_features);  weight : (out_features, in_features);
+    bias : (out_features,)
+
+    Notes
+    -----
+    Forward and backward, with the batch dimensions of :math:`x` flattened into rows and
+    :math:`G = \partial L / \partial y`:
+
+    .. math::
+
+        y = x W^\top + b, \qquad
+        \frac{\partial L}{\partial x} = G\,W, \qquad
+        \frac{\partial L}{\partial W} = G^\top x, \qquad
+        \frac{\partial L}{\partial b} = \textstyle\sum_{\text{rows}} G.
+    """
+
+    def __init__(self, in_features: int, out_features: int, bias: bool = True, *, dtype=np.float32,
+                 rng=None):
+        for name, v in (("in_features", in_features), ("out_features", out_features)):
+            if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v <= 0:
+                raise ValueError(f"Linear expected a positive integer {name}, got {v!r}")
+        self.in_features, self.out_features = int(in_features), int(out_features)
+        w, b = default_weight_and_bias((out_features, in_features), out_features if bias else None,
+                                       dtype, rng)
+        self.weight = Parameter(w)
+        self.bias = Parameter(b) if bias else None
+        self._x = None
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        name = repr(self)
+        _checks.floating_input(name, x, self.weight.dtype)
+        if x.ndim < 1 or x.shape[-1] != self.in_features:
+            raise ValueError(f"{name} expected input of shape (*, {self.in_features}), got {x.shape}")
+        self._x = x
+        y = x @ self.weight.data.T
+        if self.bias is not None:
+            y += self.bias.data
+        return y
+
+    def backward(self, grad_out: np.ndarray) -> np.ndarray:
+        x = self._cached(self._x)
+        _checks.upstream(repr(self), grad_out, x.shape[:-1] + (self.out_features,), x.dtype)
+        g2 = grad_out.reshape(-1, self.out_features)
+        x2 = x.reshape(-1, self.in_features)
+        self.weight.grad += g2.T @ x2
+        if self.bias is not None:
+            self.bias.grad += g2.sum(axis=0)
+        return grad_out @ self.weight.data
+
+    def extra_repr(self) -> str:
+        return f"{self.in_features}, {self.out_features}" + ("" if self.bias is not None else ", bias=False")

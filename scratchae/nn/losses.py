@@ -1,0 +1,109 @@
+"""Losses: mean squared error and binary cross-entropy, with PyTorch's formulas.
+
+A loss is called as ``loss = criterion(prediction, target)`` and returns a Python float;
+``criterion.backward()`` then returns :math:`\\partial L / \\partial \\text{prediction}`.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from . import _checks
+from .module import Module
+
+_REDUCTIONS = ("mean", "sum")
+
+
+class Loss(Module):
+    """Base of the losses: validates the pair of arrays and the reduction."""
+
+    def __init__(self, reduction: str = "mean"):
+        if reduction not in _REDUCTIONS:
+            raise ValueError(f"{self._name()} expected reduction 'mean' or 'sum', got {reduction!r}")
+        self.reduction = reduction
+        self._saved = None
+
+    def _pair(self, prediction, target) -> tuple[np.ndarray, np.ndarray]:
+        _checks.floating_input(self._name(), prediction)
+        _checks.floating_input(f"{self._name()} target", target, prediction.dtype)
+        if prediction.shape != target.shape:
+            raise ValueError(
+                f"{self._name()} expected prediction and target of the same shape, got "
+                f"{prediction.shape} and {target.shape}"
+            )
+        if prediction.size == 0:
+            raise ValueError(f"{self._name()} got an empty prediction of shape {prediction.shape}")
+        return prediction, target
+
+    def _scale(self, size: int) -> float:
+        """d(reduction)/d(element): 1/N for the mean, 1 for the sum."""
+        return 1.0 / size if self.reduction == "mean" else 1.0
+
+    def _reduce(self, elementwise: np.ndarray) -> float:
+        return float(elementwise.mean() if self.reduction == "mean" else elementwise.sum())
+
+    def extra_repr(self) -> str:
+        return f"reduction={self.reduction!r}"
+
+
+class MSELoss(Loss):
+    r"""Mean squared error, as ``torch.nn.MSELoss``.
+
+    Notes
+    -----
+    With :math:`N` elements and :math:`r = 1/N` for ``'mean'`` (:math:`r = 1` for ``'sum'``):
+
+    .. math::
+
+        L = r \sum_i (\hat y_i - y_i)^2, \qquad
+        \frac{\partial L}{\partial \hat y_i} = 2 r (\hat y_i - y_i).
+    """
+
+    def forward(self, prediction: np.ndarray, target: np.ndarray) -> float:
+        prediction, target = self._pair(prediction, target)
+        diff = prediction - target
+        self._saved = diff
+        return self._reduce(diff * diff)
+
+    def backward(self, grad: float = 1.0) -> np.ndarray:
+        diff = self._cached(self._saved)
+        return diff * diff.dtype.type(2.0 * grad * self._scale(diff.size))
+
+
+class BCELoss(Loss):
+    r"""Binary cross-entropy between probabilities and targets, as ``torch.nn.BCELoss``.
+
+    Notes
+    -----
+    PyTorch clamps each logarithm at :math:`-100` so that a prediction of exactly 0 or 1 gives a finite
+    loss, and divides by :math:`\max(\hat y(1-\hat y), 10^{-12})` in the backward:
+
+    .. math::
+
+        L = -r \sum_i \big[y_i \max(\log \hat y_i, -100) + (1-y_i)\max(\log(1-\hat y_i), -100)\big],
+
+        \frac{\partial L}{\partial \hat y_i} = r\,\frac{\hat y_i - y_i}{\max(\hat y_i (1-\hat y_i), 10^{-12})}.
+
+    Predictions must lie in :math:`[0, 1]` (a ValueError otherwise, as in PyTorch).
+    """
+
+    EPSILON = 1e-12
+
+    def forward(self, prediction: np.ndarray, target: np.ndarray) -> float:
+        prediction, target = self._pair(prediction, target)
+        if not np.all((prediction >= 0) & (prediction <= 1)):
+            bad = prediction[~((prediction >= 0) & (prediction <= 1))].ravel()[0]
+            raise ValueError(f"BCELoss expected every prediction in [0, 1], got {bad} (apply a Sigmoid first)")
+        one = prediction.dtype.type(1)
+        floor = prediction.dtype.type(-100)
+        with np.errstate(divide="ignore"):
+            log_p = np.maximum(np.log(prediction), floor)
+            log_1mp = np.maximum(np.log(one - prediction), floor)
+        self._saved = (prediction, target)
+        return self._reduce(-(target * log_p + (one - target) * log_1mp))
+
+    def backward(self, grad: float = 1.0) -> np.ndarray:
+        prediction, target = self._cached(self._saved)
+        one = prediction.dtype.type(1)
+        denom = np.maximum((one - prediction) * prediction, prediction.dtype.type(self.EPSILON))
+        return (prediction - target) / denom * prediction.dtype.type(grad * self._scale(prediction.size))

@@ -1,0 +1,156 @@
+"""The layer API every layer plugs into: :class:`Parameter` and :class:`Module`.
+
+A module computes ``y = f(x; theta)`` in :meth:`Module.forward` and keeps what its backward needs.
+:meth:`Module.backward` receives the upstream gradient ``dL/dy`` and, by the chain rule,
+
+.. math::
+
+    \\frac{\\partial L}{\\partial x} = \\frac{\\partial L}{\\partial y}\\,\\frac{\\partial y}{\\partial x},
+    \\qquad
+    \\frac{\\partial L}{\\partial \\theta} \\mathrel{+}= \\frac{\\partial L}{\\partial y}\\,
+    \\frac{\\partial y}{\\partial \\theta},
+
+returning ``dL/dx`` and *adding* ``dL/dtheta`` into each parameter's ``.grad`` (as PyTorch accumulates
+``.grad`` until ``zero_grad()``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import numpy as np
+
+
+class Parameter:
+    """A trainable array and the gradient accumulated for it.
+
+    Attributes
+    ----------
+    data : numpy.ndarray
+        The value.
+    grad : numpy.ndarray
+        ``dL/d(data)``, same shape and dtype as ``data``; zero until a backward pass adds to it.
+    """
+
+    def __init__(self, data: np.ndarray):
+        self.data = np.ascontiguousarray(data)
+        self.grad = np.zeros_like(self.data)
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return self.data.shape
+
+    @property
+    def dtype(self) -> np.dtype:
+        return self.data.dtype
+
+    def zero_grad(self) -> None:
+        self.grad[...] = 0
+
+    def __repr__(self) -> str:
+        return f"Parameter(shape={self.data.shape}, dtype={self.data.dtype})"
+
+
+class Module:
+    """Base class of every layer and model.
+
+    Subclasses implement ``forward(x)`` and ``backward(grad_out)``. Parameters and sub-modules are found
+    by walking the instance's attributes in the order they were assigned, which gives PyTorch's dotted
+    names (``conv1.weight``, ``0.bias``, ...).
+    """
+
+    # -- forward / backward -------------------------------------------------------------------------
+    def __call__(self, *args, **kwargs):
+        return self.forward(*args, **kwargs)
+
+    def forward(self, x: np.ndarray) -> np.ndarray:  # pragma: no cover - abstract
+        raise NotImplementedError(f"{type(self).__name__} does not implement forward")
+
+    def backward(self, grad_out: np.ndarray) -> np.ndarray:  # pragma: no cover - abstract
+        raise NotImplementedError(f"{type(self).__name__} does not implement backward")
+
+    # -- parameters ---------------------------------------------------------------------------------
+    def named_children(self) -> Iterator[tuple[str, Module]]:
+        for name, value in vars(self).items():
+            if isinstance(value, Module):
+                yield name, value
+
+    def named_modules(self, prefix: str = "") -> Iterator[tuple[str, Module]]:
+        yield prefix, self
+        for name, child in self.named_children():
+            yield from child.named_modules(f"{prefix}.{name}" if prefix else name)
+
+    def named_parameters(self, prefix: str = "") -> Iterator[tuple[str, Parameter]]:
+        for name, value in vars(self).items():
+            full = f"{prefix}.{name}" if prefix else name
+            if isinstance(value, Parameter):
+                yield full, value
+            elif isinstance(value, Module):
+                yield from value.named_parameters(full)
+
+    def parameters(self) -> list[Parameter]:
+        return [p for _, p in self.named_parameters()]
+
+    def zero_grad(self) -> None:
+        for p in self.parameters():
+            p.zero_grad()
+
+    # -- dtype --------------------------------------------------------------------------------------
+    def to(self, dtype) -> Module:
+        """Convert every parameter (value and gradient) to ``dtype`` in place; returns ``self``."""
+        dtype = np.dtype(dtype)
+        if dtype.kind != "f" or dtype.itemsize < 4:
+            raise TypeError(f"{type(self).__name__}.to expected float32 or float64, got {dtype}")
+        for p in self.parameters():
+            p.data = p.data.astype(dtype)
+            p.grad = p.grad.astype(dtype)
+        return self
+
+    # -- state dict ---------------------------------------------------------------------------------
+    def state_dict(self) -> dict[str, np.ndarray]:
+        """A copy of every parameter, keyed by its dotted name."""
+        return {name: p.data.copy() for name, p in self.named_parameters()}
+
+    def load_state_dict(self, state: dict[str, np.ndarray]) -> None:
+        """Copy ``state`` into the parameters (cast to their dtype), after checking every key and shape.
+
+        Raises
+        ------
+        ValueError
+            Listing every missing key, unexpected key and shape mismatch at once; nothing is changed.
+        """
+        own = dict(self.named_parameters())
+        problems = [f"missing key {k!r}" for k in own if k not in state]
+        problems += [f"unexpected key {k!r}" for k in state if k not in own]
+        for k, p in own.items():
+            if k in state and np.shape(state[k]) != p.shape:
+                problems.append(f"shape mismatch for {k!r}: expected {p.shape}, got {np.shape(state[k])}")
+        if problems:
+            raise ValueError(
+                f"{type(self).__name__}.load_state_dict: " + "; ".join(problems)
+            )
+        for k, p in own.items():
+            p.data[...] = np.asarray(state[k], dtype=p.dtype)
+
+    # -- helpers for subclasses ---------------------------------------------------------------------
+    def _name(self) -> str:
+        return type(self).__name__
+
+    def _cached(self, value):
+        """Return a value saved by forward, or raise if backward came first."""
+        if value is None:
+            raise RuntimeError(f"{self._name()}.backward called before forward")
+        return value
+
+    def extra_repr(self) -> str:
+        return ""
+
+    def __repr__(self) -> str:
+        children = list(self.named_children())
+        if not children:
+            return f"{self._name()}({self.extra_repr()})"
+        lines = [f"{self._name()}("]
+        for name, child in children:
+            lines.append("  " + f"({name}): {child!r}".replace("\n", "\n  "))
+        lines.append(")")
+        return "\n".join(lines)
