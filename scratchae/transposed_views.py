@@ -72,19 +72,14 @@ def _pair(value, name: str) -> tuple[int, int]:
     return int(pair[0]), int(pair[1])
 
 
-def _arguments(x, weight, stride, padding, dilation, output_padding=None):
-    """Check the arrays and turn every hyper-parameter into a (rows, columns) pair."""
-    for name, a in (("input", x), ("weight", weight)):
-        if not isinstance(a, np.ndarray) or a.ndim != 4:
-            raise ValueError(f"expected a 4-D {name} array, got {getattr(a, 'shape', type(a).__name__)}")
-    stride, padding, dilation = (_pair(stride, "stride"), _pair(padding, "padding"),
-                                 _pair(dilation, "dilation"))
+def _settings(stride, padding, dilation, output_padding=0):
+    """Turn each hyper-parameter into a (rows, columns) pair, after checking it."""
+    stride, padding, dilation, output_padding = (_pair(stride, "stride"), _pair(padding, "padding"),
+                                                 _pair(dilation, "dilation"),
+                                                 _pair(output_padding, "output_padding"))
     if min(stride) < 1 or min(dilation) < 1 or min(padding) < 0:
         raise ValueError(f"expected stride >= 1, dilation >= 1, padding >= 0, got stride={stride}, "
                          f"dilation={dilation}, padding={padding}")
-    if output_padding is None:
-        return stride, padding, dilation
-    output_padding = _pair(output_padding, "output_padding")
     for axis in range(2):
         if not 0 <= output_padding[axis] < max(stride[axis], dilation[axis]):
             raise ValueError(f"expected output_padding smaller than stride or dilation, got "
@@ -92,11 +87,14 @@ def _arguments(x, weight, stride, padding, dilation, output_padding=None):
     return stride, padding, dilation, output_padding
 
 
-def _check_channels(x, weight, axis_name):
-    if x.shape[1] != weight.shape[0 if axis_name == "transposed" else 1]:
-        expected = weight.shape[0] if axis_name == "transposed" else weight.shape[1]
-        raise ValueError(f"expected {expected} input channels (from the weight of shape {weight.shape}), "
-                         f"got an input of shape {x.shape}")
+def _check_arrays(x, weight, channel_axis):
+    """4-D arrays, and as many input channels as ``weight.shape[channel_axis]``."""
+    for name, a in (("input", x), ("weight", weight)):
+        if not isinstance(a, np.ndarray) or a.ndim != 4:
+            raise ValueError(f"expected a 4-D {name} array, got {getattr(a, 'shape', type(a).__name__)}")
+    if x.shape[1] != weight.shape[channel_axis]:
+        raise ValueError(f"expected {weight.shape[channel_axis]} input channels (from the weight of shape "
+                         f"{weight.shape}), got an input of shape {x.shape}")
 
 
 def _add_bias(out, bias):
@@ -125,9 +123,8 @@ def conv2d(x, weight, bias=None, stride=1, padding=0, dilation=1):
     Shapes: x ``(N, C_in, H, W)``, weight ``(C_out, C_in, kH, kW)`` -> ``(N, C_out, H_out, W_out)``.
     The loop runs over the kernel taps; each tap multiplies a strided slice of the padded input.
     """
-    stride, padding, dilation = _arguments(x, weight, stride, padding, dilation)
-    _check_channels(x, weight, "conv")
-    (sh, sw), (ph, pw), (dh, dw) = stride, padding, dilation
+    _check_arrays(x, weight, channel_axis=1)
+    (sh, sw), (ph, pw), (dh, dw), _ = _settings(stride, padding, dilation)
     _, _, kh, kw = weight.shape
     ho = conv_output_length(x.shape[2], kh, sh, ph, dh)
     wo = conv_output_length(x.shape[3], kw, sw, pw, dw)
@@ -158,9 +155,8 @@ def scatter(x, weight, bias=None, stride=1, padding=0, output_padding=0, dilatio
     Shapes: x ``(N, C_in, H, W)``, weight ``(C_in, C_out, kH, kW)`` -> ``(N, C_out, H_out, W_out)`` with
     ``H_out = (H - 1) s - 2p + d (kH - 1) + output_padding + 1``.
     """
-    stride, padding, dilation, output_padding = _arguments(x, weight, stride, padding, dilation,
-                                                           output_padding)
-    _check_channels(x, weight, "transposed")
+    _check_arrays(x, weight, channel_axis=0)
+    stride, padding, dilation, output_padding = _settings(stride, padding, dilation, output_padding)
     (sh, sw), (ph, pw), (dh, dw) = stride, padding, dilation
     ho, wo = _transposed_size(x, weight, stride, padding, output_padding, dilation)
     n, _, h, w = x.shape
@@ -196,8 +192,7 @@ def conv_matrix(weight, input_size, stride=1, padding=0, dilation=1):
     ndarray, shape (C_out * H_out * W_out, C_in * H * W)
         Rows and columns in C order (channel, row, column), as ``ravel`` lays them out.
     """
-    stride, padding, dilation = _arguments(np.empty((1, 1, 1, 1)), weight, stride, padding, dilation)
-    (sh, sw), (ph, pw), (dh, dw) = stride, padding, dilation
+    (sh, sw), (ph, pw), (dh, dw), _ = _settings(stride, padding, dilation)
     h, w = _pair(input_size, "input_size")
     c_out, c_in, kh, kw = weight.shape
     ho, wo = conv_output_length(h, kh, sh, ph, dh), conv_output_length(w, kw, sw, pw, dw)
@@ -214,8 +209,8 @@ def conv_matrix(weight, input_size, stride=1, padding=0, dilation=1):
 
 def conv2d_by_matrix(x, weight, bias=None, stride=1, padding=0, dilation=1):
     """:func:`conv2d` computed as ``C @ x`` for each sample (rows of ``x.reshape(N, -1)`` times ``C^T``)."""
-    stride, padding, dilation = _arguments(x, weight, stride, padding, dilation)
-    _check_channels(x, weight, "conv")
+    _check_arrays(x, weight, channel_axis=1)
+    stride, padding, dilation, _ = _settings(stride, padding, dilation)
     n = x.shape[0]
     ho, wo = (conv_output_length(x.shape[2 + a], weight.shape[2 + a], stride[a], padding[a], dilation[a])
               for a in range(2))
@@ -231,9 +226,8 @@ def conv_transpose2d_by_matrix(x, weight, bias=None, stride=1, padding=0, output
     to its input size, with the same weight array. For one sample,
     :math:`y = C^\top x`; for a batch, ``x.reshape(N, -1) @ C``.
     """
-    stride, padding, dilation, output_padding = _arguments(x, weight, stride, padding, dilation,
-                                                           output_padding)
-    _check_channels(x, weight, "transposed")
+    _check_arrays(x, weight, channel_axis=0)
+    stride, padding, dilation, output_padding = _settings(stride, padding, dilation, output_padding)
     n, c_in, h, w = x.shape
     ho, wo = _transposed_size(x, weight, stride, padding, output_padding, dilation)
     c = conv_matrix(weight, (ho, wo), stride, padding, dilation)
@@ -273,9 +267,8 @@ def as_input_gradient(x, weight, bias=None, stride=1, padding=0, output_padding=
     :math:`\partial L/\partial z = \text{conv\_transpose2d}(x, w)`. That is how PyTorch's autograd
     computes a convolution's backward, and why the layer is also (misleadingly) called "deconvolution".
     """
-    stride, padding, dilation, output_padding = _arguments(x, weight, stride, padding, dilation,
-                                                           output_padding)
-    _check_channels(x, weight, "transposed")
+    _check_arrays(x, weight, channel_axis=0)
+    stride, padding, dilation, output_padding = _settings(stride, padding, dilation, output_padding)
     n, _, h, w = x.shape
     ho, wo = _transposed_size(x, weight, stride, padding, output_padding, dilation)
 
@@ -365,9 +358,8 @@ def zero_insertion(x, weight, bias=None, stride=1, padding=0, output_padding=0, 
     The output length is
     :math:`(i-1)s+1 + 2(d(k-1)-p) + \text{output\_padding} - d(k-1) = (i-1)s - 2p + d(k-1) + \text{output\_padding} + 1`.
     """
-    stride, padding, dilation, output_padding = _arguments(x, weight, stride, padding, dilation,
-                                                           output_padding)
-    _check_channels(x, weight, "transposed")
+    _check_arrays(x, weight, channel_axis=0)
+    stride, padding, dilation, output_padding = _settings(stride, padding, dilation, output_padding)
     _transposed_size(x, weight, stride, padding, output_padding, dilation)
     stuffed = pad_for_transpose(insert_zeros(x, stride), weight.shape[2:], padding, output_padding, dilation)
     return conv2d(stuffed, flip_and_swap(weight), bias, stride=1, padding=0, dilation=dilation)

@@ -49,3 +49,18 @@ def test_every_figure_the_doc_shows_exists():
         path = DOCS[0].parent / figure
         assert path.exists(), f"{figure} is shown in the doc but does not exist (run the figure script)"
         assert path.stat().st_size < 300_000, f"{figure} is larger than 300 KB"
+
+
+def test_the_figure_script_draws_every_figure_the_doc_shows(tmp_path):
+    """The example script runs, and writes exactly the PNG files the doc embeds."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(
+        "transposed_convolution_figures", ROOT / "examples" / "transposed_convolution_figures.py")
+    script = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(script)
+    script.main(tmp_path, gif=False)
+    written = sorted(p.name for p in tmp_path.iterdir())
+    shown = sorted(Path(f).name for f in re.findall(r"!\[[^\]]*\]\(([^)]+)\)", DOCS[0].read_text(encoding="utf-8"))
+                   if f.endswith(".png"))
+    assert written == shown

@@ -248,3 +248,17 @@ def test_nn_conv2d_backward_is_a_transposed_convolution(seed):
     for name, view in VIEWS.items():
         np.testing.assert_allclose(grad_x, view(g, weight, None, output_padding=op, **conv_args),
                                    rtol=1e-10, atol=1e-10, err_msg=name)
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_size_functions_match_scratchae_arithmetic(seed):
+    """The views' one-axis formulas and the library's output-size functions are the same arithmetic."""
+    arithmetic = pytest.importorskip("scratchae.arithmetic")
+    x, weight, _, args = random_case(seed)
+    kernel = weight.shape[2:]
+    expected = expected_shape(x, weight, args)[2:]
+    assert arithmetic.conv_transpose2d_output_size(x.shape[2:], kernel, **args) == expected
+    conv_args = {k: args[k] for k in ("stride", "padding", "dilation")}
+    assert arithmetic.conv2d_output_size(expected, kernel, **conv_args) == tuple(
+        tv.conv_output_length(expected[a], kernel[a], *(tv._pair(conv_args[k], k)[a] for k in conv_args))
+        for a in range(2))
