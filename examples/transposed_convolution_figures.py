@@ -144,6 +144,10 @@ def figure_scatter(path):
             outline(axes[0, 2], i * s, j * s, kh, kw, colors[n % 10], 1.5)
     for ax in axes[0, :3]:
         ax.axis("on")
+    if axes.shape[1] > 3:
+        axes[0, 3].text(0.0, 0.5, f"for each input pixel (i, j):\n  out[i*{s} + a, j*{s} + b] += x[i, j] * w[a, b]\n\n"
+                        "the four stamps below,\nadded up, give the output", va="center", fontsize=10,
+                        family="monospace")
     fig.suptitle(f"Transposed convolution as a scatter (stride {s}): each input pixel stamps a scaled "
                  f"copy of the kernel at (i*{s}, j*{s}); overlaps add", fontsize=11)
     fig.tight_layout()
