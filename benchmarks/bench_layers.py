@@ -49,7 +49,8 @@ LAYERS = [
 
 
 def median_ms(fn, repeat: int) -> float:
-    fn()                                                     # warm up (compiles Numba kernels)
+    for _ in range(3):                                       # warm up (compiles Numba kernels, caches)
+        fn()
     times = []
     for _ in range(repeat):
         start = time.perf_counter()

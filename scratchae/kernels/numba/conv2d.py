@@ -45,19 +45,31 @@ def _phase_geometry(h, w, sh, sw, ph, pw):
 
 
 @njit(cache=True)
+def _phase_span(size, pad, stride, phase, rows):
+    """For phase ``phase`` along one dimension: the first and last-plus-one phase index whose padded
+    position ``index * stride + phase`` is a real (unpadded) pixel, and that first pixel's position."""
+    first = max(0, (pad - phase + stride - 1) // stride)
+    last = min(rows, (size + pad - phase + stride - 1) // stride)
+    return first, max(first, last), first * stride + phase - pad
+
+
+@njit(cache=True)
 def _to_phases(x, sh, sw, ph, pw):
     """Zero-padded x (N, C, H, W) split into phases: (N, C, s_h, s_w, H_q * W_q)."""
     n_img, n_ch, h, w = x.shape
     hq, wq = _phase_geometry(h, w, sh, sw, ph, pw)
     phases = np.zeros((n_img, n_ch, sh, sw, hq * wq), x.dtype)
-    for n in range(n_img):
-        for c in range(n_ch):
-            for r in range(h):
-                pr = r + ph
-                row = phases[n, c, pr % sh, :, (pr // sh) * wq:(pr // sh + 1) * wq]
-                for q in range(w):
-                    pq = q + pw
-                    row[pq % sw, pq // sw] = x[n, c, r, q]
+    for a in range(sh):
+        i_lo, i_hi, r_lo = _phase_span(h, ph, sh, a, hq)
+        for b in range(sw):
+            j_lo, j_hi, q_lo = _phase_span(w, pw, sw, b, wq)
+            width = j_hi - j_lo
+            for n in range(n_img):
+                for c in range(n_ch):
+                    plane = phases[n, c, a, b]
+                    for i in range(i_lo, i_hi):
+                        r = r_lo + (i - i_lo) * sh
+                        plane[i * wq + j_lo:i * wq + j_hi] = x[n, c, r, q_lo:q_lo + sw * width:sw]
     return phases
 
 
@@ -65,16 +77,19 @@ def _to_phases(x, sh, sw, ph, pw):
 def _from_phases(phases, h, w, sh, sw, ph, pw):
     """The inverse of :func:`_to_phases` without the padding: (N, C, s_h, s_w, H_q * W_q) -> (N, C, H, W)."""
     n_img, n_ch = phases.shape[:2]
-    wq = _phase_geometry(h, w, sh, sw, ph, pw)[1]
+    hq, wq = _phase_geometry(h, w, sh, sw, ph, pw)
     x = np.empty((n_img, n_ch, h, w), phases.dtype)
-    for n in range(n_img):
-        for c in range(n_ch):
-            for r in range(h):
-                pr = r + ph
-                row = phases[n, c, pr % sh, :, (pr // sh) * wq:(pr // sh + 1) * wq]
-                for q in range(w):
-                    pq = q + pw
-                    x[n, c, r, q] = row[pq % sw, pq // sw]
+    for a in range(sh):
+        i_lo, i_hi, r_lo = _phase_span(h, ph, sh, a, hq)
+        for b in range(sw):
+            j_lo, j_hi, q_lo = _phase_span(w, pw, sw, b, wq)
+            width = j_hi - j_lo
+            for n in range(n_img):
+                for c in range(n_ch):
+                    plane = phases[n, c, a, b]
+                    for i in range(i_lo, i_hi):
+                        r = r_lo + (i - i_lo) * sh
+                        x[n, c, r, q_lo:q_lo + sw * width:sw] = plane[i * wq + j_lo:i * wq + j_hi]
     return x
 
 
@@ -164,18 +179,93 @@ def conv2d_weight_grad(x, grad_y, sh, sw, ph, pw, dh, dw, kh, kw):
     return grad_w
 
 
+@njit(cache=True)
+def _cropped(wide, ho, wo, wq):
+    """Wide rows (N, C, >= (H_out - 1) * W_q + W_out) -> (N, C, H_out, W_out)."""
+    n_img, n_ch = wide.shape[:2]
+    y = np.empty((n_img, n_ch, ho, wo), wide.dtype)
+    for n in range(n_img):
+        for c in range(n_ch):
+            for i in range(ho):
+                y[n, c, i, :] = wide[n, c, i * wq:i * wq + wo]
+    return y
+
+
+# -- the same three operations as one small matrix product per kernel tap (BLAS) ----------------------
+# For tap (u, v), the shifted slices of all C_in phase planes of image n form a (C_in, span) matrix with
+# unit column stride, so  y_wide[n] += w[:, :, u, v] @ slices[n]  is a BLAS call on views, without the
+# kH*kW-fold copy of im2col. Worth it when both channel counts are large enough to fill a matrix product.
+
+def _taps(kh, kw, sh, sw, dh, dw, wq):
+    return [(u, v, *_tap(u, v, sh, sw, dh, dw, wq)) for u in range(kh) for v in range(kw)]
+
+
+def _forward_gemm(x, weight, sh, sw, ph, pw, dh, dw, ho, wo):
+    n_img, _, h, w = x.shape
+    c_out, _, kh, kw = weight.shape
+    wq = _phase_geometry(h, w, sh, sw, ph, pw)[1]
+    span = (ho - 1) * wq + wo
+    phases = _to_phases(x, sh, sw, ph, pw)
+    taps = np.ascontiguousarray(weight.transpose(2, 3, 0, 1))           # (kH, kW, C_out, C_in)
+    wide = np.zeros((n_img, c_out, span), x.dtype)
+    product = np.empty_like(wide)
+    for u, v, a, b, off in _taps(kh, kw, sh, sw, dh, dw, wq):
+        np.matmul(taps[u, v], phases[:, :, a, b, off:off + span], out=product)
+        wide += product
+    return _cropped(wide, ho, wo, wq)
+
+
+def _input_grad_gemm(grad_y, weight, sh, sw, ph, pw, dh, dw, h, w):
+    n_img, _, ho, wo = grad_y.shape
+    _, c_in, kh, kw = weight.shape
+    hq, wq = _phase_geometry(h, w, sh, sw, ph, pw)
+    span = (ho - 1) * wq + wo
+    g = _widened(grad_y, wq)[:, :, :span]
+    taps = np.ascontiguousarray(weight.transpose(2, 3, 1, 0))           # (kH, kW, C_in, C_out)
+    grad_phases = np.zeros((n_img, c_in, sh, sw, hq * wq), grad_y.dtype)
+    product = np.empty((n_img, c_in, span), grad_y.dtype)
+    for u, v, a, b, off in _taps(kh, kw, sh, sw, dh, dw, wq):
+        np.matmul(taps[u, v], g, out=product)
+        grad_phases[:, :, a, b, off:off + span] += product
+    return _from_phases(grad_phases, h, w, sh, sw, ph, pw)
+
+
+def _weight_grad_gemm(x, grad_y, sh, sw, ph, pw, dh, dw, kh, kw):
+    n_img, c_in, h, w = x.shape
+    _, c_out, ho, wo = grad_y.shape
+    wq = _phase_geometry(h, w, sh, sw, ph, pw)[1]
+    span = (ho - 1) * wq + wo
+    phases = _to_phases(x, sh, sw, ph, pw)
+    g = _widened(grad_y, wq)[:, :, :span]
+    grad_w = np.empty((c_out, c_in, kh, kw), x.dtype)
+    for u, v, a, b, off in _taps(kh, kw, sh, sw, dh, dw, wq):
+        per_image = np.matmul(g, phases[:, :, a, b, off:off + span].transpose(0, 2, 1))   # (N, C_out, C_in)
+        grad_w[:, :, u, v] = per_image.sum(axis=0)
+    return grad_w
+
+
+GEMM_MIN_CHANNELS = 4
+
+
+def _gemm_pays(c_a, c_b):
+    return min(c_a, c_b) >= GEMM_MIN_CHANNELS
+
+
 # -- the interface shared with scratchae.kernels.reference.conv2d -------------------------------------
 
 def forward(x, weight, stride, padding, dilation, out_hw):
-    return conv2d_forward(np.ascontiguousarray(x), np.ascontiguousarray(weight),
+    kernel = _forward_gemm if _gemm_pays(*weight.shape[:2]) else conv2d_forward
+    return kernel(np.ascontiguousarray(x), np.ascontiguousarray(weight),
                           *stride, *padding, *dilation, *out_hw)
 
 
 def input_grad(grad_y, weight, stride, padding, dilation, in_hw):
-    return conv2d_input_grad(np.ascontiguousarray(grad_y), np.ascontiguousarray(weight),
+    kernel = _input_grad_gemm if _gemm_pays(*weight.shape[:2]) else conv2d_input_grad
+    return kernel(np.ascontiguousarray(grad_y), np.ascontiguousarray(weight),
                              *stride, *padding, *dilation, *in_hw)
 
 
 def weight_grad(x, grad_y, stride, padding, dilation, kernel_hw):
-    return conv2d_weight_grad(np.ascontiguousarray(x), np.ascontiguousarray(grad_y),
+    kernel = _weight_grad_gemm if _gemm_pays(x.shape[1], grad_y.shape[1]) else conv2d_weight_grad
+    return kernel(np.ascontiguousarray(x), np.ascontiguousarray(grad_y),
                               *stride, *padding, *dilation, *kernel_hw)
