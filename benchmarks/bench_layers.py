@@ -5,7 +5,7 @@ pass (input gradient and parameter gradients) with the reference kernels, the Nu
 is installed, PyTorch on the CPU, and prints a table with the ratios. Medians over ``--repeat`` runs.
 
     python benchmarks/bench_layers.py                  # batch 20, float32
-    python benchmarks/bench_layers.py --batch 128 --no-reference
+    python benchmarks/bench_layers.py --batch 128 --no-reference --torch-threads 1
 
 No assertion: this is a measurement, run it on a quiet machine.
 """
@@ -103,12 +103,16 @@ def main() -> None:
     parser.add_argument("--dtype", choices=["float32", "float64"], default="float32")
     parser.add_argument("--no-reference", action="store_true", help="skip the (slow) NumPy reference")
     parser.add_argument("--no-torch", action="store_true")
+    parser.add_argument("--torch-threads", type=int, default=None,
+                        help="torch.set_num_threads (default: torch's own choice)")
     args = parser.parse_args()
     try:
         if args.no_torch:
             raise ImportError
         import torch
         torch.set_default_dtype(getattr(torch, args.dtype))
+        if args.torch_threads:
+            torch.set_num_threads(args.torch_threads)
         have_torch = True
         torch_note = f"torch {torch.__version__}, {torch.get_num_threads()} threads"
     except ImportError:

@@ -26,6 +26,14 @@ and one channel pair the whole output plane is **one shifted contiguous slice** 
 With stride 1 there is a single phase: the padded plane itself. Loops run image -> channel -> tap ->
 pixels, so the innermost loop walks contiguous memory and the plane being accumulated stays in L1.
 
+Two ways to run these loops, chosen per call by channel count (:data:`GEMM_MIN_CHANNELS`):
+
+- direct Numba loops, as written above (best when a layer has 1 input or 1 output channel);
+- one BLAS matrix product per kernel tap: for tap :math:`(u, v)` the shifted slices of all :math:`C_{in}`
+  phase planes of an image form a :math:`C_{in} \times \text{span}` matrix (a view, unit column stride),
+  so ``y_wide[n] += w[:, :, u, v] @ slices[n]`` runs in BLAS without copying the input :math:`k_h k_w`
+  times as im2col would (best when both channel counts are 4 or more).
+
 Reductions use ``fastmath`` re-association so that LLVM may vectorize sums: float32 sums are rounded
 in a different order than a plain loop (as in any BLAS), not less accurately.
 """
