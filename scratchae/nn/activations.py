@@ -26,12 +26,12 @@ class ReLU(Module):
     def forward(self, x: np.ndarray) -> np.ndarray:
         _checks.floating_input("ReLU", x)
         self._positive = x > 0
-        return np.where(self._positive, x, x.dtype.type(0))
+        return x * self._positive  # a multiply by the 0/1 mask: branch-free, unlike np.where
 
     def backward(self, grad_out: np.ndarray) -> np.ndarray:
         positive = self._cached(self._positive)
         _checks.upstream("ReLU", grad_out, positive.shape, grad_out.dtype)
-        return np.where(positive, grad_out, grad_out.dtype.type(0))
+        return grad_out * positive
 
 
 class Sigmoid(Module):
@@ -43,8 +43,9 @@ class Sigmoid(Module):
 
         \frac{\partial L}{\partial x} = \frac{\partial L}{\partial y}\, y\,(1 - y)
 
-    Computed as :math:`1/(1+e^{-|x|})` for :math:`x \ge 0` and :math:`e^{-|x|}/(1+e^{-|x|})` otherwise,
-    so that no exponential overflows: the limits 0 and 1 are reached without warnings.
+    Computed as :math:`e^{\min(x, 0)} / (1 + e^{-|x|})`, which is :math:`1/(1+e^{-x})` for
+    :math:`x \ge 0` and :math:`e^{x}/(1+e^{x})` otherwise: no exponential overflows, the limits 0 and 1
+    are reached without warnings, and no branch is needed.
     """
 
     def __init__(self):
@@ -52,9 +53,8 @@ class Sigmoid(Module):
 
     def forward(self, x: np.ndarray) -> np.ndarray:
         _checks.floating_input("Sigmoid", x)
-        e = np.exp(-np.abs(x))
-        one = x.dtype.type(1)
-        self._y = np.where(x >= 0, one / (one + e), e / (one + e))
+        zero, one = x.dtype.type(0), x.dtype.type(1)
+        self._y = np.exp(np.minimum(x, zero)) / (one + np.exp(-np.abs(x)))
         return self._y
 
     def backward(self, grad_out: np.ndarray) -> np.ndarray:

@@ -87,7 +87,8 @@ class BCELoss(Loss):
     Predictions must lie in :math:`[0, 1]` (a ValueError otherwise, as in PyTorch).
     """
 
-    EPSILON = 1e-12
+    #: PyTorch keeps this constant as a C ``float``, so even float64 sees float32's nearest value to 1e-12
+    EPSILON = float(np.float32(1e-12))
 
     def forward(self, prediction: np.ndarray, target: np.ndarray) -> float:
         prediction, target = self._pair(prediction, target)
@@ -104,6 +105,9 @@ class BCELoss(Loss):
 
     def backward(self, grad: float = 1.0) -> np.ndarray:
         prediction, target = self._cached(self._saved)
-        one = prediction.dtype.type(1)
-        denom = np.maximum((one - prediction) * prediction, prediction.dtype.type(self.EPSILON))
-        return (prediction - target) / denom * prediction.dtype.type(grad * self._scale(prediction.size))
+        f = prediction.dtype.type
+        denom = np.maximum((f(1) - prediction) * prediction, f(self.EPSILON))
+        grad_input = f(grad) * (prediction - target) / denom
+        if self.reduction == "mean":  # divided last, in PyTorch's order, so huge values round alike
+            grad_input /= f(prediction.size)
+        return grad_input

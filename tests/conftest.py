@@ -1,0 +1,21 @@
+"""Shared fixtures: a seeded generator and PyTorch (skipped when it is not installed)."""
+
+import numpy as np
+import pytest
+
+
+@pytest.fixture
+def rng():
+    return np.random.default_rng(12345)
+
+
+@pytest.fixture
+def torch():
+    """PyTorch for twin tests; the test is skipped where torch is not installed."""
+    return pytest.importorskip("torch")
+
+
+def assert_close(actual, expected, dtype=np.float64, what=""):
+    """Twin-test tolerance: ~1e-10 relative in float64, ~1e-4 in float32."""
+    rtol, atol = (1e-10, 1e-12) if np.dtype(dtype) == np.float64 else (1e-4, 1e-5)
+    np.testing.assert_allclose(actual, expected, rtol=rtol, atol=atol, err_msg=what)

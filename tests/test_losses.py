@@ -1,0 +1,63 @@
+import numpy as np
+import pytest
+
+from scratchae import gradcheck, nn
+from conftest import assert_close
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum"])
+def test_losses_gradcheck(rng, reduction):
+    p = rng.uniform(0.05, 0.95, (3, 4, 5))
+    t = rng.uniform(0, 1, (3, 4, 5))
+    assert gradcheck(nn.MSELoss(reduction), p, t)
+    assert gradcheck(nn.BCELoss(reduction), p, t)
+
+
+def test_mse_by_hand():
+    p, t = np.array([0.0, 1.0, 3.0]), np.array([1.0, 1.0, 1.0])
+    crit = nn.MSELoss()
+    assert crit(p, t) == pytest.approx((1 + 0 + 4) / 3)
+    np.testing.assert_allclose(crit.backward(), 2 * (p - t) / 3)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("reduction", ["mean", "sum"])
+def test_losses_twin(torch, rng, dtype, reduction):
+    p = rng.uniform(0, 1, (4, 1, 6, 6)).astype(dtype)
+    p.flat[:4] = [0.0, 1.0, 0.0, 1.0]  # BCE at the clamped extremes, as in PyTorch
+    t = rng.uniform(0, 1, p.shape).astype(dtype)
+    t.flat[:4] = [0.0, 1.0, 1.0, 0.0]
+    for ours, theirs in [(nn.MSELoss(reduction), torch.nn.MSELoss(reduction=reduction)),
+                         (nn.BCELoss(reduction), torch.nn.BCELoss(reduction=reduction))]:
+        tp = torch.from_numpy(p).requires_grad_()
+        tl = theirs(tp, torch.from_numpy(t))
+        tl.backward()
+        loss = ours(p, t)
+        assert isinstance(loss, float)
+        rtol = 1e-10 if dtype == np.float64 else 1e-5
+        assert loss == pytest.approx(tl.item(), rel=rtol)
+        grad = ours.backward()
+        assert grad.dtype == dtype
+        assert_close(grad, tp.grad.numpy(), dtype, repr(ours))
+
+
+def test_bce_extremes_are_finite():
+    crit = nn.BCELoss()
+    loss = crit(np.array([0.0, 1.0]), np.array([1.0, 0.0]))
+    assert loss == pytest.approx(100.0)
+    assert np.all(np.isfinite(crit.backward()))
+
+
+def test_loss_errors():
+    with pytest.raises(ValueError, match=r"same shape, got \(2, 3\) and \(3, 2\)"):
+        nn.MSELoss()(np.zeros((2, 3)), np.zeros((3, 2)))
+    with pytest.raises(ValueError, match=r"BCELoss expected every prediction in \[0, 1\], got 1.5"):
+        nn.BCELoss()(np.array([0.5, 1.5]), np.array([0.0, 1.0]))
+    with pytest.raises(ValueError, match="got nan"):
+        nn.BCELoss()(np.array([np.nan]), np.array([0.0]))
+    with pytest.raises(ValueError, match="reduction 'mean' or 'sum', got 'none'"):
+        nn.MSELoss("none")
+    with pytest.raises(RuntimeError, match="MSELoss.backward called before forward"):
+        nn.MSELoss().backward()
+    with pytest.raises(TypeError, match="MSELoss target expected a float64 input"):
+        nn.MSELoss()(np.zeros(3), np.zeros(3, np.float32))
