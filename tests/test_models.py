@@ -54,8 +54,10 @@ def test_encode_decode_forward_shapes_and_range(name):
 
 @pytest.mark.parametrize("name", MODEL_NAMES)
 def test_backward_matches_finite_differences_in_float64(name):
+    # random pixels, not smooth images: flat regions would give max-pooling near-ties that a finite
+    # difference step can flip (a kink, not a bug)
     model = build(name, rng=np.random.default_rng(1))
-    directional_derivative_check(model, images(2, seed=3))
+    directional_derivative_check(model, np.random.default_rng(3).random((2, 1, 28, 28)))
 
 
 @pytest.mark.parametrize("name", MODEL_NAMES)

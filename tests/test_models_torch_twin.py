@@ -124,7 +124,9 @@ def test_training_matches_the_pytorch_twin(name, batches):
         loss.backward()
         twin_optimizer.step()
 
-    assert ours[-1] < ours[0]  # it learns something in these few steps
+    initial = build(name, dtype=np.float64, rng=np.random.default_rng(0)).state_dict()
+    moved = max(np.abs(v - initial[k]).max() for k, v in model.state_dict().items())
+    assert moved > 1e-3  # the steps really changed the weights, so agreeing means something
     np.testing.assert_allclose(ours, theirs, rtol=1e-10, atol=0)
     twin_state = twin.state_dict()
     for k, v in model.state_dict().items():

@@ -11,11 +11,17 @@ from __future__ import annotations
 import numpy as np
 
 from .base import IMAGE_SHAPE, Autoencoder
+from .conv import ConvAutoencoder
+from .denoising import DenoisingAutoencoder
 from .linear import LinearAutoencoder
+from .upsample import UpsampleAutoencoder
 
 #: CLI name -> model class
 MODELS: dict[str, type[Autoencoder]] = {
     "linear": LinearAutoencoder,
+    "conv": ConvAutoencoder,
+    "upsample": UpsampleAutoencoder,
+    "denoise": DenoisingAutoencoder,
 }
 
 
@@ -29,4 +35,5 @@ def build(name: str, config: dict | None = None, *, dtype=np.float32, rng=None) 
         raise ValueError(f"bad configuration {config!r} for model {name!r}: {error}") from None
 
 
-__all__ = ["Autoencoder", "IMAGE_SHAPE", "MODELS", "build", "LinearAutoencoder"]
+__all__ = ["Autoencoder", "IMAGE_SHAPE", "MODELS", "build", "LinearAutoencoder", "ConvAutoencoder",
+           "UpsampleAutoencoder", "DenoisingAutoencoder"]

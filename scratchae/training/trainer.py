@@ -19,6 +19,7 @@ number: the course's final 0.235611 for the linear model is a per-pixel MSE of 0
 
 from __future__ import annotations
 
+import contextlib
 import math
 import os
 import time
@@ -91,8 +92,10 @@ class Trainer:
         Where to write a checkpoint after every epoch.
     config : dict, optional
         Extra JSON-serializable settings stored in the checkpoint (dataset name, ...).
-    progress : bool, default True
-        Show a progress bar (images/s and running loss) on stderr.
+    progress : bool or "run", default True
+        ``True``: a progress bar per epoch (images/s and running loss) on stderr and a line with the
+        epoch's losses on stdout. ``"run"``: one bar for the whole :meth:`fit` call and no epoch lines.
+        ``False``: silent.
 
     Attributes
     ----------
@@ -105,7 +108,7 @@ class Trainer:
     def __init__(self, model, optimizer=None, *, lr: float = 1e-3, criterion=None, batch_size: int = 20,
                  shuffle: bool = False, noise_factor: float | None = None, seed: int = 0,
                  checkpoint: str | os.PathLike | None = None, config: dict | None = None,
-                 progress: bool = True):
+                 progress: bool | str = True):
         if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size <= 0:
             raise ValueError(f"Trainer expected a positive integer batch_size, got {batch_size!r}")
         if noise_factor is not None and not (math.isfinite(noise_factor) and noise_factor >= 0):
@@ -119,6 +122,8 @@ class Trainer:
         self.seed = int(seed)
         self.checkpoint = None if checkpoint is None else os.fspath(checkpoint)
         self.extra_config = dict(config or {})
+        if progress not in (True, False, "run"):
+            raise ValueError(f"Trainer expected progress True, False or 'run', got {progress!r}")
         self.progress = progress
         self.epoch = 0
         self.history = new_history()
@@ -158,8 +163,11 @@ class Trainer:
         return message
 
     # -- one epoch ----------------------------------------------------------------------------------
-    def train_epoch(self, images: np.ndarray, total_epochs: int | None = None) -> float:
-        """Run epoch ``self.epoch + 1`` over ``images``; returns its mean per-pixel training loss."""
+    def train_epoch(self, images: np.ndarray, total_epochs: int | None = None, bar=None) -> float:
+        """Run epoch ``self.epoch + 1`` over ``images``; returns its mean per-pixel training loss.
+
+        ``bar`` is a tqdm bar to advance (default: a new one for this epoch, if progress is on).
+        """
         epoch = self.epoch + 1
         rng = epoch_rng(self.seed, epoch)
         n = len(images)
@@ -167,8 +175,11 @@ class Trainer:
         total = 0.0
         seen = 0
         label = f"epoch {epoch}" + (f"/{total_epochs}" if total_epochs else "")
-        with tqdm(total=n, desc=label, unit="img", disable=not self.progress, leave=True,
-                  dynamic_ncols=True, mininterval=0.5) as bar:
+        own_bar = bar is None
+        if own_bar:
+            bar = tqdm(total=n, desc=label, unit="img", disable=not self.progress, dynamic_ncols=True,
+                       mininterval=0.5)
+        with contextlib.nullcontext() if not own_bar else bar:
             for step, start in enumerate(range(0, n, self.batch_size), start=1):
                 stop = min(start + self.batch_size, n)
                 batch = images[order[start:stop]] if order is not None else images[start:stop]
@@ -177,7 +188,8 @@ class Trainer:
                 total += loss * len(batch)
                 seen += len(batch)
                 bar.update(len(batch))
-                bar.set_postfix(loss=f"{total / seen:.5f}", refresh=False)
+                bar.set_postfix_str(f"{label}, loss={total / seen:.5f}" if not own_bar
+                                    else f"loss={total / seen:.5f}", refresh=False)
         return total / seen
 
     def evaluate(self, data, batch_size: int = 200) -> float:
@@ -209,30 +221,39 @@ class Trainer:
         for name, array in (("training", images), ("test", test_images)):
             if array is not None and array.dtype != dtype:
                 raise TypeError(f"the {name} images are {array.dtype} but the model is {dtype}; cast one")
-        while self.epoch < epochs:
-            started = time.perf_counter()
-            train_loss = self.train_epoch(images, epochs)
-            seconds = time.perf_counter() - started
-            epoch = self.epoch + 1
-            bad = [name for name, p in self.model.named_parameters() if not np.all(np.isfinite(p.data))]
-            if bad:
-                raise FloatingPointError(self._diverged(f"parameters {', '.join(bad)} are not finite",
-                                                        f"at the end of epoch {epoch}"))
-            test_loss = None if test_images is None else self.evaluate(test_images)
-            self.epoch = epoch
-            self.history["epoch"].append(epoch)
-            self.history["train_loss"].append(train_loss)
-            self.history["test_loss"].append(test_loss)
-            self.history["seconds"].append(seconds)
-            self.history["images_per_second"].append(len(images) / seconds if seconds > 0 else None)
-            if self.progress:
-                message = f"epoch {epoch}: train loss {train_loss:.6f}"
-                if test_loss is not None:
-                    message += f", test loss {test_loss:.6f}"
-                tqdm.write(message)
-            if self.checkpoint is not None:
-                self.save(self.checkpoint)
+        run_bar = None
+        if self.progress == "run" and self.epoch < epochs:
+            run_bar = tqdm(total=(epochs - self.epoch) * len(images), desc=self.model.name, unit="img",
+                           dynamic_ncols=True, mininterval=0.5)
+        with run_bar if run_bar is not None else contextlib.nullcontext():
+            while self.epoch < epochs:
+                self._fit_epoch(images, test_images, epochs, run_bar)
         return self.history
+
+    def _fit_epoch(self, images, test_images, epochs, run_bar) -> None:
+        """One epoch, its test loss, its history entry and its checkpoint."""
+        started = time.perf_counter()
+        train_loss = self.train_epoch(images, epochs, run_bar)
+        seconds = time.perf_counter() - started
+        epoch = self.epoch + 1
+        bad = [name for name, p in self.model.named_parameters() if not np.all(np.isfinite(p.data))]
+        if bad:
+            raise FloatingPointError(self._diverged(f"parameters {', '.join(bad)} are not finite",
+                                                    f"at the end of epoch {epoch}"))
+        test_loss = None if test_images is None else self.evaluate(test_images)
+        self.epoch = epoch
+        self.history["epoch"].append(epoch)
+        self.history["train_loss"].append(train_loss)
+        self.history["test_loss"].append(test_loss)
+        self.history["seconds"].append(seconds)
+        self.history["images_per_second"].append(len(images) / seconds if seconds > 0 else None)
+        if self.progress is True:
+            message = f"epoch {epoch}: train loss {train_loss:.6f}"
+            if test_loss is not None:
+                message += f", test loss {test_loss:.6f}"
+            tqdm.write(message)
+        if self.checkpoint is not None:
+            self.save(self.checkpoint)
 
     # -- checkpoints --------------------------------------------------------------------------------
     def config(self) -> dict:
@@ -256,7 +277,7 @@ class Trainer:
                                history=self.history)
 
     @classmethod
-    def from_checkpoint(cls, path, *, checkpoint: str | os.PathLike | None = None, progress: bool = True
+    def from_checkpoint(cls, path, *, checkpoint: str | os.PathLike | None = None, progress: bool | str = True
                         ) -> Trainer:
         """Rebuild a trainer from a checkpoint, ready to continue with :meth:`fit`.
 
