@@ -29,7 +29,7 @@ from scratchae.models import DenoisingAutoencoder
 parser = argparse.ArgumentParser(description="Train the course's denoising autoencoder.")
 parser.add_argument("--dataset", default="sample", choices=["sample", "mnist", "fashion-mnist"])
 parser.add_argument("--data-dir", help="where the MNIST / Fashion-MNIST files are")
-parser.add_argument("--epochs", type=int, default=2)
+parser.add_argument("--epochs", type=int, default=4)
 parser.add_argument("--limit", type=int, default=2000, help="train on the first N images (0: all)")
 parser.add_argument("--noise-factor", type=float, default=0.5)
 parser.add_argument("--out", default=os.path.join("runs", "examples", "denoise"))
@@ -102,7 +102,7 @@ for epoch in range(1, args.epochs + 1):
 fig = figures.denoising_grid(noisy_test[:10], model(noisy_test[:10]), test[:10],
                              title=f"denoising autoencoder (noise factor {args.noise_factor})")
 print("wrote", figures.save(fig, os.path.join(args.out, "denoising.png")))
-latent = figures.latent_maps(test[:4], model.encode(noisy_test[:4]))
+latent = figures.latent_maps(noisy_test[:4], model.encode(noisy_test[:4]))
 print("wrote", figures.save(latent, os.path.join(args.out, "latent.png")))
 print("wrote", figures.save(figures.loss_curves({"denoise": history}), os.path.join(args.out, "loss.png")))
 fig  # noqa: B018 (shown when run as a notebook)

@@ -69,6 +69,18 @@ def _check_resume_options(args, config: dict) -> None:
                            + ", ".join(conflicts))
 
 
+def _log_epoch(args):
+    """Without progress bars, still print one line per epoch (the bars print their own)."""
+    if not args.no_progress:
+        return None
+
+    def log(trainer):
+        h = trainer.history
+        print(f"epoch {h['epoch'][-1]}: train loss {h['train_loss'][-1]:.6f}, "
+              f"test loss {h['test_loss'][-1]:.6f} ({h['seconds'][-1]:.1f} s)", flush=True)
+    return log
+
+
 def command_train(args) -> int:
     if args.resume:
         saved_config = load_checkpoint(args.resume).config
@@ -78,7 +90,7 @@ def command_train(args) -> int:
         out = args.out or os.path.dirname(os.path.abspath(args.resume))
         os.makedirs(out, exist_ok=True)
         trainer = Trainer.from_checkpoint(args.resume, checkpoint=os.path.join(out, "checkpoint.npz"),
-                                          progress=not args.no_progress)
+                                          progress=not args.no_progress, on_epoch=_log_epoch(args))
         dataset, limit = trainer.extra_config["dataset"], trainer.extra_config.get("limit")
         print(f"resuming {args.model} from {args.resume} after epoch {trainer.epoch}")
     else:
@@ -97,7 +109,8 @@ def command_train(args) -> int:
         trainer = Trainer(model, lr=1e-3 if args.lr is None else args.lr,
                           batch_size=20 if args.batch_size is None else args.batch_size,
                           noise_factor=noise, seed=seed, checkpoint=os.path.join(out, "checkpoint.npz"),
-                          config={"dataset": dataset, "limit": limit}, progress=not args.no_progress)
+                          config={"dataset": dataset, "limit": limit}, progress=not args.no_progress,
+                          on_epoch=_log_epoch(args))
     epochs = COURSE_EPOCHS[args.model] if args.epochs is None else args.epochs
     train = load_images(dataset, "train", args.data_dir, args.download, limit)
     test = load_images(dataset, "test", args.data_dir, args.download)
@@ -123,15 +136,17 @@ def write_figures(model, images: np.ndarray, out: str, *, history: dict | None =
     title = DESCRIPTIONS.get(model.name, model.name)
     written = []
     if noise_factor is not None:
-        noisy = add_noise(clean, noise_factor, test_rng(seed))
-        fig = figures.denoising_grid(noisy, model(noisy), clean, title=title)
+        inputs = add_noise(clean, noise_factor, test_rng(seed))
+        fig = figures.denoising_grid(inputs, model(inputs), clean, title=title)
         written.append(figures.save(fig, os.path.join(out, "denoising.png")))
     else:
+        inputs = clean
         fig = figures.reconstruction_grid(clean, model(clean), title=title)
         written.append(figures.save(fig, os.path.join(out, "reconstructions.png")))
-    code = model.encode(clean)
+    code = model.encode(inputs)
     if code.ndim == 4:
-        fig = figures.latent_maps(clean, code, title=f"{model.name}: latent code {code.shape[1:]}")
+        shape = "x".join(map(str, code.shape[1:]))
+        fig = figures.latent_maps(inputs, code, title=f"{title}: the code ({shape}) of {min(4, n)} test images")
         written.append(figures.save(fig, os.path.join(out, "latent.png")))
     if history and history.get("epoch"):
         fig = figures.loss_curves({model.name: history}, title=title)

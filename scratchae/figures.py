@@ -103,7 +103,11 @@ def loss_curves(histories, *, title: str | None = None) -> Figure:
 
 
 def latent_maps(images, codes, *, n: int = 4, title: str | None = None) -> Figure:
-    """For each of ``n`` images, the image and each channel of its code (N, C, h, w) as a small map."""
+    """For each of ``n`` images, the image and each channel of its code (N, C, h, w) as a small map.
+
+    Each channel has one colour scale (its minimum to its maximum over the images shown), so a channel
+    that is uniformly dark is one that the ReLU switched off for these images.
+    """
     images = _images(images, "images")
     codes = np.asarray(codes)
     if codes.ndim != 4 or len(codes) != len(images):
@@ -113,10 +117,14 @@ def latent_maps(images, codes, *, n: int = 4, title: str | None = None) -> Figur
     channels = codes.shape[1]
     fig = Figure(figsize=(1.1 * (channels + 1) + 0.5, 1.2 * n + 0.6), layout="constrained")
     axes = fig.subplots(n, channels + 1, squeeze=False)
+    # one colour scale per channel, shared by the images, so that the rows can be compared
+    low, high = codes[:n].min(axis=(0, 2, 3)), codes[:n].max(axis=(0, 2, 3))
+    high = np.where(high > low, high, low + 1)
     for r in range(n):
         axes[r, 0].imshow(images[r], cmap="gray", vmin=0, vmax=1)
         for c in range(channels):
-            axes[r, c + 1].imshow(codes[r, c], cmap="viridis", interpolation="nearest")
+            axes[r, c + 1].imshow(codes[r, c], cmap="viridis", vmin=low[c], vmax=high[c],
+                                  interpolation="nearest")
             if r == 0:
                 axes[r, c + 1].set_title(f"channel {c}", fontsize=8)
         for ax in axes[r]:

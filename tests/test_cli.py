@@ -100,3 +100,40 @@ def test_python_dash_m_scratchae_runs_the_cli():
     assert result.returncode == 0
     for command in ("train", "reconstruct", "demo"):
         assert command in result.stdout
+
+
+def test_resume_refuses_a_checkpoint_of_another_model(tmp_path, synthetic, capsys):
+    assert run("train", "linear", "--epochs", 1, "--out", tmp_path, "--no-progress") == 0
+    assert run("train", "conv", "--resume", tmp_path / "checkpoint.npz") == 1
+    assert "holds a 'linear' model, not 'conv'" in capsys.readouterr().err
+
+
+def test_no_progress_still_prints_one_line_per_epoch(tmp_path, synthetic, capsys):
+    assert run("train", "linear", "--epochs", 2, "--out", tmp_path, "--no-progress") == 0
+    captured = capsys.readouterr()
+    assert "epoch 1: train loss" in captured.out and "epoch 2: train loss" in captured.out
+    assert "img/s" not in captured.err
+
+
+# -- on the embedded sample (real images), kept small ------------------------------------------------
+@pytest.mark.parametrize("model, figures", [
+    ("conv", {"reconstructions.png", "latent.png", "loss.png"}),
+    ("denoise", {"denoising.png", "latent.png", "loss.png"}),
+])
+def test_train_a_convolutional_model_on_the_sample(tmp_path, model, figures):
+    assert run("train", model, "--epochs", 1, "--limit", 40, "--out", tmp_path, "--no-progress") == 0
+    assert {p.name for p in tmp_path.iterdir()} == figures | {"checkpoint.npz", "history.json"}
+    saved = load_checkpoint(tmp_path / "checkpoint.npz")
+    assert saved.config["model"] == model and saved.config["limit"] == 40
+    assert saved.config["noise_factor"] == (0.5 if model == "denoise" else None)
+
+
+def test_demo_writes_one_figure_and_says_where(tmp_path, capsys):
+    out = tmp_path / "demo"
+    assert run("demo", "--epochs", 1, "--images", 40, "--test-images", 20, "--out", out, "--no-progress") == 0
+    assert [p.name for p in out.iterdir()] == ["demo.png"]
+    assert (out / "demo.png").stat().st_size > 50_000
+    printed = capsys.readouterr().out
+    for name in ("linear", "conv", "upsample", "denoise"):
+        assert f"  {name}" in printed
+    assert f"wrote {out / 'demo.png'}" in printed

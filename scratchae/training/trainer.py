@@ -96,6 +96,8 @@ class Trainer:
         ``True``: a progress bar per epoch (images/s and running loss) on stderr and a line with the
         epoch's losses on stdout. ``"run"``: one bar for the whole :meth:`fit` call and no epoch lines.
         ``False``: silent.
+    on_epoch : callable, optional
+        Called as ``on_epoch(trainer)`` after each epoch is recorded (and checkpointed), e.g. to log.
 
     Attributes
     ----------
@@ -108,7 +110,7 @@ class Trainer:
     def __init__(self, model, optimizer=None, *, lr: float = 1e-3, criterion=None, batch_size: int = 20,
                  shuffle: bool = False, noise_factor: float | None = None, seed: int = 0,
                  checkpoint: str | os.PathLike | None = None, config: dict | None = None,
-                 progress: bool | str = True):
+                 progress: bool | str = True, on_epoch=None):
         if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size <= 0:
             raise ValueError(f"Trainer expected a positive integer batch_size, got {batch_size!r}")
         if noise_factor is not None and not (math.isfinite(noise_factor) and noise_factor >= 0):
@@ -125,6 +127,7 @@ class Trainer:
         if progress not in (True, False, "run"):
             raise ValueError(f"Trainer expected progress True, False or 'run', got {progress!r}")
         self.progress = progress
+        self.on_epoch = on_epoch
         self.epoch = 0
         self.history = new_history()
 
@@ -254,6 +257,8 @@ class Trainer:
             tqdm.write(message)
         if self.checkpoint is not None:
             self.save(self.checkpoint)
+        if self.on_epoch is not None:
+            self.on_epoch(self)
 
     # -- checkpoints --------------------------------------------------------------------------------
     def config(self) -> dict:
@@ -277,8 +282,8 @@ class Trainer:
                                history=self.history)
 
     @classmethod
-    def from_checkpoint(cls, path, *, checkpoint: str | os.PathLike | None = None, progress: bool | str = True
-                        ) -> Trainer:
+    def from_checkpoint(cls, path, *, checkpoint: str | os.PathLike | None = None,
+                        progress: bool | str = True, on_epoch=None) -> Trainer:
         """Rebuild a trainer from a checkpoint, ready to continue with :meth:`fit`.
 
         ``checkpoint`` is where the continued run writes its checkpoints (default: ``path`` itself).
@@ -291,7 +296,8 @@ class Trainer:
         trainer = cls(model, optimizer, batch_size=c["batch_size"], shuffle=c["shuffle"],
                       noise_factor=c["noise_factor"], seed=c["seed"],
                       checkpoint=path if checkpoint is None else checkpoint,
-                      config={k: v for k, v in c.items() if k not in known}, progress=progress)
+                      config={k: v for k, v in c.items() if k not in known}, progress=progress,
+                      on_epoch=on_epoch)
         trainer.epoch = saved.epoch
         trainer.history = {k: list(v) for k, v in saved.history.items()} or new_history()
         return trainer
