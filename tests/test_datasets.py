@@ -146,7 +146,7 @@ def test_uncompressed_files_are_found(places):
     assert len(dataset) == 6 and dataset.pixels.max() == 6
 
 
-def test_fashion_and_mnist_use_their_own_subdirectories(places, monkeypatch):
+def test_fashion_and_mnist_use_their_own_subdirectories(places):
     make_split(places["cache"], 4)
     with pytest.raises(FileNotFoundError, match="fashion-mnist"):
         load_dataset("fashion-mnist", "test")

@@ -56,7 +56,9 @@ HOW_TO_GET = {
 def to_float(pixels: np.ndarray) -> np.ndarray:
     r"""uint8 images (N, H, W) -> float32 (N, 1, H, W) in [0, 1], as torchvision's ``ToTensor``:
     :math:`x = \text{pixel} / 255`."""
-    return pixels[:, None].astype(np.float32) / np.float32(255)
+    images = pixels[:, None].astype(np.float32)
+    images /= np.float32(255)  # in place: one float32 array, not two
+    return images
 
 
 class Dataset:
@@ -100,6 +102,7 @@ class Dataset:
 
     @property
     def images(self) -> np.ndarray:
+        """float32 (N, 1, 28, 28) in [0, 1], made from :attr:`pixels` on first access."""
         if self._images is None:
             self._images = to_float(self.pixels)
         return self._images

@@ -121,7 +121,7 @@ def _fetch_verified(url: str, target: Path, sha256: str, progress: bool, timeout
             received = 0
             with tqdm(total=expected_bytes, unit="B", unit_scale=True, unit_divisor=1024,
                       desc=target.name, disable=not progress, leave=False) as bar:
-                while chunk := response.read(_CHUNK):
+                while chunk := _read_chunk(response, received, expected_bytes):
                     out.write(chunk)
                     digest.update(chunk)
                     received += len(chunk)
@@ -137,11 +137,16 @@ def _fetch_verified(url: str, target: Path, sha256: str, progress: bool, timeout
         raise
 
 
+def _read_chunk(response, received: int, expected_bytes: int | None) -> bytes:
+    try:
+        return response.read(_CHUNK)
+    except http.client.IncompleteRead:  # the server closed the connection before the end
+        raise ValueError(f"transfer interrupted: got {received} of {expected_bytes} bytes") from None
+
+
 def _describe(error: BaseException) -> str:
     if isinstance(error, urllib.error.HTTPError):
         return f"HTTP {error.code} {error.reason}"
     if isinstance(error, urllib.error.URLError):
         return f"cannot connect ({error.reason})"
-    if isinstance(error, http.client.IncompleteRead):
-        return f"transfer interrupted after {len(error.partial)} bytes"
     return f"{type(error).__name__}: {error}" if not isinstance(error, ValueError) else str(error)
