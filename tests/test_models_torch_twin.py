@@ -12,7 +12,7 @@ import pytest
 
 from scratchae import nn, optim
 from scratchae.models import MODELS, build
-from scratchae.training import add_noise
+from scratchae.data import add_gaussian_noise
 
 torch = pytest.importorskip("torch")
 F = torch.nn.functional
@@ -111,7 +111,7 @@ def test_training_matches_the_pytorch_twin(name, batches):
     noise_rng = np.random.default_rng(1)
     ours, theirs = [], []
     for clean in batches:
-        inputs = add_noise(clean, 0.5, noise_rng) if name == "denoise" else clean
+        inputs = add_gaussian_noise(clean, 0.5, noise_rng) if name == "denoise" else clean
 
         ours.append(criterion(model(inputs), clean))
         optimizer.zero_grad()

@@ -8,7 +8,8 @@ import pytest
 
 from scratchae import nn, optim
 from scratchae.models import build
-from scratchae.training import Trainer, add_noise, fit, load_checkpoint
+from scratchae.data import add_gaussian_noise as add_noise
+from scratchae.training import Trainer, fit, load_checkpoint
 from scratchae.training.trainer import epoch_rng
 from tests.helpers_models import images
 

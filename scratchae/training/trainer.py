@@ -28,18 +28,13 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from .. import optim
+from ..data.noise import add_gaussian_noise
 from ..models import build
 from ..nn import MSELoss
 from .checkpoint import Checkpoint, CheckpointError, load_checkpoint, load_into, save_checkpoint
 
 #: optimizers a checkpoint can name, by class name
 OPTIMIZERS = {"Adam": optim.Adam, "SGD": optim.SGD}
-
-
-def add_noise(images: np.ndarray, noise_factor: float, rng: np.random.Generator) -> np.ndarray:
-    """``clip(images + noise_factor * N(0, 1), 0, 1)`` in the dtype of ``images``."""
-    noise = rng.standard_normal(images.shape, dtype=images.dtype)
-    return np.clip(images + images.dtype.type(noise_factor) * noise, 0, 1)
 
 
 def epoch_rng(seed: int, epoch: int) -> np.random.Generator:
@@ -136,7 +131,7 @@ class Trainer:
         """The model's input and the loss's target for a batch of clean images."""
         if self.noise_factor is None:
             return images, images
-        return add_noise(images, self.noise_factor, rng), images
+        return add_gaussian_noise(images, self.noise_factor, rng), images
 
     def train_step(self, inputs: np.ndarray, targets: np.ndarray, *, where: str = "") -> float:
         """One forward, backward and optimizer step; returns the batch's loss.
