@@ -25,7 +25,7 @@ from . import figures, manual_seed
 from .data.noise import add_gaussian_noise
 from .models import MODELS, build
 from .training import CheckpointError, Trainer, load_checkpoint, restore
-from .training.trainer import test_rng
+from .training.trainer import evaluation_rng
 
 DATASETS = ("sample", "mnist", "fashion-mnist")
 
@@ -137,7 +137,7 @@ def write_figures(model, images: np.ndarray, out: str, *, history: dict | None =
     title = DESCRIPTIONS.get(model.name, model.name)
     written = []
     if noise_factor is not None:
-        inputs = add_gaussian_noise(clean, noise_factor, test_rng(seed))
+        inputs = add_gaussian_noise(clean, noise_factor, evaluation_rng(seed))
         fig = figures.denoising_grid(inputs, model(inputs), clean, title=title)
         written.append(figures.save(fig, os.path.join(out, "denoising.png")))
     else:
@@ -194,7 +194,7 @@ def command_demo(args) -> int:
         t0 = time.perf_counter()
         history = trainer.fit(train, test, epochs)
         clean = test[:8]
-        inputs = add_gaussian_noise(clean, noise, test_rng(args.seed)) if noise is not None else clean
+        inputs = add_gaussian_noise(clean, noise, evaluation_rng(args.seed)) if noise is not None else clean
         result = {"name": name, "history": history, "inputs": inputs, "outputs": model(inputs),
                   "label": f"{DESCRIPTIONS[name]}: test loss {history['test_loss'][-1]:.4f} "
                            f"after {epochs} epochs"}

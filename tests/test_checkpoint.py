@@ -174,3 +174,26 @@ def test_optimizer_state_must_fit_too(tmp_path):
     sgd = optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
     with pytest.raises(CheckpointError, match="momentum_buffer"):
         load_into(model, saved, sgd)
+
+
+def test_loading_a_linear_checkpoint_into_a_conv_model_names_missing_and_unexpected_keys(tmp_path):
+    _, path = trained(tmp_path)
+    with pytest.raises(CheckpointError) as info:
+        load_into(build("conv"), load_checkpoint(path), source=str(path))
+    message = str(info.value)
+    assert str(path) in message and "ConvAutoencoder" in message
+    for key in ("conv1.weight", "conv2.bias", "t_conv1.weight", "t_conv2.bias"):
+        assert f"missing key {key!r}" in message
+    for key in ("fc1.weight", "fc1.bias", "fc2.weight", "fc2.bias"):
+        assert f"unexpected key {key!r}" in message
+
+
+@pytest.mark.parametrize("name", ["conv", "upsample", "denoise"])
+def test_every_model_round_trips_through_a_checkpoint(tmp_path, name):
+    model = build(name, rng=np.random.default_rng(0))
+    save_checkpoint(tmp_path / "m.npz", model, optim.Adam(model.parameters()), epoch=0,
+                    config={"model": name, "model_config": model.config(), "dtype": "float32"})
+    restored, optimizer = restore(tmp_path / "m.npz")
+    assert type(restored) is type(model) and optimizer is not None
+    x = images(2)
+    np.testing.assert_array_equal(restored(x), model(x))

@@ -168,6 +168,12 @@ def test_inputs_are_checked():
     trainer = Trainer(linear(), progress=False)
     with pytest.raises(TypeError, match="float64 but the model is float32"):
         trainer.fit(TRAIN.astype(np.float64), epochs=1)
+    bad = TRAIN.copy()
+    bad[3, 0, 5, 5] = np.nan
+    with pytest.raises(ValueError, match="training images contain NaN"):
+        trainer.fit(bad, epochs=1)
+    with pytest.raises(ValueError, match="test images contain NaN"):
+        trainer.fit(TRAIN, bad, epochs=1)
     with pytest.raises(ValueError, match="non-empty"):
         trainer.fit(TRAIN[:0], epochs=1)
     with pytest.raises(TypeError, match="image array"):

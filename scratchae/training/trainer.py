@@ -42,7 +42,7 @@ def epoch_rng(seed: int, epoch: int) -> np.random.Generator:
     return np.random.default_rng((seed, 0, epoch))
 
 
-def test_rng(seed: int) -> np.random.Generator:
+def evaluation_rng(seed: int) -> np.random.Generator:
     """The generator of the test set's noise: the same noisy test images at every evaluation."""
     return np.random.default_rng((seed, 1))
 
@@ -193,7 +193,7 @@ class Trainer:
     def evaluate(self, data, batch_size: int = 200) -> float:
         """Mean per-pixel loss over ``data`` (noisy inputs vs. clean targets for a denoiser)."""
         images = as_images(data)
-        rng = test_rng(self.seed)
+        rng = evaluation_rng(self.seed)
         total = 0.0
         for start in range(0, len(images), batch_size):
             batch = images[start:start + batch_size]
@@ -219,6 +219,8 @@ class Trainer:
         for name, array in (("training", images), ("test", test_images)):
             if array is not None and array.dtype != dtype:
                 raise TypeError(f"the {name} images are {array.dtype} but the model is {dtype}; cast one")
+            if array is not None and not np.isfinite(array).all():
+                raise ValueError(f"the {name} images contain NaN or infinite values")
         run_bar = None
         if self.progress == "run" and self.epoch < epochs:
             run_bar = tqdm(total=(epochs - self.epoch) * len(images), desc=self.model.name, unit="img",
