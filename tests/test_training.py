@@ -207,3 +207,19 @@ def test_checkpoint_every_epoch_records_the_run(tmp_path):
     assert saved.config["model"] == "linear" and saved.config["model_config"] == {"encoding_dim": 8}
     assert saved.config["dataset"] == "synthetic" and saved.config["batch_size"] == 20
     assert saved.config["optimizer"] == "Adam" and saved.config["optimizer_config"]["lr"] == 1e-3
+
+
+@pytest.mark.parametrize("name", ["conv", "upsample", "denoise"])
+def test_convolutional_models_resume_bit_for_bit_too(tmp_path, name):
+    options = {"noise_factor": 0.5} if name == "denoise" else {}
+    train, test = TRAIN[:40], TEST[:10]
+    straight = Trainer(build(name, rng=np.random.default_rng(0)), shuffle=True, progress=False, **options)
+    straight.fit(train, test, epochs=2)
+    path = tmp_path / "checkpoint.npz"
+    Trainer(build(name, rng=np.random.default_rng(0)), shuffle=True, checkpoint=path, progress=False,
+            **options).fit(train, test, epochs=1)
+    resumed = Trainer.from_checkpoint(path, progress=False)
+    resumed.fit(train, test, epochs=2)
+    assert resumed.history["train_loss"] == straight.history["train_loss"]
+    for (k, a), b in zip(resumed.model.state_dict().items(), straight.model.state_dict().values()):
+        np.testing.assert_array_equal(a, b, err_msg=k)
