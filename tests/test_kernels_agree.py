@@ -31,9 +31,16 @@ def conv_arguments(kw, shape):
     return kernel, args, out_hw
 
 
+@pytest.fixture(params=["direct loops", "BLAS per tap"])
+def conv_strategy(request, monkeypatch):
+    """The Numba convolution picks direct loops or one BLAS product per tap by channel count: test both."""
+    monkeypatch.setattr(fast_conv2d, "GEMM_MIN_CHANNELS", 10**9 if request.param == "direct loops" else 1)
+    return request.param
+
+
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("case", CONV_CASES, ids=case_id)
-def test_conv2d(case, dtype):
+def test_conv2d(case, dtype, conv_strategy):
     kw, shape = case
     kernel, args, out_hw = conv_arguments(kw, shape)
     rng = np.random.default_rng(0)
