@@ -30,7 +30,7 @@ parser = argparse.ArgumentParser(description="Train the course's denoising autoe
 parser.add_argument("--dataset", default="sample", choices=["sample", "mnist", "fashion-mnist"])
 parser.add_argument("--data-dir", help="where the MNIST / Fashion-MNIST files are")
 parser.add_argument("--epochs", type=int, default=4)
-parser.add_argument("--limit", type=int, default=2000, help="train on the first N images (0: all)")
+parser.add_argument("--limit", type=int, help="train on the first N images only")
 parser.add_argument("--noise-factor", type=float, default=0.5)
 parser.add_argument("--out", default=os.path.join("runs", "examples", "denoise"))
 args, _ = parser.parse_known_args()  # known arguments only, so that this also runs as a notebook
