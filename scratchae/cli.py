@@ -52,7 +52,11 @@ def load_images(name: str, split: str, data_dir: str | None = None, download: bo
     """float32 images (N, 1, 28, 28) of a dataset split, the first ``limit`` of them if given."""
     from .data import load_dataset
 
-    images = load_dataset(name, split=split, root=data_dir, download=download).images
+    try:
+        images = load_dataset(name, split=split, root=data_dir, download=download).images
+    except FileNotFoundError as error:
+        raise CommandError(f"{error}\nOn the command line: add --download, or point --data-dir at the "
+                           f"files; --dataset sample needs neither.") from None
     return images[:limit] if limit else images
 
 
@@ -116,7 +120,7 @@ def command_train(args) -> int:
     train = load_images(dataset, "train", args.data_dir, args.download, limit)
     test = load_images(dataset, "test", args.data_dir, args.download)
     print(f"training {args.model} on {dataset}: {len(train)} training images, {len(test)} test images, "
-          f"batch size {trainer.batch_size}, {epochs} epochs; checkpoints in {out}")
+          f"batch size {trainer.batch_size}, {epochs} epoch{'s' if epochs != 1 else ''}; checkpoints in {out}")
     history = trainer.fit(train, test, epochs)
     with open(os.path.join(out, "history.json"), "w") as f:
         json.dump(history, f, indent=1)

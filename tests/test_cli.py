@@ -137,3 +137,16 @@ def test_demo_writes_one_figure_and_says_where(tmp_path, capsys):
     for name in ("linear", "conv", "upsample", "denoise"):
         assert f"  {name}" in printed
     assert f"wrote {out / 'demo.png'}" in printed
+
+
+def test_missing_dataset_files_explain_the_command_line_options(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("SCRATCHAE_DATA", str(tmp_path / "nothing-here"))
+    monkeypatch.setenv("HOME", str(tmp_path))
+    from scratchae.data.datasets import find_files
+
+    if find_files("mnist", "train", tmp_path) is not None:
+        pytest.skip("MNIST is installed on this machine")
+    assert run("train", "linear", "--dataset", "mnist", "--data-dir", tmp_path, "--epochs", 0,
+               "--out", tmp_path / "o") == 1
+    err = capsys.readouterr().err
+    assert "not found" in err and "--download" in err and "--data-dir" in err
