@@ -122,6 +122,8 @@ def command_train(args) -> int:
     print(f"training {args.model} on {dataset}: {len(train)} training images, {len(test)} test images, "
           f"batch size {trainer.batch_size}, {epochs} epoch{'s' if epochs != 1 else ''}; checkpoints in {out}")
     history = trainer.fit(train, test, epochs)
+    if not os.path.exists(trainer.checkpoint):  # nothing to train (--epochs 0): still write one
+        trainer.save(trainer.checkpoint)
     with open(os.path.join(out, "history.json"), "w") as f:
         json.dump(history, f, indent=1)
     written = write_figures(trainer.model, test, out, history=history, noise_factor=trainer.noise_factor,
@@ -197,6 +199,8 @@ def command_demo(args) -> int:
                           progress=False if args.no_progress else "run")
         t0 = time.perf_counter()
         history = trainer.fit(train, test, epochs)
+    if not os.path.exists(trainer.checkpoint):  # nothing to train (--epochs 0): still write one
+        trainer.save(trainer.checkpoint)
         clean = test[:8]
         inputs = add_gaussian_noise(clean, noise, evaluation_rng(args.seed)) if noise is not None else clean
         result = {"name": name, "history": history, "inputs": inputs, "outputs": model(inputs),
