@@ -199,8 +199,6 @@ def command_demo(args) -> int:
                           progress=False if args.no_progress else "run")
         t0 = time.perf_counter()
         history = trainer.fit(train, test, epochs)
-    if not os.path.exists(trainer.checkpoint):  # nothing to train (--epochs 0): still write one
-        trainer.save(trainer.checkpoint)
         clean = test[:8]
         inputs = add_gaussian_noise(clean, noise, evaluation_rng(args.seed)) if noise is not None else clean
         result = {"name": name, "history": history, "inputs": inputs, "outputs": model(inputs),
