@@ -96,6 +96,48 @@ def theirs(spec, x, repeat):
     return f, median_ms(forward_backward, repeat) - f
 
 
+def table(batch: int = 20, repeat: int = 30, dtype: str = "float32", reference: bool = True,
+          use_torch: bool = True, torch_threads: int | None = None) -> list[str]:
+    """The per-layer table as lines of text (also used by ``bench_training.py``)."""
+    try:
+        if not use_torch:
+            raise ImportError
+        import torch
+        torch.set_default_dtype(getattr(torch, dtype))
+        if torch_threads:
+            torch.set_num_threads(torch_threads)
+        have_torch = True
+        torch_note = f"torch {torch.__version__}, {torch.get_num_threads()} threads"
+    except ImportError:
+        have_torch, torch_note = False, "torch not run"
+    lines = [f"batch {batch}, {dtype}, median of {repeat}; times in ms (forward + backward); {torch_note}"]
+    header = (f"{'model':9s} {'layer':9s} {'input':>13s} | {'reference':>9s} | {'numba f+b':>16s} | "
+              f"{'torch f+b':>16s} | {'torch/numba':>11s}")
+    lines += [header, "-" * len(header)]
+    totals = {"ref": 0.0, "nb": 0.0, "th": 0.0}
+    rng = np.random.default_rng(0)
+    for model, name, spec, shape in LAYERS:
+        x = rng.random((batch, *shape)).astype(dtype)
+        ref = "" if not reference else f"{sum(ours(spec, x, 'reference', max(3, repeat // 10))):9.3f}"
+        nf, nbk = ours(spec, x, "numba", repeat)
+        totals["nb"] += nf + nbk
+        if ref:
+            totals["ref"] += float(ref)
+        row = (f"{model:9s} {name:9s} {'x'.join(map(str, shape)):>13s} | {ref:>9s} | "
+               f"{nf + nbk:6.3f} ({nf:.2f}+{nbk:.2f})")
+        if have_torch:
+            tf, tb = theirs(spec, x, repeat)
+            totals["th"] += tf + tb
+            row += f" | {tf + tb:6.3f} ({tf:.2f}+{tb:.2f}) | {(tf + tb) / (nf + nbk):10.2f}x"
+        lines.append(row)
+    lines.append("-" * len(header))
+    line = f"{'total':33s} | {totals['ref']:9.3f} | {totals['nb']:16.3f}"
+    if have_torch:
+        line += f" | {totals['th']:16.3f} | {totals['th'] / totals['nb']:10.2f}x"
+    lines.append(line)
+    return lines
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--batch", type=int, default=20)
@@ -106,44 +148,9 @@ def main() -> None:
     parser.add_argument("--torch-threads", type=int, default=None,
                         help="torch.set_num_threads (default: torch's own choice)")
     args = parser.parse_args()
-    try:
-        if args.no_torch:
-            raise ImportError
-        import torch
-        torch.set_default_dtype(getattr(torch, args.dtype))
-        if args.torch_threads:
-            torch.set_num_threads(args.torch_threads)
-        have_torch = True
-        torch_note = f"torch {torch.__version__}, {torch.get_num_threads()} threads"
-    except ImportError:
-        have_torch, torch_note = False, "torch not run"
-    print(f"batch {args.batch}, {args.dtype}, median of {args.repeat}; times in ms (forward + backward); "
-          f"{torch_note}")
-    header = (f"{'model':9s} {'layer':9s} {'input':>13s} | {'reference':>9s} | {'numba f+b':>16s} | "
-              f"{'torch f+b':>16s} | {'torch/numba':>11s}")
-    print(header)
-    print("-" * len(header))
-    totals = {"ref": 0.0, "nb": 0.0, "th": 0.0}
-    rng = np.random.default_rng(0)
-    for model, name, spec, shape in LAYERS:
-        x = rng.random((args.batch, *shape)).astype(args.dtype)
-        ref = "" if args.no_reference else f"{sum(ours(spec, x, 'reference', max(3, args.repeat // 10))):9.3f}"
-        nf, nbk = ours(spec, x, "numba", args.repeat)
-        totals["nb"] += nf + nbk
-        if ref:
-            totals["ref"] += float(ref)
-        row = (f"{model:9s} {name:9s} {'x'.join(map(str, shape)):>13s} | {ref:>9s} | "
-               f"{nf + nbk:6.3f} ({nf:.2f}+{nbk:.2f})")
-        if have_torch:
-            tf, tb = theirs(spec, x, args.repeat)
-            totals["th"] += tf + tb
-            row += f" | {tf + tb:6.3f} ({tf:.2f}+{tb:.2f}) | {(tf + tb) / (nf + nbk):10.2f}x"
-        print(row)
-    print("-" * len(header))
-    line = f"{'total':33s} | {totals['ref']:9.3f} | {totals['nb']:16.3f}"
-    if have_torch:
-        line += f" | {totals['th']:16.3f} | {totals['th'] / totals['nb']:10.2f}x"
-    print(line)
+    for line in table(args.batch, args.repeat, args.dtype, not args.no_reference, not args.no_torch,
+                      args.torch_threads):
+        print(line, flush=True)
 
 
 if __name__ == "__main__":

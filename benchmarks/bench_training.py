@@ -1,0 +1,423 @@
+"""Training speed of the four course autoencoders: scratchae against PyTorch on the same CPU, same run.
+
+What it measures (float32, Adam lr=1e-3, MSELoss, real images):
+
+- **throughput** (images/s) of training steps (forward, loss, zero_grad, backward, Adam step) for each
+  model at each batch size, scratchae and its PyTorch twin (``tests/torch_twins.py``, same initial
+  weights) in alternating rounds; the ratio reported is the median over rounds of
+  PyTorch-time / scratchae-time for the same images, so a slow spell of the machine hits both;
+- **start-up**, in a fresh subprocess per model: ``import scratchae``, and the time to the first trained
+  batch (build the model, one training step), with an empty Numba cache (``NUMBA_CACHE_DIR`` pointing
+  to a new temporary directory: every kernel is compiled) and then warm (same directory again);
+- **peak memory** (``VmHWM``, or ``ru_maxrss``) of a subprocess that trains 50 steps of one model, scratchae and
+  PyTorch;
+- **FLOP rate** of the denoiser's training step against this machine's float32 matrix-multiply peak
+  (a large ``numpy.matmul``, measured in the same run);
+- the **per-layer table** of ``benchmarks/bench_layers.py``.
+
+The inputs of every step are prepared before timing (for the denoiser: noisy copies made with
+:func:`scratchae.data.add_gaussian_noise`), identical for both libraries, so data handling is not timed.
+
+    python benchmarks/bench_training.py                       # quick look, embedded sample
+    python benchmarks/bench_training.py --write-results       # everything, into benchmarks/RESULTS.md
+    python benchmarks/bench_training.py --dataset fashion-mnist --models denoise --batches 20
+
+No assertion: this is a measurement. Ratios are what to compare across machines; absolute numbers drift
+with the load of the machine (the load average is recorded).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+
+import numpy as np
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+sys.path[:0] = [ROOT, HERE, os.path.join(ROOT, "tests")]
+
+MODELS = ("linear", "conv", "upsample", "denoise")
+FASHION_MNIST_DIR = "/usr/share/datasets/fashion-mnist"
+
+
+# -- data and the two training loops ---------------------------------------------------------------
+
+def load_images(dataset: str) -> np.ndarray:
+    from scratchae.data import load_dataset
+
+    root = FASHION_MNIST_DIR if dataset == "fashion-mnist" else None
+    return load_dataset(dataset, split="train", root=root).images
+
+
+def prepared_batches(name: str, images: np.ndarray, batch: int, count: int) -> list[tuple]:
+    """``count`` (inputs, targets) pairs of ``batch`` consecutive images (noisy inputs for the denoiser)."""
+    from scratchae.data import add_gaussian_noise
+
+    rng = np.random.default_rng(0)
+    out = []
+    n_batches = len(images) // batch
+    for i in range(min(count, n_batches)):
+        clean = np.ascontiguousarray(images[i * batch:(i + 1) * batch])
+        inputs = add_gaussian_noise(clean, 0.5, rng) if name == "denoise" else clean
+        out.append((inputs, clean))
+    return out
+
+
+def scratchae_trainer(name: str, seed: int = 0):
+    """(model, step) where ``step(inputs, targets)`` is one training step of a new scratchae model."""
+    from scratchae import nn, optim
+    from scratchae.models import build
+
+    model = build(name, rng=np.random.default_rng(seed))
+    optimizer = optim.Adam(model.parameters(), lr=1e-3)
+    criterion = nn.MSELoss()
+
+    def step(inputs, targets):
+        criterion(model(inputs), targets)
+        optimizer.zero_grad()
+        model.backward(criterion.backward())
+        optimizer.step()
+
+    return model, step
+
+
+def torch_trainer(model):
+    """``step(inputs, targets)`` of the PyTorch twin of ``model``, starting from the same weights."""
+    import torch
+    from torch_twins import twin_of
+
+    twin = twin_of(model)
+    optimizer = torch.optim.Adam(twin.parameters(), lr=1e-3)
+    criterion = torch.nn.MSELoss()
+
+    def step(inputs, targets):
+        loss = criterion(twin(inputs), targets)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+
+    return step
+
+
+def run_steps(step, batches, count: int) -> float:
+    """Seconds for ``count`` steps, cycling through ``batches``."""
+    start = time.perf_counter()
+    for i in range(count):
+        step(*batches[i % len(batches)])
+    return time.perf_counter() - start
+
+
+def throughput(name: str, images: np.ndarray, batch: int, rounds: int, seconds: float,
+               with_torch: bool) -> dict:
+    """Images/s of scratchae and PyTorch, alternating rounds of the same steps; median ratio."""
+    model, ours = scratchae_trainer(name)
+    batches = prepared_batches(name, images, batch, 200)
+    run_steps(ours, batches, 3)                                       # compile / warm up
+    per_step = run_steps(ours, batches, 5) / 5
+    steps = max(5, int(seconds / per_step))
+    result = {"model": name, "batch": batch, "steps": steps, "ours": [], "torch": [], "ratio": []}
+    theirs = None
+    if with_torch:
+        import torch
+
+        theirs = torch_trainer(model)
+        torch_batches = [(torch.from_numpy(x), torch.from_numpy(y)) for x, y in batches]
+        run_steps(theirs, torch_batches, 3)
+    for r in range(rounds):
+        order = ("ours", "torch") if r % 2 == 0 else ("torch", "ours")
+        took = {}
+        for who in order:
+            if who == "ours":
+                took[who] = run_steps(ours, batches, steps)
+            elif theirs is not None:
+                took[who] = run_steps(theirs, torch_batches, steps)
+        result["ours"].append(steps * batch / took["ours"])
+        if theirs is not None:
+            result["torch"].append(steps * batch / took["torch"])
+            result["ratio"].append(took["torch"] / took["ours"])
+    return result
+
+
+# -- start-up and memory, each in a fresh subprocess -----------------------------------------------
+
+def child(args) -> None:
+    """Run in a subprocess: time the import and the first batch, train a while, print JSON."""
+    started = time.perf_counter()
+    if args.child == "scratchae":
+        import scratchae  # noqa: F401
+    else:
+        import torch
+        torch.set_num_threads(args.torch_threads)
+    imported = time.perf_counter() - started
+    images = load_images("sample")
+    batches = prepared_batches(args.models[0], images, args.child_batch, 50)
+    started = time.perf_counter()
+    model, step = scratchae_trainer(args.models[0])
+    if args.child == "torch":
+        import torch
+
+        step = torch_trainer(model)
+        batches = [(torch.from_numpy(x), torch.from_numpy(y)) for x, y in batches]
+    step(*batches[0])
+    first = time.perf_counter() - started
+    run_steps(step, batches, 50)
+    print(json.dumps({"import_s": imported, "first_batch_s": first, "peak_rss_mib": peak_rss_mib()}))
+
+
+def peak_rss_mib() -> float:
+    """Peak resident memory of this process.
+
+    ``ru_maxrss`` of a process started by ``fork`` + ``exec`` keeps the parent's peak at the fork (Linux
+    carries it across ``exec``), so on Linux the ``VmHWM`` line of ``/proc/self/status``, which belongs to
+    the new address space, is read instead; ``ru_maxrss`` elsewhere.
+    """
+    try:
+        with open("/proc/self/status") as f:
+            return next(int(line.split()[1]) for line in f if line.startswith("VmHWM")) / 1024
+    except (OSError, StopIteration):
+        kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        return kib / 1024 / (1024 if sys.platform == "darwin" else 1)
+
+
+def in_subprocess(library: str, name: str, batch: int, env: dict, torch_threads: int) -> dict:
+    command = [sys.executable, os.path.abspath(__file__), "--child", library, "--models", name,
+               "--child-batch", str(batch), "--torch-threads", str(torch_threads)]
+    done = subprocess.run(command, env={**os.environ, **env}, capture_output=True, text=True, check=True)
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def start_up(names, batch: int, with_torch: bool, torch_threads: int) -> list[dict]:
+    rows = []
+    for name in names:
+        cache = tempfile.mkdtemp(prefix="scratchae-numba-cache-")
+        try:
+            cold = in_subprocess("scratchae", name, batch, {"NUMBA_CACHE_DIR": cache}, torch_threads)
+            warm = in_subprocess("scratchae", name, batch, {"NUMBA_CACHE_DIR": cache}, torch_threads)
+        finally:
+            shutil.rmtree(cache, ignore_errors=True)
+        row = {"model": name, "cold": cold, "warm": warm}
+        if with_torch:
+            row["torch"] = in_subprocess("torch", name, batch, {}, torch_threads)
+        rows.append(row)
+    return rows
+
+
+# -- FLOPs ------------------------------------------------------------------------------------------
+
+def training_flops(name: str, batch: int) -> float:
+    """Floating-point operations of one training step's convolutions and matrix products.
+
+    Forward, input gradient and weight gradient each cost 2 FLOPs per multiply-add; the first layer's
+    input gradient is not needed (the images are not trained) and is not counted. Element-wise work
+    (bias, activations, pooling, loss, Adam) is left out: it is a few percent of the total.
+    """
+    from scratchae import nn
+    from scratchae.models import build
+
+    model = build(name)
+    x = np.zeros((1, 1, 28, 28), np.float32)
+    macs = []
+    for layer_name in model.encoder_layers + model.decoder_layers:
+        layer = getattr(model, layer_name)
+        y = layer(x)
+        if isinstance(layer, nn.Conv2d):
+            macs.append(layer.weight.data.size * y.shape[2] * y.shape[3])
+        elif isinstance(layer, nn.ConvTranspose2d):
+            macs.append(layer.weight.data.size * x.shape[2] * x.shape[3])
+        elif isinstance(layer, nn.Linear):
+            macs.append(layer.weight.data.size)
+        x = y
+    return batch * 2.0 * (3 * sum(macs) - macs[0])
+
+
+def matmul_peak(size: int = 2048, repeat: int = 5) -> float:
+    """GFLOP/s of the best of ``repeat`` float32 ``size``-square matrix products (numpy's BLAS, default threads)."""
+    rng = np.random.default_rng(0)
+    a, b = rng.random((size, size), np.float32), rng.random((size, size), np.float32)
+    out = np.empty_like(a)
+    np.matmul(a, b, out=out)
+    best = min(_timed(lambda: np.matmul(a, b, out=out)) for _ in range(repeat))
+    return 2.0 * size ** 3 / best / 1e9
+
+
+def _timed(fn) -> float:
+    start = time.perf_counter()
+    fn()
+    return time.perf_counter() - start
+
+
+# -- report -----------------------------------------------------------------------------------------
+
+def machine() -> list[str]:
+    import numba
+
+    cpu = platform.processor() or "unknown CPU"
+    try:
+        with open("/proc/cpuinfo") as f:
+            cpu = next(line.split(":", 1)[1].strip() for line in f if line.startswith("model name"))
+    except (OSError, StopIteration):
+        pass
+    blas = "unknown BLAS"
+    try:
+        config = np.show_config(mode="dicts")["Build Dependencies"]["blas"]
+        blas = f"{config['name']} {config['version']}"
+    except Exception:  # noqa: BLE001 - only a description
+        pass
+    lines = [f"- CPU: {cpu}, {os.cpu_count()} logical CPUs ({platform.machine()}, {platform.system()})",
+             f"- Python {platform.python_version()}, NumPy {np.__version__} ({blas}), Numba {numba.__version__}"]
+    try:
+        import torch
+
+        lines.append(f"- PyTorch {torch.__version__}")
+    except ImportError:
+        lines.append("- PyTorch: not installed")
+    threads = {k: os.environ[k] for k in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "NUMBA_NUM_THREADS")
+               if k in os.environ}
+    lines.append(f"- thread variables set: {threads or 'none (library defaults)'}")
+    return lines
+
+
+def median(values) -> float:
+    return float(np.median(values)) if values else float("nan")
+
+
+def throughput_table(results: list[dict], with_torch: bool) -> list[str]:
+    lines = ["| model | batch | scratchae img/s | PyTorch img/s | PyTorch time / scratchae time (median, min-max) |",
+             "|---|---:|---:|---:|---|"]
+    for r in results:
+        ours = f"{median(r['ours']):,.0f}"
+        if with_torch:
+            ratio = f"**{median(r['ratio']):.2f}x** ({min(r['ratio']):.2f}-{max(r['ratio']):.2f})"
+            lines.append(f"| {r['model']} | {r['batch']} | {ours} | {median(r['torch']):,.0f} | {ratio} |")
+        else:
+            lines.append(f"| {r['model']} | {r['batch']} | {ours} | - | - |")
+    return lines
+
+
+def start_table(rows: list[dict], with_torch: bool) -> list[str]:
+    lines = ["| model | `import scratchae` s | first batch, cold cache s | first batch, warm cache s | "
+             "peak RSS MiB | PyTorch: import s, first batch s, peak RSS MiB |",
+             "|---|---:|---:|---:|---:|---|"]
+    for r in rows:
+        cold, warm = r["cold"], r["warm"]
+        torch_part = "-"
+        if with_torch:
+            t = r["torch"]
+            torch_part = f"{t['import_s']:.2f}, {t['first_batch_s']:.2f}, {t['peak_rss_mib']:.0f}"
+        lines.append(f"| {r['model']} | {warm['import_s']:.2f} | {cold['first_batch_s']:.2f} | "
+                     f"{warm['first_batch_s']:.2f} | {warm['peak_rss_mib']:.0f} | {torch_part} |")
+    return lines
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--models", type=lambda s: s.split(","), default=list(MODELS),
+                        help="comma-separated, default all four")
+    parser.add_argument("--batches", type=lambda s: [int(b) for b in s.split(",")], default=[20, 128])
+    parser.add_argument("--dataset", choices=["sample", "fashion-mnist"], default="sample",
+                        help=f"the embedded sample, or Fashion-MNIST from {FASHION_MNIST_DIR}")
+    parser.add_argument("--rounds", type=int, default=7, help="alternating rounds per model and batch")
+    parser.add_argument("--seconds", type=float, default=1.0, help="approximate length of one round")
+    parser.add_argument("--torch-threads", type=int, default=2, help="torch.set_num_threads (default 2)")
+    parser.add_argument("--no-torch", action="store_true")
+    parser.add_argument("--start-up", action="store_true", help="also cold/warm start and peak RSS")
+    parser.add_argument("--layers", action="store_true", help="also the per-layer table (batch 20)")
+    parser.add_argument("--write-results", action="store_true",
+                        help="everything (start-up, layers) and write benchmarks/RESULTS.md")
+    parser.add_argument("--child", choices=["scratchae", "torch"], help=argparse.SUPPRESS)
+    parser.add_argument("--child-batch", type=int, default=20, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        return child(args)
+
+    with_torch = not args.no_torch
+    if with_torch:
+        try:
+            import torch
+
+            torch.set_num_threads(args.torch_threads)
+        except ImportError:
+            with_torch = False
+    everything = args.write_results
+    command = "python benchmarks/bench_training.py " + " ".join(sys.argv[1:])
+    load_before = os.getloadavg()
+    report = ["# Training speed: scratchae vs PyTorch", "",
+              f"Generated by `{command.strip()}` on {time.strftime('%Y-%m-%d %H:%M')}.", "",
+              "## Machine", "", *machine(),
+              f"- PyTorch threads: {args.torch_threads if with_torch else '-'}; scratchae: serial Numba "
+              "kernels, NumPy's OpenBLAS with its default threads", ""]
+
+    peak = matmul_peak()
+    print(f"float32 matmul peak (numpy, 2048^3): {peak:.1f} GFLOP/s", flush=True)
+
+    images = load_images(args.dataset)
+    results = []
+    for batch in args.batches:
+        for name in args.models:
+            r = throughput(name, images, batch, args.rounds, args.seconds, with_torch)
+            results.append(r)
+            line = f"{name:9s} batch {batch:4d}: scratchae {median(r['ours']):9,.0f} img/s"
+            if with_torch:
+                line += f"  torch {median(r['torch']):9,.0f} img/s  ratio {median(r['ratio']):.2f}x"
+            print(line, flush=True)
+    report += [f"## Training throughput ({args.dataset}, float32, Adam, MSE)", "",
+               f"{args.rounds} alternating rounds of about {args.seconds:g} s each; images/s are medians "
+               "over rounds, the ratio is the median of the per-round ratios (> 1: scratchae is faster).",
+               "", *throughput_table(results, with_torch), ""]
+
+    flop_lines = []
+    for r in results:
+        if r["model"] == "denoise":
+            rate = training_flops("denoise", r["batch"]) / r["batch"] * median(r["ours"]) / 1e9
+            line = (f"denoise, batch {r['batch']}: {training_flops('denoise', 1) / 1e6:.1f} MFLOP per image, "
+                    f"{rate:.1f} GFLOP/s = {100 * rate / peak:.0f}% of the {peak:.0f} GFLOP/s matmul peak")
+            if with_torch:
+                torch_rate = training_flops("denoise", 1) * median(r["torch"]) / 1e9
+                line += f" (PyTorch: {torch_rate:.1f} GFLOP/s = {100 * torch_rate / peak:.0f}%)"
+            print(line, flush=True)
+            flop_lines.append(f"- {line}")
+    if flop_lines:
+        report += ["## FLOP rate of the denoiser", "",
+                   "Convolution FLOPs of a training step (forward, input and weight gradients, 2 per "
+                   "multiply-add, no input gradient for the first layer) times the measured images/s, "
+                   "against a 2048x2048 float32 `numpy.matmul` measured in the same run.", "", *flop_lines, ""]
+
+    if args.start_up or everything:
+        rows = start_up(args.models, 20, with_torch, args.torch_threads)
+        table = start_table(rows, with_torch)
+        print("\n".join(table), flush=True)
+        report += ["## Start-up and memory (batch 20, fresh process per model)", "",
+                   "Cold: empty Numba cache (`NUMBA_CACHE_DIR` set to a new directory), so every kernel "
+                   "the model uses is compiled before the first batch; warm: the same directory again. "
+                   "First batch = build the model + one training step. Peak RSS (`VmHWM`) after 50 "
+                   "more steps, warm run.", "", *table, ""]
+
+    if args.layers or everything:
+        from bench_layers import table as layer_table
+
+        lines = layer_table(20, 30, "float32", reference=False, use_torch=with_torch,
+                            torch_threads=args.torch_threads)
+        print("\n".join(lines), flush=True)
+        report += ["## Per layer (benchmarks/bench_layers.py, batch 20)", "", "```", *lines, "```", ""]
+
+    load_after = os.getloadavg()
+    report += [f"Load average (1 min) at start {load_before[0]:.2f}, at end {load_after[0]:.2f} "
+               f"on {os.cpu_count()} CPUs.", ""]
+    if args.write_results:
+        path = os.path.join(HERE, "RESULTS.md")
+        with open(path, "w") as f:
+            f.write("\n".join(report))
+        print(f"wrote {path}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,88 @@
+"""PyTorch twins of the four course models, written as the course writes them.
+
+Shared by ``tests/test_models_torch_twin.py`` (numerical agreement) and ``benchmarks/bench_training.py``
+(speed). Parameter names, order and layouts are those of :mod:`scratchae.models`, so a twin loads a
+scratchae model's ``state_dict()`` directly. Importing this module imports torch: callers skip or fall
+back when it is not installed.
+"""
+
+import numpy as np
+import torch
+
+F = torch.nn.functional
+
+
+class LinearTwin(torch.nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc1 = torch.nn.Linear(784, 32)
+        self.fc2 = torch.nn.Linear(32, 784)
+
+    def forward(self, x):
+        x = F.relu(self.fc1(x.view(x.size(0), -1)))
+        return torch.sigmoid(self.fc2(x)).view(-1, 1, 28, 28)
+
+
+class ConvTwin(torch.nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv1 = torch.nn.Conv2d(1, 16, 3, padding=1)
+        self.conv2 = torch.nn.Conv2d(16, 4, 3, padding=1)
+        self.pool = torch.nn.MaxPool2d(2, 2)
+        self.t_conv1 = torch.nn.ConvTranspose2d(4, 16, 2, stride=2)
+        self.t_conv2 = torch.nn.ConvTranspose2d(16, 1, 2, stride=2)
+
+    def forward(self, x):
+        x = self.pool(F.relu(self.conv1(x)))
+        x = self.pool(F.relu(self.conv2(x)))
+        x = F.relu(self.t_conv1(x))
+        return torch.sigmoid(self.t_conv2(x))
+
+
+class UpsampleTwin(torch.nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv1 = torch.nn.Conv2d(1, 16, 3, padding=1)
+        self.conv2 = torch.nn.Conv2d(16, 4, 3, padding=1)
+        self.pool = torch.nn.MaxPool2d(2, 2)
+        self.conv4 = torch.nn.Conv2d(4, 16, 3, padding=1)
+        self.conv5 = torch.nn.Conv2d(16, 1, 3, padding=1)
+
+    def forward(self, x):
+        x = self.pool(F.relu(self.conv1(x)))
+        x = self.pool(F.relu(self.conv2(x)))
+        x = F.relu(self.conv4(F.interpolate(x, scale_factor=2, mode="nearest")))
+        return torch.sigmoid(self.conv5(F.interpolate(x, scale_factor=2, mode="nearest")))
+
+
+class DenoiseTwin(torch.nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv1 = torch.nn.Conv2d(1, 32, 3, padding=1)
+        self.conv2 = torch.nn.Conv2d(32, 16, 3, padding=1)
+        self.conv3 = torch.nn.Conv2d(16, 8, 3, padding=1)
+        self.pool = torch.nn.MaxPool2d(2, 2)
+        self.t_conv1 = torch.nn.ConvTranspose2d(8, 8, 3, stride=2)
+        self.t_conv2 = torch.nn.ConvTranspose2d(8, 16, 2, stride=2)
+        self.t_conv3 = torch.nn.ConvTranspose2d(16, 32, 2, stride=2)
+        self.conv_out = torch.nn.Conv2d(32, 1, 3, padding=1)
+
+    def forward(self, x):
+        x = self.pool(F.relu(self.conv1(x)))
+        x = self.pool(F.relu(self.conv2(x)))
+        x = self.pool(F.relu(self.conv3(x)))
+        x = F.relu(self.t_conv1(x))
+        x = F.relu(self.t_conv2(x))
+        x = F.relu(self.t_conv3(x))
+        return torch.sigmoid(self.conv_out(x))
+
+
+#: registry name of a scratchae model -> its twin's class
+TWINS = {"linear": LinearTwin, "conv": ConvTwin, "upsample": UpsampleTwin, "denoise": DenoiseTwin}
+
+
+def twin_of(model):
+    """A twin of scratchae ``model`` holding a copy of its current weights, in the model's dtype."""
+    twin = TWINS[model.name]().to(getattr(torch, np.dtype(model.dtype).name))
+    twin.load_state_dict({k: torch.from_numpy(v.copy()) for k, v in model.state_dict().items()})
+    return twin
