@@ -34,11 +34,19 @@ Two ways to run these loops, chosen per call by channel count (:data:`GEMM_MIN_C
   so ``y_wide[n] += w[:, :, u, v] @ slices[n]`` runs in BLAS without copying the input :math:`k_h k_w`
   times as im2col would (best when both channel counts are 4 or more).
 
+Division of labour: the layout changes (zero padding, the phase split and its inverse, widening and
+cropping rows) are NumPy slice assignments, which copy strided memory at C speed; the Numba kernels only
+run the multiply-add loops, each over two contiguous 1-D slices (a loop that LLVM vectorizes). Element-
+by-element index arithmetic inside Numba (``out[i * W + j] = ...``) was measured to be several times
+slower than either.
+
 Reductions use ``fastmath`` re-association so that LLVM may vectorize sums: float32 sums are rounded
 in a different order than a plain loop (as in any BLAS), not less accurately.
 """
 
 from __future__ import annotations
+
+import functools
 
 import numpy as np
 from numba import njit
@@ -46,62 +54,49 @@ from numba import njit
 FASTMATH = {"reassoc", "contract", "nsz"}
 
 
-@njit(cache=True)
+# -- layout: phases, widened rows, cropping (NumPy slicing) -------------------------------------------
+
 def _phase_geometry(h, w, sh, sw, ph, pw):
     """Rows and columns (H_q, W_q) of one phase plane of the padded input."""
     return (h + 2 * ph + sh - 1) // sh, (w + 2 * pw + sw - 1) // sw
 
 
-@njit(cache=True)
 def _phase_span(size, pad, stride, phase, rows):
-    """For phase ``phase`` along one dimension: the first and last-plus-one phase index whose padded
-    position ``index * stride + phase`` is a real (unpadded) pixel, and that first pixel's position."""
+    """For phase ``phase`` along one dimension: the slice of phase indices whose padded position
+    ``index * stride + phase`` is a real (unpadded) pixel, and the slice of those pixels in the input."""
     first = max(0, (pad - phase + stride - 1) // stride)
-    last = min(rows, (size + pad - phase + stride - 1) // stride)
-    return first, max(first, last), first * stride + phase - pad
+    last = max(first, min(rows, (size + pad - phase + stride - 1) // stride))
+    start = first * stride + phase - pad
+    return slice(first, last), slice(start, start + (last - first - 1) * stride + 1, stride)
 
 
-@njit(cache=True)
 def _to_phases(x, sh, sw, ph, pw):
-    """Zero-padded x (N, C, H, W) split into phases: (N, C, s_h, s_w, H_q * W_q)."""
+    """Zero-padded x (N, C, H, W) split into phases: (N, C, s_h * s_w, H_q * W_q), phase a * s_w + b."""
     n_img, n_ch, h, w = x.shape
     hq, wq = _phase_geometry(h, w, sh, sw, ph, pw)
-    phases = np.zeros((n_img, n_ch, sh, sw, hq * wq), x.dtype)
+    phases = np.zeros((n_img, n_ch, sh, sw, hq, wq), x.dtype)
     for a in range(sh):
-        i_lo, i_hi, r_lo = _phase_span(h, ph, sh, a, hq)
+        rows_q, rows_x = _phase_span(h, ph, sh, a, hq)
         for b in range(sw):
-            j_lo, j_hi, q_lo = _phase_span(w, pw, sw, b, wq)
-            width = j_hi - j_lo
-            for n in range(n_img):
-                for c in range(n_ch):
-                    plane = phases[n, c, a, b]
-                    for i in range(i_lo, i_hi):
-                        r = r_lo + (i - i_lo) * sh
-                        plane[i * wq + j_lo:i * wq + j_hi] = x[n, c, r, q_lo:q_lo + sw * width:sw]
-    return phases
+            cols_q, cols_x = _phase_span(w, pw, sw, b, wq)
+            phases[:, :, a, b, rows_q, cols_q] = x[:, :, rows_x, cols_x]
+    return phases.reshape(n_img, n_ch, sh * sw, hq * wq)
 
 
-@njit(cache=True)
 def _from_phases(phases, h, w, sh, sw, ph, pw):
-    """The inverse of :func:`_to_phases` without the padding: (N, C, s_h, s_w, H_q * W_q) -> (N, C, H, W)."""
+    """The inverse of :func:`_to_phases` without the padding: (N, C, s_h * s_w, H_q * W_q) -> (N, C, H, W)."""
     n_img, n_ch = phases.shape[:2]
     hq, wq = _phase_geometry(h, w, sh, sw, ph, pw)
+    planes = phases.reshape(n_img, n_ch, sh, sw, hq, wq)
     x = np.empty((n_img, n_ch, h, w), phases.dtype)
     for a in range(sh):
-        i_lo, i_hi, r_lo = _phase_span(h, ph, sh, a, hq)
+        rows_q, rows_x = _phase_span(h, ph, sh, a, hq)
         for b in range(sw):
-            j_lo, j_hi, q_lo = _phase_span(w, pw, sw, b, wq)
-            width = j_hi - j_lo
-            for n in range(n_img):
-                for c in range(n_ch):
-                    plane = phases[n, c, a, b]
-                    for i in range(i_lo, i_hi):
-                        r = r_lo + (i - i_lo) * sh
-                        x[n, c, r, q_lo:q_lo + sw * width:sw] = plane[i * wq + j_lo:i * wq + j_hi]
+            cols_q, cols_x = _phase_span(w, pw, sw, b, wq)
+            x[:, :, rows_x, cols_x] = planes[:, :, a, b, rows_q, cols_q]
     return x
 
 
-@njit(cache=True)
 def _widened(g, wq):
     """g (N, C, H_out, W_out) as (N, C, H_out * W_q): rows widened to W_q with zeros."""
     n_img, n_ch, ho, wo = g.shape
@@ -110,76 +105,80 @@ def _widened(g, wq):
     return wide.reshape(n_img, n_ch, ho * wq)
 
 
-@njit(cache=True)
-def _tap(u, v, sh, sw, dh, dw, wq):
-    """Phase (a, b) and flat offset in that phase plane read by kernel tap (u, v)."""
-    return (u * dh) % sh, (v * dw) % sw, ((u * dh) // sh) * wq + (v * dw) // sw
+def _cropped(wide, ho, wo, wq):
+    """Wide rows (N, C, H_out * W_q) -> (N, C, H_out, W_out), a new contiguous array."""
+    return np.ascontiguousarray(wide.reshape(wide.shape[0], wide.shape[1], ho, wq)[:, :, :, :wo])
 
+
+@functools.lru_cache(maxsize=256)
+def _tap_table(kh, kw, sh, sw, dh, dw, wq):
+    """For every kernel tap (u, v): the phase it reads and its flat offset in that phase plane.
+
+    Tap (u, v) reads phase ((d_h u) mod s_h, (d_w v) mod s_w) at row i + floor(d_h u / s_h) and column
+    j + floor(d_w v / s_w), i.e. at flat offset floor(d_h u / s_h) * W_q + floor(d_w v / s_w) from t.
+    """
+    u, v = np.meshgrid(np.arange(kh) * dh, np.arange(kw) * dw, indexing="ij")
+    tap_phase, tap_offset = (u % sh) * sw + v % sw, (u // sh) * wq + v // sw
+    tap_phase.flags.writeable = tap_offset.flags.writeable = False          # shared by every call
+    return tap_phase, tap_offset
+
+
+# -- the multiply-add loops (Numba) -------------------------------------------------------------------
 
 @njit(cache=True, fastmath=FASTMATH)
-def conv2d_forward(x, weight, sh, sw, ph, pw, dh, dw, ho, wo):
-    n_img, c_in, h, w = x.shape
+def conv2d_forward_wide(phases, weight, tap_phase, tap_offset, span, wide_len):
+    """y_wide[n, o, t] = sum over c, u, v of w[o, c, u, v] * phase_plane[n, c][t + offset(u, v)]."""
+    n_img, c_in = phases.shape[:2]
     c_out, _, kh, kw = weight.shape
-    wq = _phase_geometry(h, w, sh, sw, ph, pw)[1]
-    phases = _to_phases(x, sh, sw, ph, pw)
-    span = (ho - 1) * wq + wo                            # wide output: t = i * wq + j
-    acc = np.empty(span, x.dtype)
-    y = np.empty((n_img, c_out, ho, wo), x.dtype)
+    y = np.zeros((n_img, c_out, wide_len), phases.dtype)
     for n in range(n_img):
         for o in range(c_out):
-            acc[:] = 0
+            acc = y[n, o, :span]
             for c in range(c_in):
                 for u in range(kh):
                     for v in range(kw):
-                        a, b, off = _tap(u, v, sh, sw, dh, dw, wq)
-                        src = phases[n, c, a, b, off:off + span]
+                        off = tap_offset[u, v]
+                        src = phases[n, c, tap_phase[u, v], off:off + span]
                         wv = weight[o, c, u, v]
                         for t in range(span):
                             acc[t] += wv * src[t]
-            for i in range(ho):
-                y[n, o, i, :] = acc[i * wq:i * wq + wo]
     return y
 
 
 @njit(cache=True, fastmath=FASTMATH)
-def conv2d_input_grad(grad_y, weight, sh, sw, ph, pw, dh, dw, h, w):
-    n_img, c_out, ho, wo = grad_y.shape
+def conv2d_input_grad_phases(g, weight, tap_phase, tap_offset, span, n_phases, plane_len):
+    """grad_phase_plane[n, c][t + offset(u, v)] += w[o, c, u, v] * g_wide[n, o, t]: the forward's scatter."""
+    n_img, c_out = g.shape[:2]
     _, c_in, kh, kw = weight.shape
-    hq, wq = _phase_geometry(h, w, sh, sw, ph, pw)
-    g = _widened(grad_y, wq)
-    span = (ho - 1) * wq + wo
-    grad_phases = np.zeros((n_img, c_in, sh, sw, hq * wq), grad_y.dtype)
+    grad_phases = np.zeros((n_img, c_in, n_phases, plane_len), g.dtype)
     for n in range(n_img):
         for c in range(c_in):
             for o in range(c_out):
                 src = g[n, o, :span]
                 for u in range(kh):
                     for v in range(kw):
-                        a, b, off = _tap(u, v, sh, sw, dh, dw, wq)
-                        dst = grad_phases[n, c, a, b, off:off + span]
+                        off = tap_offset[u, v]
+                        dst = grad_phases[n, c, tap_phase[u, v], off:off + span]
                         wv = weight[o, c, u, v]
                         for t in range(span):
                             dst[t] += wv * src[t]
-    return _from_phases(grad_phases, h, w, sh, sw, ph, pw)
+    return grad_phases
 
 
 @njit(cache=True, fastmath=FASTMATH)
-def conv2d_weight_grad(x, grad_y, sh, sw, ph, pw, dh, dw, kh, kw):
-    n_img, c_in, h, w = x.shape
-    _, c_out, ho, wo = grad_y.shape
-    wq = _phase_geometry(h, w, sh, sw, ph, pw)[1]
-    phases = _to_phases(x, sh, sw, ph, pw)
-    g = _widened(grad_y, wq)                             # zeros in the don't-care columns
-    span = (ho - 1) * wq + wo
-    grad_w = np.zeros((c_out, c_in, kh, kw), x.dtype)
+def conv2d_weight_grad_phases(phases, g, tap_phase, tap_offset, span, kh, kw):
+    """grad_w[o, c, u, v] = sum over n, t of g_wide[n, o, t] * phase_plane[n, c][t + offset(u, v)]."""
+    n_img, c_in = phases.shape[:2]
+    c_out = g.shape[1]
+    grad_w = np.zeros((c_out, c_in, kh, kw), phases.dtype)
     for n in range(n_img):
         for o in range(c_out):
             gy = g[n, o, :span]
             for c in range(c_in):
                 for u in range(kh):
                     for v in range(kw):
-                        a, b, off = _tap(u, v, sh, sw, dh, dw, wq)
-                        src = phases[n, c, a, b, off:off + span]
+                        off = tap_offset[u, v]
+                        src = phases[n, c, tap_phase[u, v], off:off + span]
                         s = grad_w[o, c, u, v]
                         for t in range(span):
                             s += gy[t] * src[t]
@@ -187,68 +186,50 @@ def conv2d_weight_grad(x, grad_y, sh, sw, ph, pw, dh, dw, kh, kw):
     return grad_w
 
 
-@njit(cache=True)
-def _cropped(wide, ho, wo, wq):
-    """Wide rows (N, C, >= (H_out - 1) * W_q + W_out) -> (N, C, H_out, W_out)."""
-    n_img, n_ch = wide.shape[:2]
-    y = np.empty((n_img, n_ch, ho, wo), wide.dtype)
-    for n in range(n_img):
-        for c in range(n_ch):
-            for i in range(ho):
-                y[n, c, i, :] = wide[n, c, i * wq:i * wq + wo]
-    return y
-
-
 # -- the same three operations as one small matrix product per kernel tap (BLAS) ----------------------
 # For tap (u, v), the shifted slices of all C_in phase planes of image n form a (C_in, span) matrix with
 # unit column stride, so  y_wide[n] += w[:, :, u, v] @ slices[n]  is a BLAS call on views, without the
 # kH*kW-fold copy of im2col. Worth it when both channel counts are large enough to fill a matrix product.
 
-def _taps(kh, kw, sh, sw, dh, dw, wq):
-    return [(u, v, *_tap(u, v, sh, sw, dh, dw, wq)) for u in range(kh) for v in range(kw)]
-
-
-def _forward_gemm(x, weight, sh, sw, ph, pw, dh, dw, ho, wo):
-    n_img, _, h, w = x.shape
+def _forward_gemm(phases, weight, tap_phase, tap_offset, span, wide_len):
+    n_img = phases.shape[0]
     c_out, _, kh, kw = weight.shape
-    wq = _phase_geometry(h, w, sh, sw, ph, pw)[1]
-    span = (ho - 1) * wq + wo
-    phases = _to_phases(x, sh, sw, ph, pw)
     taps = np.ascontiguousarray(weight.transpose(2, 3, 0, 1))           # (kH, kW, C_out, C_in)
-    wide = np.zeros((n_img, c_out, span), x.dtype)
-    product = np.empty_like(wide)
-    for u, v, a, b, off in _taps(kh, kw, sh, sw, dh, dw, wq):
-        np.matmul(taps[u, v], phases[:, :, a, b, off:off + span], out=product)
-        wide += product
-    return _cropped(wide, ho, wo, wq)
+    wide = np.zeros((n_img, c_out, wide_len), phases.dtype)
+    acc, product = np.zeros((n_img, c_out, span), phases.dtype), np.empty((n_img, c_out, span), phases.dtype)
+    for u in range(kh):
+        for v in range(kw):
+            off = tap_offset[u, v]
+            np.matmul(taps[u, v], phases[:, :, tap_phase[u, v], off:off + span], out=product)
+            acc += product
+    wide[:, :, :span] = acc
+    return wide
 
 
-def _input_grad_gemm(grad_y, weight, sh, sw, ph, pw, dh, dw, h, w):
-    n_img, _, ho, wo = grad_y.shape
+def _input_grad_gemm(g, weight, tap_phase, tap_offset, span, n_phases, plane_len):
+    n_img = g.shape[0]
     _, c_in, kh, kw = weight.shape
-    hq, wq = _phase_geometry(h, w, sh, sw, ph, pw)
-    span = (ho - 1) * wq + wo
-    g = _widened(grad_y, wq)[:, :, :span]
     taps = np.ascontiguousarray(weight.transpose(2, 3, 1, 0))           # (kH, kW, C_in, C_out)
-    grad_phases = np.zeros((n_img, c_in, sh, sw, hq * wq), grad_y.dtype)
-    product = np.empty((n_img, c_in, span), grad_y.dtype)
-    for u, v, a, b, off in _taps(kh, kw, sh, sw, dh, dw, wq):
-        np.matmul(taps[u, v], g, out=product)
-        grad_phases[:, :, a, b, off:off + span] += product
-    return _from_phases(grad_phases, h, w, sh, sw, ph, pw)
+    grad_phases = np.zeros((n_img, c_in, n_phases, plane_len), g.dtype)
+    product = np.empty((n_img, c_in, span), g.dtype)
+    g = g[:, :, :span]
+    for u in range(kh):
+        for v in range(kw):
+            off = tap_offset[u, v]
+            np.matmul(taps[u, v], g, out=product)
+            grad_phases[:, :, tap_phase[u, v], off:off + span] += product
+    return grad_phases
 
 
-def _weight_grad_gemm(x, grad_y, sh, sw, ph, pw, dh, dw, kh, kw):
-    n_img, c_in, h, w = x.shape
-    _, c_out, ho, wo = grad_y.shape
-    wq = _phase_geometry(h, w, sh, sw, ph, pw)[1]
-    span = (ho - 1) * wq + wo
-    phases = _to_phases(x, sh, sw, ph, pw)
-    g = _widened(grad_y, wq)[:, :, :span]
-    grad_w = np.empty((c_out, c_in, kh, kw), x.dtype)
-    for u, v, a, b, off in _taps(kh, kw, sh, sw, dh, dw, wq):
-        per_image = np.matmul(g, phases[:, :, a, b, off:off + span].transpose(0, 2, 1))   # (N, C_out, C_in)
-        grad_w[:, :, u, v] = per_image.sum(axis=0)
+def _weight_grad_gemm(phases, g, tap_phase, tap_offset, span, kh, kw):
+    c_in, c_out = phases.shape[1], g.shape[1]
+    g = g[:, :, :span]
+    grad_w = np.empty((c_out, c_in, kh, kw), phases.dtype)
+    for u in range(kh):
+        for v in range(kw):
+            off = tap_offset[u, v]
+            slices = phases[:, :, tap_phase[u, v], off:off + span]
+            grad_w[:, :, u, v] = np.matmul(g, slices.transpose(0, 2, 1)).sum(axis=0)   # (C_out, C_in)
     return grad_w
 
 
@@ -262,18 +243,33 @@ def _gemm_pays(c_a, c_b):
 # -- the interface shared with scratchae.kernels.reference.conv2d -------------------------------------
 
 def forward(x, weight, stride, padding, dilation, out_hw):
-    kernel = _forward_gemm if _gemm_pays(*weight.shape[:2]) else conv2d_forward
-    return kernel(np.ascontiguousarray(x), np.ascontiguousarray(weight),
-                          *stride, *padding, *dilation, *out_hw)
+    (sh, sw), (ph, pw), (dh, dw), (ho, wo) = stride, padding, dilation, out_hw
+    c_out, c_in, kh, kw = weight.shape
+    wq = _phase_geometry(x.shape[2], x.shape[3], sh, sw, ph, pw)[1]
+    tap_phase, tap_offset = _tap_table(kh, kw, sh, sw, dh, dw, wq)
+    phases = _to_phases(x, sh, sw, ph, pw)
+    kernel = _forward_gemm if _gemm_pays(c_out, c_in) else conv2d_forward_wide
+    wide = kernel(phases, np.ascontiguousarray(weight), tap_phase, tap_offset, (ho - 1) * wq + wo, ho * wq)
+    return _cropped(wide, ho, wo, wq)
 
 
 def input_grad(grad_y, weight, stride, padding, dilation, in_hw):
-    kernel = _input_grad_gemm if _gemm_pays(*weight.shape[:2]) else conv2d_input_grad
-    return kernel(np.ascontiguousarray(grad_y), np.ascontiguousarray(weight),
-                             *stride, *padding, *dilation, *in_hw)
+    (sh, sw), (ph, pw), (dh, dw), (h, w) = stride, padding, dilation, in_hw
+    _, _, ho, wo = grad_y.shape
+    c_out, c_in, kh, kw = weight.shape
+    hq, wq = _phase_geometry(h, w, sh, sw, ph, pw)
+    tap_phase, tap_offset = _tap_table(kh, kw, sh, sw, dh, dw, wq)
+    kernel = _input_grad_gemm if _gemm_pays(c_out, c_in) else conv2d_input_grad_phases
+    grad_phases = kernel(_widened(grad_y, wq), np.ascontiguousarray(weight), tap_phase, tap_offset,
+                         (ho - 1) * wq + wo, sh * sw, hq * wq)
+    return _from_phases(grad_phases, h, w, sh, sw, ph, pw)
 
 
 def weight_grad(x, grad_y, stride, padding, dilation, kernel_hw):
-    kernel = _weight_grad_gemm if _gemm_pays(x.shape[1], grad_y.shape[1]) else conv2d_weight_grad
-    return kernel(np.ascontiguousarray(x), np.ascontiguousarray(grad_y),
-                              *stride, *padding, *dilation, *kernel_hw)
+    (sh, sw), (ph, pw), (dh, dw), (kh, kw) = stride, padding, dilation, kernel_hw
+    _, _, ho, wo = grad_y.shape
+    wq = _phase_geometry(x.shape[2], x.shape[3], sh, sw, ph, pw)[1]
+    tap_phase, tap_offset = _tap_table(kh, kw, sh, sw, dh, dw, wq)
+    kernel = _weight_grad_gemm if _gemm_pays(x.shape[1], grad_y.shape[1]) else conv2d_weight_grad_phases
+    return kernel(_to_phases(x, sh, sw, ph, pw), _widened(grad_y, wq), tap_phase, tap_offset,
+                  (ho - 1) * wq + wo, kh, kw)
