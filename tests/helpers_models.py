@@ -29,6 +29,7 @@ def directional_derivative_check(model, x, *, seed: int = 0, eps: float = 1e-7, 
     rng = np.random.default_rng(seed)
     x = x.astype(np.float64)
     model.to(np.float64)
+    model.needs_input_grad = True          # the check covers dL/dx too
     g = rng.standard_normal(model(x).shape)
     model.zero_grad()
     model(x)

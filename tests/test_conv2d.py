@@ -158,3 +158,18 @@ def test_backward_checks(backend):
 
 def test_repr():
     assert repr(nn.Conv2d(1, 16, 3, padding=1)) == "Conv2d(1, 16, kernel_size=(3, 3), stride=(1, 1), padding=(1, 1))"
+
+
+def test_needs_input_grad_false_skips_only_the_input_gradient():
+    rng = np.random.default_rng(0)
+    layer = nn.Conv2d(3, 4, 3, padding=1, dtype=np.float64)
+    x = rng.standard_normal((2, 3, 6, 6))
+    g = rng.standard_normal(layer(x).shape)
+    full = layer.backward(g)
+    grads = [p.grad.copy() for p in layer.parameters()]
+    layer.zero_grad()
+    layer.needs_input_grad = False
+    layer(x)
+    assert layer.backward(g) is None and full.shape == x.shape
+    for a, p in zip(grads, layer.parameters()):
+        np.testing.assert_array_equal(a, p.grad)

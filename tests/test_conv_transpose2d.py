@@ -135,3 +135,18 @@ def test_channel_mismatch_and_rank(backend):
 def test_repr():
     assert repr(nn.ConvTranspose2d(4, 16, 2, stride=2)) == \
         "ConvTranspose2d(4, 16, kernel_size=(2, 2), stride=(2, 2))"
+
+
+def test_needs_input_grad_false_skips_only_the_input_gradient():
+    rng = np.random.default_rng(0)
+    layer = nn.ConvTranspose2d(3, 4, 2, stride=2, dtype=np.float64)
+    x = rng.standard_normal((2, 3, 5, 5))
+    g = rng.standard_normal(layer(x).shape)
+    full = layer.backward(g)
+    grads = [p.grad.copy() for p in layer.parameters()]
+    layer.zero_grad()
+    layer.needs_input_grad = False
+    layer(x)
+    assert layer.backward(g) is None and full.shape == x.shape
+    for a, p in zip(grads, layer.parameters()):
+        np.testing.assert_array_equal(a, p.grad)

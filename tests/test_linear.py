@@ -86,3 +86,18 @@ def test_linear_twin(torch, rng, dtype):
         assert_close(dx, tx.grad.numpy(), dtype, "input gradient")
         assert_close(layer.weight.grad, ref.weight.grad.numpy(), dtype, "weight gradient")
         assert_close(layer.bias.grad, ref.bias.grad.numpy(), dtype, "bias gradient")
+
+
+def test_needs_input_grad_false_skips_only_the_input_gradient():
+    rng = np.random.default_rng(0)
+    layer = nn.Linear(5, 3, dtype=np.float64)
+    x = rng.standard_normal((4, 5))
+    g = rng.standard_normal(layer(x).shape)
+    full = layer.backward(g)
+    grads = [p.grad.copy() for p in layer.parameters()]
+    layer.zero_grad()
+    layer.needs_input_grad = False
+    layer(x)
+    assert layer.backward(g) is None and full.shape == x.shape
+    for a, p in zip(grads, layer.parameters()):
+        np.testing.assert_array_equal(a, p.grad)

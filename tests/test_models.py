@@ -63,6 +63,7 @@ def test_backward_matches_finite_differences_in_float64(name):
 @pytest.mark.parametrize("name", MODEL_NAMES)
 def test_backward_is_split_into_decoder_then_encoder(name):
     model = build(name, rng=np.random.default_rng(2), dtype=np.float64)
+    model.needs_input_grad = True
     x = images(2, dtype=np.float64)
     g = np.random.default_rng(0).standard_normal(x.shape)
     model(x)
@@ -119,3 +120,21 @@ def test_backward_before_forward_is_an_error(name):
     model = build(name)
     with pytest.raises(RuntimeError, match="before forward"):
         model.backward(np.zeros((1, 1, 28, 28), np.float32))
+
+
+@pytest.mark.parametrize("name", MODEL_NAMES)
+def test_the_input_gradient_is_skipped_unless_asked_for(name):
+    model = build(name, rng=np.random.default_rng(4), dtype=np.float64)
+    x = images(2, dtype=np.float64)
+    g = np.random.default_rng(1).standard_normal(x.shape)
+    assert model.needs_input_grad is False                  # images are data, as in PyTorch
+    model(x)
+    assert model.backward(g) is None
+    skipped = [p.grad.copy() for p in model.parameters()]
+    model.zero_grad()
+    model.needs_input_grad = True
+    model(x)
+    grad_x = model.backward(g)
+    assert grad_x.shape == x.shape and np.abs(grad_x).max() > 0
+    for a, p in zip(skipped, model.parameters()):
+        np.testing.assert_array_equal(a, p.grad)             # parameter gradients are unaffected

@@ -44,7 +44,32 @@ class Autoencoder(Module):
     def _run_backward(self, names, grad):
         for name in reversed(names):
             grad = getattr(self, name).backward(grad)
+            if grad is None:            # the input layer was told not to compute dL/dx
+                return None
         return grad
+
+    def _input_layer(self) -> Module:
+        """The first layer with parameters: the one that would compute dL/d(images)."""
+        for name in self.encoder_layers:
+            layer = getattr(self, name)
+            if layer.parameters():
+                return layer
+        raise RuntimeError(f"{self._name()} has no layer with parameters")
+
+    @property
+    def needs_input_grad(self) -> bool:
+        """Whether :meth:`backward` returns dL/d(images); ``False`` for a new model.
+
+        The images are data, not trained, so by default the first layer with parameters skips its input
+        gradient and :meth:`backward` returns ``None`` (in PyTorch, ``images.grad`` stays ``None``
+        unless ``images.requires_grad``). Set ``model.needs_input_grad = True`` to get dL/d(images),
+        e.g. for a gradient check or a saliency map.
+        """
+        return self._input_layer().needs_input_grad
+
+    @needs_input_grad.setter
+    def needs_input_grad(self, value: bool) -> None:
+        self._input_layer().needs_input_grad = bool(value)
 
     def _check_images(self, x) -> None:
         dtype = self.parameters()[0].dtype
@@ -70,11 +95,13 @@ class Autoencoder(Module):
         """dL/dz from dL/d(reconstruction), adding into the decoder's parameter gradients."""
         return self._run_backward(self.decoder_layers, grad_out)
 
-    def backward_encode(self, grad_code: np.ndarray) -> np.ndarray:
-        """dL/dx from dL/dz, adding into the encoder's parameter gradients."""
+    def backward_encode(self, grad_code: np.ndarray) -> np.ndarray | None:
+        """dL/dx from dL/dz (None unless :attr:`needs_input_grad`), adding into the encoder's parameter
+        gradients."""
         return self._run_backward(self.encoder_layers, grad_code)
 
-    def backward(self, grad_out: np.ndarray) -> np.ndarray:
+    def backward(self, grad_out: np.ndarray) -> np.ndarray | None:
+        """Add every parameter's gradient; return dL/d(images) if :attr:`needs_input_grad`, else None."""
         return self.backward_encode(self.backward_decode(grad_out))
 
     @property

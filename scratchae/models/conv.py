@@ -46,3 +46,4 @@ class ConvAutoencoder(Autoencoder):
         self.relu3 = ReLU()
         self.t_conv2 = ConvTranspose2d(16, 1, 2, stride=2, dtype=dtype, rng=rng)
         self.sigmoid = Sigmoid()
+        self.needs_input_grad = False     # images are data: no dL/d(images) (see Autoencoder)

@@ -51,3 +51,4 @@ class DenoisingAutoencoder(Autoencoder):
         self.relu6 = ReLU()
         self.conv_out = Conv2d(32, 1, 3, padding=1, dtype=dtype, rng=rng)
         self.sigmoid = Sigmoid()
+        self.needs_input_grad = False     # images are data: no dL/d(images) (see Autoencoder)

@@ -42,6 +42,7 @@ class LinearAutoencoder(Autoencoder):
         self.fc2 = Linear(encoding_dim, pixels, dtype=dtype, rng=rng)
         self.sigmoid = Sigmoid()
         self.unflatten = Unflatten(1, IMAGE_SHAPE)
+        self.needs_input_grad = False     # images are data: no dL/d(images) (see Autoencoder)
 
     def config(self) -> dict:
         return {"encoding_dim": self.encoding_dim}

@@ -47,3 +47,4 @@ class UpsampleAutoencoder(Autoencoder):
         self.up2 = Upsample(scale_factor=2, mode="nearest")
         self.conv5 = Conv2d(16, 1, 3, padding=1, dtype=dtype, rng=rng)
         self.sigmoid = Sigmoid()
+        self.needs_input_grad = False     # images are data: no dL/d(images) (see Autoencoder)

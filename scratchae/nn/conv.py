@@ -86,6 +86,8 @@ class Conv2d(Module):
     that operation is the transposed convolution (:class:`~scratchae.nn.ConvTranspose2d`). The three
     operations are in :mod:`scratchae.kernels.reference.conv2d` (readable NumPy) and
     :mod:`scratchae.kernels.numba.conv2d` (fast); :func:`scratchae.kernels.set_backend` chooses.
+    With ``needs_input_grad = False`` (see :class:`~scratchae.nn.Module`) backward skips the input
+    gradient and returns ``None``.
 
     References
     ----------
@@ -134,6 +136,8 @@ class Conv2d(Module):
                                                self.kernel_size)
         if self.bias is not None:
             self.bias.grad += grad_out.sum(axis=(0, 2, 3))
+        if not self.needs_input_grad:              # e.g. the first layer of a model: x is data
+            return None
         return conv2d.input_grad(grad_out, self.weight.data, self.stride, self.padding, self.dilation,
                                  x.shape[2:])
 

@@ -73,6 +73,8 @@ class ConvTranspose2d(Module):
 
     The first line is the input gradient of a convolution, the second line *is* a convolution of
     :math:`G`, the third is a convolution's weight gradient: see :mod:`scratchae.kernels.reference.conv2d`.
+    With ``needs_input_grad = False`` (see :class:`~scratchae.nn.Module`) backward skips the second line
+    and returns ``None``.
 
     References
     ----------
@@ -132,6 +134,8 @@ class ConvTranspose2d(Module):
                                                self.kernel_size)
         if self.bias is not None:
             self.bias.grad += grad_out.sum(axis=(0, 2, 3))
+        if not self.needs_input_grad:
+            return None
         # and its forward pass, back to our input's size
         return conv2d.forward(grad_out, self.weight.data, self.stride, self.padding, self.dilation,
                               x.shape[2:])

@@ -39,6 +39,9 @@ class Linear(Module):
         \frac{\partial L}{\partial x} = G\,W, \qquad
         \frac{\partial L}{\partial W} = G^\top x, \qquad
         \frac{\partial L}{\partial b} = \textstyle\sum_{\text{rows}} G.
+
+    With ``needs_input_grad = False`` (see :class:`~scratchae.nn.Module`) backward skips
+    :math:`G\,W` and returns ``None``.
     """
 
     def __init__(self, in_features: int, out_features: int, bias: bool = True, *, dtype=np.float32,
@@ -72,6 +75,8 @@ class Linear(Module):
         self.weight.grad += g2.T @ x2
         if self.bias is not None:
             self.bias.grad += g2.sum(axis=0)
+        if not self.needs_input_grad:
+            return None
         return grad_out @ self.weight.data
 
     def extra_repr(self) -> str:

@@ -57,7 +57,19 @@ class Module:
     Subclasses implement ``forward(x)`` and ``backward(grad_out)``. Parameters and sub-modules are found
     by walking the instance's attributes in the order they were assigned, which gives PyTorch's dotted
     names (``conv1.weight``, ``0.bias``, ...).
+
+    Attributes
+    ----------
+    needs_input_grad : bool, default True
+        Whether :meth:`backward` must return ``dL/dx``. A layer that reads data
+        rather than another layer's output (the first layer of a model) does not need it: set it to
+        ``False`` and the layers with a costly input gradient (:class:`~scratchae.nn.Linear`,
+        :class:`~scratchae.nn.Conv2d`, :class:`~scratchae.nn.ConvTranspose2d`) skip that computation and
+        return ``None``, still adding their parameter gradients. PyTorch does the same for inputs that
+        do not require grad (``ctx.needs_input_grad`` in a custom ``autograd.Function``).
     """
+
+    needs_input_grad = True
 
     # -- forward / backward -------------------------------------------------------------------------
     def __call__(self, *args, **kwargs):
