@@ -5,44 +5,51 @@ from __future__ import annotations
 import numpy as np
 
 
-def floating_input(layer: str, x, dtype=None) -> np.ndarray:
+def _describe(layer) -> str:
+    """The name used in messages: a string as given, or a layer's ``repr`` (built only when raising,
+    so that checking costs nothing on the happy path)."""
+    return layer if isinstance(layer, str) else repr(layer)
+
+
+def floating_input(layer, x, dtype=None) -> np.ndarray:
     """Return ``x`` as an ndarray after checking it is float32/float64 (and ``dtype`` if given).
 
     Integer, boolean and float16 arrays are refused rather than converted, so that no layer silently
     changes precision: cast explicitly (``x.astype(np.float32)``).
     """
     if not isinstance(x, np.ndarray):
-        raise TypeError(f"{layer} expected a numpy.ndarray input, got {type(x).__name__}")
+        raise TypeError(f"{_describe(layer)} expected a numpy.ndarray input, got {type(x).__name__}")
     if x.dtype not in (np.float32, np.float64):
         raise TypeError(
-            f"{layer} expected a float32 or float64 input, got {x.dtype}; cast it first, "
+            f"{_describe(layer)} expected a float32 or float64 input, got {x.dtype}; cast it first, "
             f"e.g. x.astype(np.float32)"
         )
     if dtype is not None and x.dtype != dtype:
         raise TypeError(
-            f"{layer} expected a {np.dtype(dtype)} input (the dtype of its parameters), got {x.dtype}; "
-            f"cast the input or call model.to(np.{x.dtype})"
+            f"{_describe(layer)} expected a {np.dtype(dtype)} input (the dtype of its parameters), "
+            f"got {x.dtype}; cast the input or call model.to(np.{x.dtype})"
         )
     return x
 
 
-def rank(layer: str, x: np.ndarray, ndim: int, layout: str) -> None:
+def rank(layer, x: np.ndarray, ndim: int, layout: str) -> None:
     if x.ndim != ndim:
-        raise ValueError(f"{layer} expected a {ndim}-D input {layout}, got shape {x.shape}")
+        raise ValueError(f"{_describe(layer)} expected a {ndim}-D input {layout}, got shape {x.shape}")
 
 
-def upstream(layer: str, grad_out: np.ndarray, shape: tuple[int, ...], dtype) -> np.ndarray:
+def upstream(layer, grad_out: np.ndarray, shape: tuple[int, ...], dtype) -> np.ndarray:
     """Check that the upstream gradient has the shape and dtype of the forward output."""
     if not isinstance(grad_out, np.ndarray):
-        raise TypeError(f"{layer}.backward expected a numpy.ndarray gradient, got {type(grad_out).__name__}")
+        raise TypeError(f"{_describe(layer)}.backward expected a numpy.ndarray gradient, "
+                        f"got {type(grad_out).__name__}")
     if grad_out.shape != tuple(shape):
         raise ValueError(
-            f"{layer}.backward expected a gradient of shape {tuple(shape)} (the forward output), "
-            f"got {grad_out.shape}"
+            f"{_describe(layer)}.backward expected a gradient of shape {tuple(shape)} (the forward "
+            f"output), got {grad_out.shape}"
         )
     if grad_out.dtype != dtype:
         raise TypeError(
-            f"{layer}.backward expected a {np.dtype(dtype)} gradient (the dtype of the forward output), "
-            f"got {grad_out.dtype}"
+            f"{_describe(layer)}.backward expected a {np.dtype(dtype)} gradient (the dtype of the forward "
+            f"output), got {grad_out.dtype}"
         )
     return grad_out

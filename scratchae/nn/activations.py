@@ -54,8 +54,14 @@ class Sigmoid(Module):
     def forward(self, x: np.ndarray) -> np.ndarray:
         _checks.floating_input("Sigmoid", x)
         zero, one = x.dtype.type(0), x.dtype.type(1)
-        self._y = np.exp(np.minimum(x, zero)) / (one + np.exp(-np.abs(x)))
-        return self._y
+        y = np.exp(np.minimum(x, zero))                  # numerator e^{min(x, 0)}
+        denom = np.abs(x)                                # 1 + e^{-|x|}, computed in place
+        np.negative(denom, out=denom)
+        np.exp(denom, out=denom)
+        denom += one
+        y /= denom
+        self._y = y
+        return y
 
     def backward(self, grad_out: np.ndarray) -> np.ndarray:
         y = self._cached(self._y)

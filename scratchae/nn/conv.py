@@ -25,11 +25,10 @@ def _no_groups(groups, layer: str) -> None:
 
 def _input(layer: Module, x: np.ndarray, channels: int) -> np.ndarray:
     """Check that ``x`` is a (N, C, H, W) float array of the parameters' dtype with ``channels`` channels."""
-    name = repr(layer)
-    _checks.floating_input(name, x, layer.weight.dtype)
-    _checks.rank(name, x, 4, "(N, C, H, W)")
+    _checks.floating_input(layer, x, layer.weight.dtype)
+    _checks.rank(layer, x, 4, "(N, C, H, W)")
     if x.shape[1] != channels:
-        raise ValueError(f"{name} expected {channels} channels, got {x.shape[1]} (input shape {x.shape})")
+        raise ValueError(f"{layer!r} expected {channels} channels, got {x.shape[1]} (input shape {x.shape})")
     return x
 
 
@@ -130,7 +129,7 @@ class Conv2d(Module):
     def backward(self, grad_out: np.ndarray) -> np.ndarray:
         x = self._cached(self._x)
         out_hw = self.output_size(x.shape[2:])
-        _checks.upstream(repr(self), grad_out, (x.shape[0], self.out_channels, *out_hw), x.dtype)
+        _checks.upstream(self, grad_out, (x.shape[0], self.out_channels, *out_hw), x.dtype)
         conv2d = kernels.kernels("conv2d")
         self.weight.grad += conv2d.weight_grad(x, grad_out, self.stride, self.padding, self.dilation,
                                                self.kernel_size)

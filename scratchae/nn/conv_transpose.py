@@ -127,7 +127,7 @@ class ConvTranspose2d(Module):
     def backward(self, grad_out: np.ndarray) -> np.ndarray:
         x = self._cached(self._x)
         out_hw = self.output_size(x.shape[2:])
-        _checks.upstream(repr(self), grad_out, (x.shape[0], self.out_channels, *out_hw), x.dtype)
+        _checks.upstream(self, grad_out, (x.shape[0], self.out_channels, *out_hw), x.dtype)
         conv2d = kernels.kernels("conv2d")
         # that convolution's weight gradient, with its input (our grad_out) and output gradient (our x)
         self.weight.grad += conv2d.weight_grad(grad_out, x, self.stride, self.padding, self.dilation,

@@ -57,10 +57,9 @@ class Linear(Module):
         self._x = None
 
     def forward(self, x: np.ndarray) -> np.ndarray:
-        name = repr(self)
-        _checks.floating_input(name, x, self.weight.dtype)
+        _checks.floating_input(self, x, self.weight.dtype)
         if x.ndim < 1 or x.shape[-1] != self.in_features:
-            raise ValueError(f"{name} expected input of shape (*, {self.in_features}), got {x.shape}")
+            raise ValueError(f"{self!r} expected input of shape (*, {self.in_features}), got {x.shape}")
         self._x = x
         y = x @ self.weight.data.T
         if self.bias is not None:
@@ -69,7 +68,7 @@ class Linear(Module):
 
     def backward(self, grad_out: np.ndarray) -> np.ndarray:
         x = self._cached(self._x)
-        _checks.upstream(repr(self), grad_out, x.shape[:-1] + (self.out_features,), x.dtype)
+        _checks.upstream(self, grad_out, x.shape[:-1] + (self.out_features,), x.dtype)
         g2 = grad_out.reshape(-1, self.out_features)
         x2 = x.reshape(-1, self.in_features)
         self.weight.grad += g2.T @ x2

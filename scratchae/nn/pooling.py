@@ -67,9 +67,8 @@ class MaxPool2d(Module):
             raise ValueError(f"{self!r}: {error}") from None
 
     def forward(self, x: np.ndarray) -> np.ndarray:
-        name = repr(self)
-        _checks.floating_input(name, x)
-        _checks.rank(name, x, 4, "(N, C, H, W)")
+        _checks.floating_input(self, x)
+        _checks.rank(self, x, 4, "(N, C, H, W)")
         out_hw = self.output_size(x.shape[2:])
         y, self._indices = kernels.kernels("maxpool2d").forward(x, self._kernel, self._stride,
                                                                 self._padding, out_hw)
@@ -79,7 +78,7 @@ class MaxPool2d(Module):
     def backward(self, grad_out: np.ndarray) -> np.ndarray:
         indices = self._cached(self._indices)
         n, c, h, w = self._in_shape
-        _checks.upstream(repr(self), grad_out, indices.shape, self._dtype)
+        _checks.upstream(self, grad_out, indices.shape, self._dtype)
         return kernels.kernels("maxpool2d").backward(grad_out, indices, (h, w))
 
     def extra_repr(self) -> str:

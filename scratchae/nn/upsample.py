@@ -86,9 +86,8 @@ class Upsample(Module):
         return ho // h, wo // w
 
     def forward(self, x: np.ndarray) -> np.ndarray:
-        name = repr(self)
-        _checks.floating_input(name, x)
-        _checks.rank(name, x, 4, "(N, C, H, W)")
+        _checks.floating_input(self, x)
+        _checks.rank(self, x, 4, "(N, C, H, W)")
         factor = self.factor(x.shape[2:])
         self._in_shape, self._dtype, self._factor_used = x.shape, x.dtype, factor
         return kernels.kernels("upsample").forward(x, factor)
@@ -96,7 +95,7 @@ class Upsample(Module):
     def backward(self, grad_out: np.ndarray) -> np.ndarray:
         n, c, h, w = self._cached(self._in_shape)
         out_hw = upsample_output_size((h, w), self._factor_used)
-        _checks.upstream(repr(self), grad_out, (n, c, *out_hw), self._dtype)
+        _checks.upstream(self, grad_out, (n, c, *out_hw), self._dtype)
         return kernels.kernels("upsample").backward(grad_out, self._factor_used)
 
     def extra_repr(self) -> str:
