@@ -6,9 +6,11 @@ import numpy as np
 import pytest
 
 from conv_cases import assert_close, case_id, conv_cases, maxpool_cases
+from scratchae import kernels
 from scratchae.arithmetic import _pair, conv2d_output_size, maxpool2d_output_size
 from scratchae.kernels.numba import conv2d as fast_conv2d
 from scratchae.kernels.numba import maxpool2d as fast_maxpool2d
+from scratchae.kernels.numba import batch_threads
 from scratchae.kernels.numba import upsample as fast_upsample
 from scratchae.kernels.reference import conv2d, maxpool2d, upsample
 
@@ -35,6 +37,17 @@ def conv_arguments(kw, shape):
 def conv_strategy(request, monkeypatch):
     """The Numba convolution picks direct loops or one BLAS product per tap by channel count: test both."""
     monkeypatch.setattr(fast_conv2d, "GEMM_MIN_CHANNELS", 10**9 if request.param == "direct loops" else 1)
+    return request.param
+
+
+@pytest.fixture(params=["one thread", "two halves"], autouse=True)
+def batch_split(request, monkeypatch):
+    """Large batches are cut in two halves computed on two threads: run every case both ways."""
+    if request.param == "two halves":
+        monkeypatch.setattr(batch_threads, "MIN_BATCH", 2)
+        monkeypatch.setattr(kernels, "_num_threads", 2)
+    else:
+        monkeypatch.setattr(kernels, "_num_threads", 1)
     return request.param
 
 

@@ -9,6 +9,10 @@ Only the chosen backend is imported, so ``import scratchae`` does not import Num
 
 Choose with the environment variable ``SCRATCHAE_KERNELS=reference|numba`` (read at import) or with
 :func:`set_backend` / the :func:`use_backend` context manager at run time.
+
+The Numba kernels may split a large batch between two threads (see
+:mod:`scratchae.kernels.numba.batch_threads`); :func:`set_num_threads` or the environment variable
+``SCRATCHAE_NUM_THREADS`` (read at import) sets how many, 1 to stay serial.
 """
 
 from __future__ import annotations
@@ -29,6 +33,29 @@ def _validated(name: str, source: str) -> str:
 
 
 _backend = _validated(os.environ.get(_ENV, "numba"), f"environment variable {_ENV}")
+
+
+def _thread_count(value, source: str) -> int:
+    text = str(value).strip()
+    if isinstance(value, bool) or not text.isdigit() or int(text) < 1:
+        raise ValueError(f"{source} expected a positive integer number of threads, got {value!r}")
+    return int(text)
+
+
+_THREADS_ENV = "SCRATCHAE_NUM_THREADS"
+_num_threads = _thread_count(os.environ.get(_THREADS_ENV, min(2, os.cpu_count() or 1)),
+                             f"environment variable {_THREADS_ENV}")
+
+
+def get_num_threads() -> int:
+    """How many threads the Numba kernels may use for one large batch (default: 2, or 1 on one CPU)."""
+    return _num_threads
+
+
+def set_num_threads(count: int) -> None:
+    """Let the Numba kernels use ``count`` threads for a large batch (1: always serial)."""
+    global _num_threads
+    _num_threads = _thread_count(count, "set_num_threads")
 
 
 def get_backend() -> str:

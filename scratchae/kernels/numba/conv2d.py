@@ -51,6 +51,8 @@ import functools
 import numpy as np
 from numba import njit
 
+from . import batch_threads
+
 FASTMATH = {"reassoc", "contract", "nsz"}
 
 
@@ -83,12 +85,11 @@ def _to_phases(x, sh, sw, ph, pw):
     return phases.reshape(n_img, n_ch, sh * sw, hq * wq)
 
 
-def _from_phases(phases, h, w, sh, sw, ph, pw):
-    """The inverse of :func:`_to_phases` without the padding: (N, C, s_h * s_w, H_q * W_q) -> (N, C, H, W)."""
+def _from_phases(phases, h, w, sh, sw, ph, pw, x):
+    """The inverse of :func:`_to_phases` without the padding: (N, C, s_h * s_w, H_q * W_q) -> x (N, C, H, W)."""
     n_img, n_ch = phases.shape[:2]
     hq, wq = _phase_geometry(h, w, sh, sw, ph, pw)
     planes = phases.reshape(n_img, n_ch, sh, sw, hq, wq)
-    x = np.empty((n_img, n_ch, h, w), phases.dtype)
     for a in range(sh):
         rows_q, rows_x = _phase_span(h, ph, sh, a, hq)
         for b in range(sw):
@@ -105,9 +106,9 @@ def _widened(g, wq):
     return wide.reshape(n_img, n_ch, ho * wq)
 
 
-def _cropped(wide, ho, wo, wq):
-    """Wide rows (N, C, H_out * W_q) -> (N, C, H_out, W_out), a new contiguous array."""
-    return np.ascontiguousarray(wide.reshape(wide.shape[0], wide.shape[1], ho, wq)[:, :, :, :wo])
+def _crop(wide, ho, wo, wq, y):
+    """Wide rows (N, C, H_out * W_q) -> y (N, C, H_out, W_out)."""
+    y[...] = wide.reshape(wide.shape[0], wide.shape[1], ho, wq)[:, :, :, :wo]
 
 
 @functools.lru_cache(maxsize=256)
@@ -141,21 +142,21 @@ def _flat_taps(c_in, kh, kw, sh, sw, dh, dw, wq):
     return flat
 
 
-@njit(cache=True, fastmath=FASTMATH)
+@njit(cache=True, nogil=True, fastmath=FASTMATH)
 def _add_scaled(acc, w, s):
     """acc += w * s."""
     for t in range(acc.size):
         acc[t] += w * s[t]
 
 
-@njit(cache=True, fastmath=FASTMATH)
+@njit(cache=True, nogil=True, fastmath=FASTMATH)
 def _add_scaled3(acc, w0, s0, w1, s1, w2, s2):
     """acc += w0 * s0 + w1 * s1 + w2 * s2: one load and store of acc for three multiply-adds."""
     for t in range(acc.size):
         acc[t] += w0 * s0[t] + w1 * s1[t] + w2 * s2[t]
 
 
-@njit(cache=True, fastmath=FASTMATH)
+@njit(cache=True, nogil=True, fastmath=FASTMATH)
 def _dot(g, s):
     total = g.dtype.type(0)
     for t in range(g.size):
@@ -163,7 +164,7 @@ def _dot(g, s):
     return total
 
 
-@njit(cache=True, fastmath=FASTMATH)
+@njit(cache=True, nogil=True, fastmath=FASTMATH)
 def _dot3(g, s0, s1, s2):
     """(g . s0, g . s1, g . s2) with one load of g for three products."""
     a = b = c = g.dtype.type(0)
@@ -174,7 +175,7 @@ def _dot3(g, s0, s1, s2):
     return a, b, c
 
 
-@njit(cache=True, fastmath=FASTMATH)
+@njit(cache=True, nogil=True, fastmath=FASTMATH)
 def conv2d_forward_wide(phases, weight, tap_channel, tap_phase, tap_offset, span, wide_len):
     """y_wide[n, o, t] = sum over taps k of w[o, k] * phase_plane[n, c_k, phase_k][t + offset_k]."""
     n_img = phases.shape[0]
@@ -198,7 +199,7 @@ def conv2d_forward_wide(phases, weight, tap_channel, tap_phase, tap_offset, span
     return y
 
 
-@njit(cache=True, fastmath=FASTMATH)
+@njit(cache=True, nogil=True, fastmath=FASTMATH)
 def conv2d_input_grad_phases(g, weight, tap_channel, tap_phase, tap_offset, span, c_in, n_phases, plane_len):
     """grad_phase_plane[n, c_k, phase_k][t + offset_k] += sum over o of w[o, k] * g_wide[n, o, t]:
     the forward's scatter, three output channels at a time."""
@@ -219,7 +220,7 @@ def conv2d_input_grad_phases(g, weight, tap_channel, tap_phase, tap_offset, span
     return grad_phases
 
 
-@njit(cache=True, fastmath=FASTMATH)
+@njit(cache=True, nogil=True, fastmath=FASTMATH)
 def conv2d_weight_grad_phases(phases, g, tap_channel, tap_phase, tap_offset, span):
     """grad_w[o, k] = sum over n, t of g_wide[n, o, t] * phase_plane[n, c_k, phase_k][t + offset_k]."""
     n_img, c_out = g.shape[:2]
@@ -300,21 +301,28 @@ def _gemm_pays(c_a, c_b):
 
 
 # -- the interface shared with scratchae.kernels.reference.conv2d -------------------------------------
+# Each function computes its batch in one or two parts (batch_threads.split: two halves at the same time
+# for a large batch), every part writing its own images of the result.
 
 def forward(x, weight, stride, padding, dilation, out_hw):
     (sh, sw), (ph, pw), (dh, dw), (ho, wo) = stride, padding, dilation, out_hw
     c_out, c_in, kh, kw = weight.shape
     wq = _phase_geometry(x.shape[2], x.shape[3], sh, sw, ph, pw)[1]
-    tap_phase, tap_offset = _tap_table(kh, kw, sh, sw, dh, dw, wq)
-    phases = _to_phases(x, sh, sw, ph, pw)
     span = (ho - 1) * wq + wo
     weight = np.ascontiguousarray(weight)
-    if _gemm_pays(c_out, c_in):
-        wide = _forward_gemm(phases, weight, tap_phase, tap_offset, span, ho * wq)
-    else:
-        wide = conv2d_forward_wide(phases, weight.reshape(c_out, -1),
-                                   *_flat_taps(c_in, kh, kw, sh, sw, dh, dw, wq), span, ho * wq)
-    return _cropped(wide, ho, wo, wq)
+    y = np.empty((x.shape[0], c_out, ho, wo), x.dtype)
+
+    def images(part):
+        phases = _to_phases(x[part], sh, sw, ph, pw)
+        if _gemm_pays(c_out, c_in):
+            wide = _forward_gemm(phases, weight, *_tap_table(kh, kw, sh, sw, dh, dw, wq), span, ho * wq)
+        else:
+            wide = conv2d_forward_wide(phases, weight.reshape(c_out, -1),
+                                       *_flat_taps(c_in, kh, kw, sh, sw, dh, dw, wq), span, ho * wq)
+        _crop(wide, ho, wo, wq, y[part])
+
+    batch_threads.run(images, batch_threads.split(len(x)))
+    return y
 
 
 def input_grad(grad_y, weight, stride, padding, dilation, in_hw):
@@ -322,25 +330,40 @@ def input_grad(grad_y, weight, stride, padding, dilation, in_hw):
     _, _, ho, wo = grad_y.shape
     c_out, c_in, kh, kw = weight.shape
     hq, wq = _phase_geometry(h, w, sh, sw, ph, pw)
-    tap_phase, tap_offset = _tap_table(kh, kw, sh, sw, dh, dw, wq)
-    g, weight, span = _widened(grad_y, wq), np.ascontiguousarray(weight), (ho - 1) * wq + wo
-    if _gemm_pays(c_out, c_in):
-        grad_phases = _input_grad_gemm(g, weight, tap_phase, tap_offset, span, sh * sw, hq * wq)
-    else:
-        grad_phases = conv2d_input_grad_phases(g, weight.reshape(c_out, -1),
-                                               *_flat_taps(c_in, kh, kw, sh, sw, dh, dw, wq), span,
-                                               c_in, sh * sw, hq * wq)
-    return _from_phases(grad_phases, h, w, sh, sw, ph, pw)
+    span = (ho - 1) * wq + wo
+    weight = np.ascontiguousarray(weight)
+    grad_x = np.empty((grad_y.shape[0], c_in, h, w), grad_y.dtype)
+
+    def images(part):
+        g = _widened(grad_y[part], wq)
+        if _gemm_pays(c_out, c_in):
+            grad_phases = _input_grad_gemm(g, weight, *_tap_table(kh, kw, sh, sw, dh, dw, wq), span,
+                                           sh * sw, hq * wq)
+        else:
+            grad_phases = conv2d_input_grad_phases(g, weight.reshape(c_out, -1),
+                                                   *_flat_taps(c_in, kh, kw, sh, sw, dh, dw, wq), span,
+                                                   c_in, sh * sw, hq * wq)
+        _from_phases(grad_phases, h, w, sh, sw, ph, pw, grad_x[part])
+
+    batch_threads.run(images, batch_threads.split(len(grad_y)))
+    return grad_x
 
 
 def weight_grad(x, grad_y, stride, padding, dilation, kernel_hw):
     (sh, sw), (ph, pw), (dh, dw), (kh, kw) = stride, padding, dilation, kernel_hw
-    _, _, ho, wo = grad_y.shape
+    _, c_out, ho, wo = grad_y.shape
+    c_in = x.shape[1]
     wq = _phase_geometry(x.shape[2], x.shape[3], sh, sw, ph, pw)[1]
-    tap_phase, tap_offset = _tap_table(kh, kw, sh, sw, dh, dw, wq)
-    phases, g, span = _to_phases(x, sh, sw, ph, pw), _widened(grad_y, wq), (ho - 1) * wq + wo
-    c_in, c_out = x.shape[1], grad_y.shape[1]
-    if _gemm_pays(c_in, c_out):
-        return _weight_grad_gemm(phases, g, tap_phase, tap_offset, span, kh, kw)
-    grad_w = conv2d_weight_grad_phases(phases, g, *_flat_taps(c_in, kh, kw, sh, sw, dh, dw, wq), span)
-    return grad_w.reshape(c_out, c_in, kh, kw)
+    span = (ho - 1) * wq + wo
+
+    def images(part):
+        phases, g = _to_phases(x[part], sh, sw, ph, pw), _widened(grad_y[part], wq)
+        if _gemm_pays(c_in, c_out):
+            return _weight_grad_gemm(phases, g, *_tap_table(kh, kw, sh, sw, dh, dw, wq), span, kh, kw)
+        grad_w = conv2d_weight_grad_phases(phases, g, *_flat_taps(c_in, kh, kw, sh, sw, dh, dw, wq), span)
+        return grad_w.reshape(c_out, c_in, kh, kw)
+
+    grad_w, *others = batch_threads.run(images, batch_threads.split(len(x)))
+    for other in others:                   # the halves' gradients, each computed privately
+        grad_w += other
+    return grad_w

@@ -6,11 +6,12 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+from . import batch_threads
 
-@njit(cache=True)
-def upsample_forward(x, fh, fw):
+
+@njit(cache=True, nogil=True)
+def upsample_forward(x, fh, fw, y):
     n_img, n_ch, h, w = x.shape
-    y = np.empty((n_img, n_ch, h * fh, w * fw), x.dtype)
     for n in range(n_img):
         for c in range(n_ch):
             for r in range(h):
@@ -20,14 +21,12 @@ def upsample_forward(x, fh, fw):
                         value = x[n, c, r, q]
                         for b in range(fw):
                             row[q * fw + b] = value
-    return y
 
 
-@njit(cache=True)
-def upsample_backward(grad_y, fh, fw):
-    n_img, n_ch, ho, wo = grad_y.shape
-    h, w = ho // fh, wo // fw
-    grad_x = np.zeros((n_img, n_ch, h, w), grad_y.dtype)
+@njit(cache=True, nogil=True)
+def upsample_backward(grad_y, fh, fw, grad_x):
+    """grad_x (N, C, H, W), zeros on entry, receives the sum of each block of grad_y."""
+    n_img, n_ch, h, w = grad_x.shape
     for n in range(n_img):
         for c in range(n_ch):
             for r in range(h):
@@ -37,14 +36,23 @@ def upsample_backward(grad_y, fh, fw):
                     for q in range(w):
                         for b in range(fw):
                             out[q] += row[q * fw + b]
-    return grad_x
 
 
 # -- the interface shared with scratchae.kernels.reference.upsample -----------------------------------
+# (a large batch is computed in two halves at the same time: see batch_threads)
 
 def forward(x, factor):
-    return upsample_forward(np.ascontiguousarray(x), *factor)
+    x = np.ascontiguousarray(x)
+    n_img, n_ch, h, w = x.shape
+    y = np.empty((n_img, n_ch, h * factor[0], w * factor[1]), x.dtype)
+    batch_threads.run(lambda part: upsample_forward(x[part], *factor, y[part]), batch_threads.split(n_img))
+    return y
 
 
 def backward(grad_y, factor):
-    return upsample_backward(np.ascontiguousarray(grad_y), *factor)
+    grad_y = np.ascontiguousarray(grad_y)
+    n_img, n_ch, ho, wo = grad_y.shape
+    grad_x = np.zeros((n_img, n_ch, ho // factor[0], wo // factor[1]), grad_y.dtype)
+    batch_threads.run(lambda part: upsample_backward(grad_y[part], *factor, grad_x[part]),
+                      batch_threads.split(n_img))
+    return grad_x
