@@ -52,6 +52,7 @@ import numpy as np
 from numba import njit
 
 from . import batch_threads
+from .workspace import scratch
 
 FASTMATH = {"reassoc", "contract", "nsz"}
 
@@ -76,7 +77,8 @@ def _to_phases(x, sh, sw, ph, pw):
     """Zero-padded x (N, C, H, W) split into phases: (N, C, s_h * s_w, H_q * W_q), phase a * s_w + b."""
     n_img, n_ch, h, w = x.shape
     hq, wq = _phase_geometry(h, w, sh, sw, ph, pw)
-    phases = np.zeros((n_img, n_ch, sh, sw, hq, wq), x.dtype)
+    # the padding stays zero: every call with this geometry writes the same interior elements
+    phases = scratch(("phases", h, w, ph, pw), (n_img, n_ch, sh, sw, hq, wq), x.dtype, zeroed=True)
     for a in range(sh):
         rows_q, rows_x = _phase_span(h, ph, sh, a, hq)
         for b in range(sw):
@@ -101,7 +103,7 @@ def _from_phases(phases, h, w, sh, sw, ph, pw, x):
 def _widened(g, wq):
     """g (N, C, H_out, W_out) as (N, C, H_out * W_q): rows widened to W_q with zeros."""
     n_img, n_ch, ho, wo = g.shape
-    wide = np.zeros((n_img, n_ch, ho, wq), g.dtype)
+    wide = scratch(("widened", wo), (n_img, n_ch, ho, wq), g.dtype, zeroed=True)   # zero columns stay
     wide[:, :, :, :wo] = g
     return wide.reshape(n_img, n_ch, ho * wq)
 
@@ -176,15 +178,15 @@ def _dot3(g, s0, s1, s2):
 
 
 @njit(cache=True, nogil=True, fastmath=FASTMATH)
-def conv2d_forward_wide(phases, weight, tap_channel, tap_phase, tap_offset, span, wide_len):
-    """y_wide[n, o, t] = sum over taps k of w[o, k] * phase_plane[n, c_k, phase_k][t + offset_k]."""
+def conv2d_forward_wide(phases, weight, tap_channel, tap_phase, tap_offset, span, y):
+    """y[n, o, t] = sum over taps k of w[o, k] * phase_plane[n, c_k, phase_k][t + offset_k], t < span."""
     n_img = phases.shape[0]
     c_out, n_taps = weight.shape
-    y = np.zeros((n_img, c_out, wide_len), phases.dtype)
     for n in range(n_img):
         planes = phases[n]
         for o in range(c_out):
             acc = y[n, o, :span]
+            acc[:] = 0
             w = weight[o]
             k = 0
             while k + 3 <= n_taps:
@@ -196,17 +198,16 @@ def conv2d_forward_wide(phases, weight, tap_channel, tap_phase, tap_offset, span
             for k in range(k, n_taps):
                 a = tap_offset[k]
                 _add_scaled(acc, w[k], planes[tap_channel[k], tap_phase[k], a:a + span])
-    return y
 
 
 @njit(cache=True, nogil=True, fastmath=FASTMATH)
-def conv2d_input_grad_phases(g, weight, tap_channel, tap_phase, tap_offset, span, c_in, n_phases, plane_len):
-    """grad_phase_plane[n, c_k, phase_k][t + offset_k] += sum over o of w[o, k] * g_wide[n, o, t]:
+def conv2d_input_grad_phases(g, weight, tap_channel, tap_phase, tap_offset, span, grad_phases):
+    """grad_phase_plane[n, c_k, phase_k][t + offset_k] = sum over o of w[o, k] * g_wide[n, o, t]:
     the forward's scatter, three output channels at a time."""
     n_img, c_out = g.shape[:2]
     n_taps = weight.shape[1]
-    grad_phases = np.zeros((n_img, c_in, n_phases, plane_len), g.dtype)
     for n in range(n_img):
+        grad_phases[n] = 0
         for k in range(n_taps):
             a = tap_offset[k]
             dst = grad_phases[n, tap_channel[k], tap_phase[k], a:a + span]
@@ -217,7 +218,6 @@ def conv2d_input_grad_phases(g, weight, tap_channel, tap_phase, tap_offset, span
                 o += 3
             for o in range(o, c_out):
                 _add_scaled(dst, weight[o, k], g[n, o, :span])
-    return grad_phases
 
 
 @njit(cache=True, nogil=True, fastmath=FASTMATH)
@@ -255,13 +255,16 @@ def _forward_gemm(phases, weight, tap_phase, tap_offset, span, wide_len):
     n_img = phases.shape[0]
     c_out, _, kh, kw = weight.shape
     taps = np.ascontiguousarray(weight.transpose(2, 3, 0, 1))           # (kH, kW, C_out, C_in)
-    wide = np.zeros((n_img, c_out, wide_len), phases.dtype)
-    acc, product = np.zeros((n_img, c_out, span), phases.dtype), np.empty((n_img, c_out, span), phases.dtype)
+    acc = scratch("acc", (n_img, c_out, span), phases.dtype)
+    product = scratch("product", (n_img, c_out, span), phases.dtype)
     for u in range(kh):
         for v in range(kw):
             off = tap_offset[u, v]
-            np.matmul(taps[u, v], phases[:, :, tap_phase[u, v], off:off + span], out=product)
-            acc += product
+            first = u == 0 and v == 0
+            np.matmul(taps[u, v], phases[:, :, tap_phase[u, v], off:off + span], out=acc if first else product)
+            if not first:
+                acc += product
+    wide = scratch("wide", (n_img, c_out, wide_len), phases.dtype)
     wide[:, :, :span] = acc
     return wide
 
@@ -270,8 +273,9 @@ def _input_grad_gemm(g, weight, tap_phase, tap_offset, span, n_phases, plane_len
     n_img = g.shape[0]
     _, c_in, kh, kw = weight.shape
     taps = np.ascontiguousarray(weight.transpose(2, 3, 1, 0))           # (kH, kW, C_in, C_out)
-    grad_phases = np.zeros((n_img, c_in, n_phases, plane_len), g.dtype)
-    product = np.empty((n_img, c_in, span), g.dtype)
+    grad_phases = scratch("grad_phases", (n_img, c_in, n_phases, plane_len), g.dtype)
+    grad_phases.fill(0)
+    product = scratch("product", (n_img, c_in, span), g.dtype)
     g = g[:, :, :span]
     for u in range(kh):
         for v in range(kw):
@@ -317,8 +321,9 @@ def forward(x, weight, stride, padding, dilation, out_hw):
         if _gemm_pays(c_out, c_in):
             wide = _forward_gemm(phases, weight, *_tap_table(kh, kw, sh, sw, dh, dw, wq), span, ho * wq)
         else:
-            wide = conv2d_forward_wide(phases, weight.reshape(c_out, -1),
-                                       *_flat_taps(c_in, kh, kw, sh, sw, dh, dw, wq), span, ho * wq)
+            wide = scratch("wide", (phases.shape[0], c_out, ho * wq), x.dtype)
+            conv2d_forward_wide(phases, weight.reshape(c_out, -1),
+                                *_flat_taps(c_in, kh, kw, sh, sw, dh, dw, wq), span, wide)
         _crop(wide, ho, wo, wq, y[part])
 
     batch_threads.run(images, batch_threads.split(len(x)))
@@ -340,9 +345,9 @@ def input_grad(grad_y, weight, stride, padding, dilation, in_hw):
             grad_phases = _input_grad_gemm(g, weight, *_tap_table(kh, kw, sh, sw, dh, dw, wq), span,
                                            sh * sw, hq * wq)
         else:
-            grad_phases = conv2d_input_grad_phases(g, weight.reshape(c_out, -1),
-                                                   *_flat_taps(c_in, kh, kw, sh, sw, dh, dw, wq), span,
-                                                   c_in, sh * sw, hq * wq)
+            grad_phases = scratch("grad_phases", (g.shape[0], c_in, sh * sw, hq * wq), g.dtype)
+            conv2d_input_grad_phases(g, weight.reshape(c_out, -1),
+                                     *_flat_taps(c_in, kh, kw, sh, sw, dh, dw, wq), span, grad_phases)
         _from_phases(grad_phases, h, w, sh, sw, ph, pw, grad_x[part])
 
     batch_threads.run(images, batch_threads.split(len(grad_y)))
