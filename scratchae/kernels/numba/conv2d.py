@@ -274,15 +274,27 @@ def _input_grad_gemm(g, weight, tap_phase, tap_offset, span, n_phases, plane_len
     _, c_in, kh, kw = weight.shape
     taps = np.ascontiguousarray(weight.transpose(2, 3, 1, 0))           # (kH, kW, C_in, C_out)
     grad_phases = scratch("grad_phases", (n_img, c_in, n_phases, plane_len), g.dtype)
+    g = g[:, :, :span]
+    if _one_tap_per_phase(tap_phase, tap_offset, n_phases) and span == plane_len:
+        # kernel size == stride (e.g. a 2x2, stride-2 transposed convolution): every phase plane is
+        # exactly one tap's product, written in place
+        for u in range(kh):
+            for v in range(kw):
+                np.matmul(taps[u, v], g, out=grad_phases[:, :, tap_phase[u, v], :])
+        return grad_phases
     grad_phases.fill(0)
     product = scratch("product", (n_img, c_in, span), g.dtype)
-    g = g[:, :, :span]
     for u in range(kh):
         for v in range(kw):
             off = tap_offset[u, v]
             np.matmul(taps[u, v], g, out=product)
             grad_phases[:, :, tap_phase[u, v], off:off + span] += product
     return grad_phases
+
+
+def _one_tap_per_phase(tap_phase, tap_offset, n_phases):
+    """Whether each phase plane is read by exactly one tap, from its start (non-overlapping taps)."""
+    return sorted(tap_phase.ravel().tolist()) == list(range(n_phases)) and not tap_offset.any()
 
 
 def _weight_grad_gemm(phases, g, tap_phase, tap_offset, span, kh, kw):
@@ -334,6 +346,14 @@ def input_grad(grad_y, weight, stride, padding, dilation, in_hw):
     (sh, sw), (ph, pw), (dh, dw), (h, w) = stride, padding, dilation, in_hw
     _, _, ho, wo = grad_y.shape
     c_out, c_in, kh, kw = weight.shape
+    full_padding = (dh * (kh - 1) - ph, dw * (kw - 1) - pw)
+    if stride == (1, 1) and min(full_padding) >= 0:
+        # With stride 1 the transposed convolution is a plain convolution of grad_y, padded by
+        # d(k - 1) - p, with the kernel flipped and its two channel axes exchanged (Dumoulin & Visin,
+        # 2016, section 4.1): a forward pass, which accumulates in contiguous memory (the scatter below
+        # adds into shifted, strided slices, measured ~1.7x slower for the 32->16 layer at 14x14).
+        flipped = weight[:, :, ::-1, ::-1].transpose(1, 0, 2, 3)
+        return forward(grad_y, flipped, stride, full_padding, dilation, in_hw)
     hq, wq = _phase_geometry(h, w, sh, sw, ph, pw)
     span = (ho - 1) * wq + wo
     weight = np.ascontiguousarray(weight)
