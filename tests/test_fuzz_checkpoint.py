@@ -168,6 +168,25 @@ def test_a_pickle_in_a_checkpoint_is_never_executed(tmp_path, good, entry):
     assert marker.exists()
 
 
+@pytest.mark.parametrize("size", [2**24, 2**32 - 256])
+def test_a_directory_claiming_huge_entries_is_refused_without_allocating(tmp_path, good, size):
+    # the central directory's "compressed size" of the last entry, raised: zipfile would allocate a
+    # read buffer of that size (up to 1 GiB) before noticing the file is shorter
+    data = bytearray(good)
+    entry = data.rfind(b"PK\x01\x02")
+    data[entry + 20:entry + 24] = struct.pack("<I", size)
+    path = tmp_path / "huge.npz"
+    path.write_bytes(data)
+    tracemalloc.start()
+    try:
+        with pytest.raises(CheckpointError, match=f"{path}.*declares {size} bytes stored"):
+            load_checkpoint(path)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < PEAK_LIMIT
+
+
 def test_a_valid_checkpoint_survives_the_round_trip(tmp_path, good):
     path = tmp_path / "good.npz"
     path.write_bytes(good)
