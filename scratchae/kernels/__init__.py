@@ -3,6 +3,10 @@
 - ``reference``: plain NumPy written to be read, matching the math in each layer's docstring.
 - ``numba``: compiled kernels (``@njit(cache=True)``), the default.
 
+Each kernel module (``conv2d``, ``maxpool2d``, ``upsample``) exists in both packages with the same
+functions and signatures; a layer asks :func:`kernels` for the one of the current backend on every call.
+Only the chosen backend is imported, so ``import scratchae`` does not import Numba.
+
 Choose with the environment variable ``SCRATCHAE_KERNELS=reference|numba`` (read at import) or with
 :func:`set_backend` / the :func:`use_backend` context manager at run time.
 """
@@ -10,7 +14,9 @@ Choose with the environment variable ``SCRATCHAE_KERNELS=reference|numba`` (read
 from __future__ import annotations
 
 import contextlib
+import importlib
 import os
+from types import ModuleType
 
 BACKENDS = ("numba", "reference")
 _ENV = "SCRATCHAE_KERNELS"
@@ -45,3 +51,12 @@ def use_backend(name: str):
         yield
     finally:
         set_backend(previous)
+
+
+def kernels(name: str) -> ModuleType:
+    """The kernel module ``name`` (``'conv2d'``, ``'maxpool2d'``, ``'upsample'``) of the current backend.
+
+    >>> kernels("conv2d").forward  # doctest: +SKIP
+    <function scratchae.kernels.numba.conv2d.forward>
+    """
+    return importlib.import_module(f"{__name__}.{_backend}.{name}")

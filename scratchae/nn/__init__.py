@@ -2,13 +2,18 @@
 
 from .activations import ReLU, Sigmoid
 from .containers import Sequential
+from .conv import Conv2d
+from .conv_transpose import ConvTranspose2d
 from .linear import Linear
 from .losses import BCELoss, Loss, MSELoss
 from .module import Module, Parameter
+from .pooling import MaxPool2d
 from .reshape import Flatten, Unflatten
+from .upsample import Upsample
 
 __all__ = [
     "Module", "Parameter", "Sequential",
     "Linear", "ReLU", "Sigmoid", "Flatten", "Unflatten",
+    "Conv2d", "ConvTranspose2d", "MaxPool2d", "Upsample",
     "Loss", "MSELoss", "BCELoss",
 ]

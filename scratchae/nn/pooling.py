@@ -1,0 +1,87 @@
+"""2-D max pooling."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .. import kernels
+from ..arithmetic import _pair, maxpool2d_output_size
+from . import _checks
+from .module import Module
+
+
+class MaxPool2d(Module):
+    r"""Maximum over each :math:`k_h \times k_w` window, as ``torch.nn.MaxPool2d``.
+
+    Parameters
+    ----------
+    kernel_size : int or (int, int)
+        Window size :math:`(k_h, k_w)`.
+    stride : int or (int, int), optional
+        Step :math:`s` between windows; default ``kernel_size`` (non-overlapping windows).
+    padding : int or (int, int), default 0
+        Implicit :math:`-\infty` added on both sides (it never wins); at most half the kernel size.
+
+    Shapes
+    ------
+    x : (N, C, H, W) -> y : (N, C, H_out, W_out), with
+    :math:`H_{out} = \lfloor (H + 2p_h - k_h) / s_h \rfloor + 1` and likewise for :math:`W_{out}`
+    (Dumoulin & Visin, 2016, section 3: a pooling window moves like a convolution kernel).
+
+    Notes
+    -----
+    With :math:`\tilde x` the :math:`-\infty`-padded input:
+
+    .. math::
+
+        y_{n,c,i,j} = \max_{u,v}\ \tilde x_{n,c,\,s_h i + u,\,s_w j + v},
+        \qquad
+        \frac{\partial L}{\partial x_{n,c,h,w}} =
+            \sum_{(i,j)\,:\ \operatorname{argmax}(i,j) = (h,w)} \frac{\partial L}{\partial y_{n,c,i,j}}
+
+    Forward remembers where each maximum was (PyTorch's ``return_indices``: the flat position
+    :math:`hW + w` in the input plane); backward sends each output gradient there and nowhere else,
+    summing when overlapping windows share a maximum. A tie goes to the first maximum in row-major
+    order of the window, as in PyTorch.
+    """
+
+    def __init__(self, kernel_size, stride=None, padding=0):
+        layer = type(self).__name__
+        self.kernel_size, self.stride, self.padding = kernel_size, stride, padding
+        self._kernel = _pair(kernel_size, "kernel_size", layer, minimum=1)
+        self._stride = self._kernel if stride is None else _pair(stride, "stride", layer, minimum=1)
+        self._padding = _pair(padding, "padding", layer, minimum=0)
+        if any(2 * p > k for p, k in zip(self._padding, self._kernel)):
+            raise ValueError(
+                f"{layer} expected padding to be at most half of kernel_size, got padding={padding!r}, "
+                f"kernel_size={kernel_size!r}"
+            )
+        self._indices = None
+        self._in_shape = self._dtype = None
+
+    def output_size(self, input_hw) -> tuple[int, int]:
+        """``(H_out, W_out)`` for an input of spatial size ``input_hw``; ValueError if the window does not fit."""
+        try:
+            return maxpool2d_output_size(input_hw, self._kernel, self._stride, self._padding)
+        except ValueError as error:
+            raise ValueError(f"{self!r}: {error}") from None
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        name = repr(self)
+        _checks.floating_input(name, x)
+        _checks.rank(name, x, 4, "(N, C, H, W)")
+        out_hw = self.output_size(x.shape[2:])
+        y, self._indices = kernels.kernels("maxpool2d").forward(x, self._kernel, self._stride,
+                                                                self._padding, out_hw)
+        self._in_shape, self._dtype = x.shape, x.dtype
+        return y
+
+    def backward(self, grad_out: np.ndarray) -> np.ndarray:
+        indices = self._cached(self._indices)
+        n, c, h, w = self._in_shape
+        _checks.upstream(repr(self), grad_out, indices.shape, self._dtype)
+        return kernels.kernels("maxpool2d").backward(grad_out, indices, (h, w))
+
+    def extra_repr(self) -> str:
+        stride = self.kernel_size if self.stride is None else self.stride
+        return f"kernel_size={self.kernel_size}, stride={stride}, padding={self.padding}"

@@ -1,0 +1,137 @@
+"""ConvTranspose2d: finite differences, torch.nn.ConvTranspose2d, its relation to Conv2d, refused configurations."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from conv_cases import backend, case_id, compare_with_torch, conv_transpose_cases  # noqa: F401 (fixture)
+from scratchae import gradcheck, nn
+
+CASES = conv_transpose_cases(14, seed=5)
+
+
+def make(kw, dtype=np.float64, **extra):
+    return nn.ConvTranspose2d(**kw, **extra, dtype=dtype, rng=np.random.default_rng(0))
+
+
+@pytest.mark.parametrize("case", CASES, ids=case_id)
+def test_gradcheck(backend, case):
+    kw, shape = case
+    x = np.random.default_rng(1).standard_normal(shape)
+    assert gradcheck(make(kw), x)
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("case", CASES, ids=case_id)
+def test_matches_torch(backend, case, dtype):
+    torch = pytest.importorskip("torch")
+    kw, shape = case
+    x = np.random.default_rng(2).standard_normal(shape).astype(dtype)
+    twin = torch.nn.ConvTranspose2d(**kw, dtype=getattr(torch, np.dtype(dtype).name))
+    compare_with_torch(make(kw, dtype), twin, x)
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("kw, shape", [
+    (dict(in_channels=4, out_channels=16, kernel_size=2, stride=2), (3, 4, 7, 7)),
+    (dict(in_channels=8, out_channels=8, kernel_size=3, stride=2, bias=False), (3, 8, 3, 3)),
+])
+def test_matches_torch_on_model_shapes(backend, kw, shape):
+    torch = pytest.importorskip("torch")
+    x = np.random.default_rng(3).random(shape, dtype=np.float32)
+    compare_with_torch(make(kw, np.float32), torch.nn.ConvTranspose2d(**kw), x)
+
+
+def test_forward_is_the_input_gradient_of_a_convolution(backend):
+    """The defining relation: ConvTranspose2d(C_in -> C_out) with weight w computes what Conv2d(C_out -> C_in)
+    with the same weight does in its backward pass."""
+    rng = np.random.default_rng(0)
+    kw = dict(kernel_size=3, stride=2, padding=1, dilation=1, bias=False, dtype=np.float64)
+    transposed = nn.ConvTranspose2d(4, 2, output_padding=1, **kw)
+    conv = nn.Conv2d(2, 4, **kw)
+    conv.weight.data[...] = transposed.weight.data          # both (4, 2, 3, 3)
+    x = rng.standard_normal((2, 4, 5, 5))
+    y = transposed(x)
+    assert y.shape == (2, 2, 10, 10)
+    conv(np.zeros_like(y))                                 # a 10x10 input gives a 5x5 output
+    np.testing.assert_allclose(y, conv.backward(x), rtol=1e-13, atol=1e-13)
+    # and, the other way round, the transposed layer's input gradient is the convolution's forward
+    g = rng.standard_normal(y.shape)
+    np.testing.assert_allclose(transposed.backward(g), conv(g), rtol=1e-13, atol=1e-13)
+
+
+def test_shapes_dtype_and_init(backend):
+    layer = nn.ConvTranspose2d(3, 5, (3, 2), stride=(2, 3), padding=(1, 0), output_padding=(1, 2))
+    assert layer.weight.shape == (3, 5, 3, 2) and layer.bias.shape == (5,)
+    assert np.abs(layer.weight.data).max() <= 1 / math.sqrt(5 * 3 * 2)   # fan_in = weight.shape[1] * kH * kW
+    x = np.random.default_rng(0).standard_normal((2, 3, 4, 5)).astype(np.float32)
+    y = layer(x)
+    # (4-1)*2 - 2*1 + 1*(3-1) + 1 + 1 = 8 and (5-1)*3 - 0 + (2-1) + 2 + 1 = 16
+    assert y.shape == (2, 5, 8, 16) and y.dtype == np.float32
+    grad_x = layer.backward(np.ones_like(y))
+    assert grad_x.shape == x.shape and grad_x.dtype == np.float32
+
+
+def test_gradients_accumulate(backend):
+    layer = make(dict(in_channels=2, out_channels=3, kernel_size=2, stride=2))
+    x = np.random.default_rng(0).standard_normal((2, 2, 3, 3))
+    g = np.random.default_rng(1).standard_normal(layer(x).shape)
+    layer.backward(g)
+    once = layer.weight.grad.copy(), layer.bias.grad.copy()
+    layer(x)
+    layer.backward(g)
+    np.testing.assert_allclose(layer.weight.grad, 2 * once[0], rtol=1e-12)
+    np.testing.assert_allclose(layer.bias.grad, 2 * once[1], rtol=1e-12)
+
+
+# -- refused configurations --------------------------------------------------------------------------
+
+@pytest.mark.parametrize("kwargs, match", [
+    (dict(kernel_size=2, stride=2, output_padding=2), "output_padding smaller than stride or dilation"),
+    (dict(kernel_size=2, stride=1, output_padding=1), "output_padding smaller than stride or dilation"),
+    (dict(kernel_size=2, stride=(2, 1), output_padding=(1, 1)), "output_padding smaller than stride"),
+    (dict(kernel_size=0), "kernel_size to be positive"),
+    (dict(kernel_size=2, stride=(1, 0)), "stride to be positive"),
+    (dict(kernel_size=2, padding=-1), "padding to be non-negative"),
+    (dict(kernel_size=2, output_padding=-1), "output_padding to be non-negative"),
+    (dict(kernel_size=2, dilation=0), "dilation to be positive"),
+    (dict(kernel_size=2, groups=2), "only groups=1"),
+])
+def test_bad_configuration(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        nn.ConvTranspose2d(2, 3, **kwargs)
+
+
+def test_bad_channel_counts():
+    with pytest.raises(ValueError, match="in_channels to be a positive integer"):
+        nn.ConvTranspose2d(0, 3, 2)
+    with pytest.raises(ValueError, match="out_channels to be a positive integer"):
+        nn.ConvTranspose2d(2, 2.5, 2)
+
+
+def test_output_padding_below_dilation_is_allowed(backend):
+    layer = nn.ConvTranspose2d(1, 1, 2, stride=1, dilation=2, output_padding=1)
+    assert layer(np.zeros((1, 1, 3, 3), np.float32)).shape == (1, 1, 6, 6)
+
+
+def test_padding_too_large_for_the_input(backend):
+    layer = nn.ConvTranspose2d(1, 1, kernel_size=2, padding=2)
+    with pytest.raises(ValueError, match=r"output size \(-1, -1\) is not positive"):
+        layer(np.zeros((1, 1, 2, 2), np.float32))
+
+
+def test_channel_mismatch_and_rank(backend):
+    layer = nn.ConvTranspose2d(4, 16, 2, stride=2)
+    with pytest.raises(ValueError, match=r"expected 4 channels, got 16"):
+        layer(np.zeros((1, 16, 7, 7), np.float32))
+    with pytest.raises(ValueError, match=r"expected a 4-D input"):
+        layer(np.zeros((4, 7, 7), np.float32))
+
+
+def test_repr():
+    assert repr(nn.ConvTranspose2d(4, 16, 2, stride=2)) == \
+        "ConvTranspose2d(4, 16, kernel_size=(2, 2), stride=(2, 2))"

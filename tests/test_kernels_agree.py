@@ -1,0 +1,88 @@
+"""The readable NumPy kernels and the fast Numba kernels compute the same thing, on the whole sweep."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from conv_cases import assert_close, case_id, conv_cases, maxpool_cases
+from scratchae.arithmetic import _pair, conv2d_output_size, maxpool2d_output_size
+from scratchae.kernels.numba import conv2d as fast_conv2d
+from scratchae.kernels.numba import maxpool2d as fast_maxpool2d
+from scratchae.kernels.numba import upsample as fast_upsample
+from scratchae.kernels.reference import conv2d, maxpool2d, upsample
+
+DTYPES = [np.float64, np.float32]
+RTOL = {np.float64: 1e-12, np.float32: 1e-5}
+
+# the sweep, plus the autoencoders' own shapes (small batch)
+CONV_CASES = conv_cases(24, seed=7) + [
+    (dict(in_channels=1, out_channels=16, kernel_size=3, padding=1), (2, 1, 28, 28)),
+    (dict(in_channels=32, out_channels=16, kernel_size=3, padding=1), (2, 32, 14, 14)),
+    (dict(in_channels=16, out_channels=32, kernel_size=2, stride=2), (2, 16, 28, 28)),
+    (dict(in_channels=8, out_channels=8, kernel_size=3, stride=2), (2, 8, 7, 7)),
+]
+
+
+def conv_arguments(kw, shape):
+    args = [_pair(kw.get(k, d)) for k, d in (("stride", 1), ("padding", 0), ("dilation", 1))]
+    kernel = _pair(kw["kernel_size"])
+    out_hw = conv2d_output_size(shape[2:], kernel, *args)
+    return kernel, args, out_hw
+
+
+@pytest.fixture(params=["direct loops", "BLAS per tap"])
+def conv_strategy(request, monkeypatch):
+    """The Numba convolution picks direct loops or one BLAS product per tap by channel count: test both."""
+    monkeypatch.setattr(fast_conv2d, "GEMM_MIN_CHANNELS", 10**9 if request.param == "direct loops" else 1)
+    return request.param
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("case", CONV_CASES, ids=case_id)
+def test_conv2d(case, dtype, conv_strategy):
+    kw, shape = case
+    kernel, args, out_hw = conv_arguments(kw, shape)
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal(shape).astype(dtype)
+    weight = rng.standard_normal((kw["out_channels"], kw["in_channels"], *kernel)).astype(dtype)
+    grad_y = rng.standard_normal((shape[0], kw["out_channels"], *out_hw)).astype(dtype)
+    rtol = RTOL[dtype]
+    assert_close(fast_conv2d.forward(x, weight, *args, out_hw), conv2d.forward(x, weight, *args, out_hw),
+                 rtol, "forward")
+    assert_close(fast_conv2d.input_grad(grad_y, weight, *args, shape[2:]),
+                 conv2d.input_grad(grad_y, weight, *args, shape[2:]), rtol, "input_grad")
+    assert_close(fast_conv2d.weight_grad(x, grad_y, *args, kernel),
+                 conv2d.weight_grad(x, grad_y, *args, kernel), rtol, "weight_grad")
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("ties", [False, True])
+@pytest.mark.parametrize("case", maxpool_cases(16, seed=8) + [(dict(kernel_size=2, padding=0), (2, 32, 28, 28))],
+                         ids=case_id)
+def test_maxpool2d(case, ties, dtype):
+    kw, shape = case
+    kernel = _pair(kw["kernel_size"])
+    stride, padding = _pair(kw.get("stride", kernel)), _pair(kw["padding"])
+    out_hw = maxpool2d_output_size(shape[2:], kernel, stride, padding)
+    rng = np.random.default_rng(1)
+    x = (rng.integers(-1, 2, shape) if ties else rng.standard_normal(shape)).astype(dtype)
+    y, indices = maxpool2d.forward(x, kernel, stride, padding, out_hw)
+    fast_y, fast_indices = fast_maxpool2d.forward(x, kernel, stride, padding, out_hw)
+    np.testing.assert_array_equal(fast_y, y)
+    np.testing.assert_array_equal(fast_indices, indices)
+    assert fast_y.dtype == y.dtype == dtype
+    grad_y = rng.standard_normal(y.shape).astype(dtype)
+    assert_close(fast_maxpool2d.backward(grad_y, indices, shape[2:]),
+                 maxpool2d.backward(grad_y, indices, shape[2:]), RTOL[dtype], "backward")
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("factor", [(1, 1), (2, 2), (3, 2), (1, 4)])
+def test_upsample(factor, dtype):
+    rng = np.random.default_rng(2)
+    x = rng.standard_normal((2, 3, 5, 4)).astype(dtype)
+    np.testing.assert_array_equal(fast_upsample.forward(x, factor), upsample.forward(x, factor))
+    grad_y = rng.standard_normal((2, 3, 5 * factor[0], 4 * factor[1])).astype(dtype)
+    assert_close(fast_upsample.backward(grad_y, factor), upsample.backward(grad_y, factor),
+                 RTOL[dtype], "backward")
