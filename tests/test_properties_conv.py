@@ -15,8 +15,6 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-pytest.importorskip("scratchae.arithmetic", reason="the convolution layers are not merged yet")
-
 from memory_layouts import FLOAT_DTYPES, in_layout, layouts, random_array, refused_dtypes
 from scratchae import kernels, nn
 from scratchae.arithmetic import conv2d_output_size, conv_transpose2d_output_size, maxpool2d_output_size, \
@@ -55,13 +53,16 @@ def torch_shape(torch, make_layer, shape):
 
     Asked with a batch of at least one image: PyTorch skips some checks on empty batches (it accepts an
     output_padding >= stride for them), while a configuration here is valid or not whatever the batch.
+    An output with 0 rows or columns counts as refused: PyTorch returns one from ConvTranspose2d, which
+    refuses it here.
     """
     try:
         layer = make_layer()
         with torch.no_grad():
-            return (shape[0],) + tuple(layer(torch.zeros((max(shape[0], 1),) + shape[1:])).shape[1:])
+            out = tuple(layer(torch.zeros((max(shape[0], 1),) + shape[1:])).shape[1:])
     except (RuntimeError, ValueError, TypeError):
         return None
+    return (shape[0],) + out if min(out) > 0 else None
 
 
 def both_backends(make_layer, x, grad_for):
@@ -233,3 +234,11 @@ def test_channel_mismatch_names_both_counts(make):
 def test_bad_conv_arguments_raise_documented_errors(kind, kw):
     with pytest.raises((ValueError, TypeError), match=kind.__name__):
         kind(2, 2, **kw)
+
+
+@pytest.mark.parametrize("layer", conv_family(), ids=lambda m: type(m).__name__)
+@pytest.mark.parametrize("shape", [(1, 2, 0, 4), (2, 2, 4, 0), (0, 2, 0, 0)])
+@pytest.mark.parametrize("backend", kernels.BACKENDS)
+def test_images_without_pixels_are_refused_like_pytorch(layer, shape, backend):
+    with kernels.use_backend(backend), pytest.raises(ValueError, match=r"expected images of at least 1x1 pixels"):
+        layer(np.zeros(shape, np.float32))

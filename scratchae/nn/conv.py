@@ -27,7 +27,7 @@ def _input(layer: Module, x: np.ndarray, channels: int) -> np.ndarray:
     """Check that ``x`` is a (N, C, H, W) float array of the parameters' dtype with ``channels`` channels."""
     name = repr(layer)
     _checks.floating_input(name, x, layer.weight.dtype)
-    _checks.rank(name, x, 4, "(N, C, H, W)")
+    _checks.images(name, x)
     if x.shape[1] != channels:
         raise ValueError(f"{name} expected {channels} channels, got {x.shape[1]} (input shape {x.shape})")
     return x

@@ -69,7 +69,7 @@ class MaxPool2d(Module):
     def forward(self, x: np.ndarray) -> np.ndarray:
         name = repr(self)
         _checks.floating_input(name, x)
-        _checks.rank(name, x, 4, "(N, C, H, W)")
+        _checks.images(name, x)
         out_hw = self.output_size(x.shape[2:])
         y, self._indices = kernels.kernels("maxpool2d").forward(x, self._kernel, self._stride,
                                                                 self._padding, out_hw)

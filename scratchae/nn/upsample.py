@@ -88,7 +88,7 @@ class Upsample(Module):
     def forward(self, x: np.ndarray) -> np.ndarray:
         name = repr(self)
         _checks.floating_input(name, x)
-        _checks.rank(name, x, 4, "(N, C, H, W)")
+        _checks.images(name, x)
         factor = self.factor(x.shape[2:])
         self._in_shape, self._dtype, self._factor_used = x.shape, x.dtype, factor
         return kernels.kernels("upsample").forward(x, factor)
