@@ -150,6 +150,7 @@ def test_kill_during_the_write_keeps_the_previous_checkpoint_bytes(tmp_path):
 # -- divergence ------------------------------------------------------------------------------------
 
 
+@pytest.mark.filterwarnings("ignore:overflow:RuntimeWarning", "ignore:invalid value:RuntimeWarning")
 def test_a_diverging_run_stops_with_a_clear_message_and_keeps_the_last_good_checkpoint(tmp_path):
     images = load_dataset("sample", split="train").images[:60]
     checkpoint = tmp_path / "checkpoint.npz"
