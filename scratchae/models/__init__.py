@@ -1,0 +1,39 @@
+"""The four autoencoders of the course, and a registry from their CLI names to their classes.
+
+>>> from scratchae.models import build
+>>> model = build("linear")                       # same as LinearAutoencoder()
+>>> [name for name, _ in model.named_parameters()]
+['fc1.weight', 'fc1.bias', 'fc2.weight', 'fc2.bias']
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .base import IMAGE_SHAPE, Autoencoder
+from .conv import ConvAutoencoder
+from .denoising import DenoisingAutoencoder
+from .linear import LinearAutoencoder
+from .upsample import UpsampleAutoencoder
+
+#: CLI name -> model class
+MODELS: dict[str, type[Autoencoder]] = {
+    "linear": LinearAutoencoder,
+    "conv": ConvAutoencoder,
+    "upsample": UpsampleAutoencoder,
+    "denoise": DenoisingAutoencoder,
+}
+
+
+def build(name: str, config: dict | None = None, *, dtype=np.float32, rng=None) -> Autoencoder:
+    """A new model from its registry name and constructor arguments (``model.config()``)."""
+    if name not in MODELS:
+        raise ValueError(f"unknown model {name!r}; expected one of {', '.join(MODELS)}")
+    try:
+        return MODELS[name](**(config or {}), dtype=dtype, rng=rng)
+    except TypeError as error:
+        raise ValueError(f"bad configuration {config!r} for model {name!r}: {error}") from None
+
+
+__all__ = ["Autoencoder", "IMAGE_SHAPE", "MODELS", "build", "LinearAutoencoder", "ConvAutoencoder",
+           "UpsampleAutoencoder", "DenoisingAutoencoder"]

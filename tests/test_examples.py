@@ -1,0 +1,33 @@
+"""Every course example runs (quickly: SCRATCHAE_EXAMPLE_QUICK=1 limits it to a few images, one epoch).
+
+The figure script of the transposed-convolution doc is run by tests/test_docs.py.
+"""
+
+import pathlib
+import runpy
+import sys
+
+import pytest
+
+EXAMPLES = sorted((pathlib.Path(__file__).resolve().parents[1] / "examples").glob("*.py"))
+COURSE_NOTEBOOKS = {"linear_autoencoder.py", "convolutional_autoencoder.py", "upsampling_autoencoder.py",
+                    "denoising_autoencoder.py"}
+
+
+def test_there_is_one_example_per_course_notebook():
+    assert COURSE_NOTEBOOKS <= {p.name for p in EXAMPLES}
+
+
+@pytest.mark.parametrize("path", [p for p in EXAMPLES if p.name in COURSE_NOTEBOOKS], ids=lambda p: p.stem)
+def test_example_runs_and_writes_its_figures(path, tmp_path, monkeypatch, capsys):
+    text = path.read_text()
+    assert text.startswith("# %% [markdown]") and text.count("# %%") >= 5  # cells, so it opens as a notebook
+    monkeypatch.setenv("SCRATCHAE_EXAMPLE_QUICK", "1")
+    monkeypatch.setattr(sys, "argv", [str(path), "--out", str(tmp_path)])
+    runpy.run_path(str(path), run_name="__main__")
+    printed = capsys.readouterr().out
+    assert "epoch  1  train MSE per pixel" in printed and "as the course printed it" in printed
+    written = {p.name for p in tmp_path.iterdir()}
+    assert "loss.png" in written and ({"reconstructions.png", "denoising.png"} & written)
+    for name in written:
+        assert (tmp_path / name).stat().st_size > 5000  # a real picture, not an empty file

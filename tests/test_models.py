@@ -1,0 +1,121 @@
+"""The four autoencoders: the course's parameter names and shapes, shapes of codes and outputs, gradients."""
+
+import numpy as np
+import pytest
+
+import scratchae
+from scratchae.models import MODELS, build
+from tests.helpers_models import directional_derivative_check, images
+
+# The parameters of the course's PyTorch models, in the order named_parameters() lists them.
+COURSE_PARAMETERS = {
+    "linear": [("fc1.weight", (32, 784)), ("fc1.bias", (32,)), ("fc2.weight", (784, 32)), ("fc2.bias", (784,))],
+    "conv": [("conv1.weight", (16, 1, 3, 3)), ("conv1.bias", (16,)), ("conv2.weight", (4, 16, 3, 3)),
+             ("conv2.bias", (4,)), ("t_conv1.weight", (4, 16, 2, 2)), ("t_conv1.bias", (16,)),
+             ("t_conv2.weight", (16, 1, 2, 2)), ("t_conv2.bias", (1,))],
+    "upsample": [("conv1.weight", (16, 1, 3, 3)), ("conv1.bias", (16,)), ("conv2.weight", (4, 16, 3, 3)),
+                 ("conv2.bias", (4,)), ("conv4.weight", (16, 4, 3, 3)), ("conv4.bias", (16,)),
+                 ("conv5.weight", (1, 16, 3, 3)), ("conv5.bias", (1,))],
+    "denoise": [("conv1.weight", (32, 1, 3, 3)), ("conv1.bias", (32,)), ("conv2.weight", (16, 32, 3, 3)),
+                ("conv2.bias", (16,)), ("conv3.weight", (8, 16, 3, 3)), ("conv3.bias", (8,)),
+                ("t_conv1.weight", (8, 8, 3, 3)), ("t_conv1.bias", (8,)), ("t_conv2.weight", (8, 16, 2, 2)),
+                ("t_conv2.bias", (16,)), ("t_conv3.weight", (16, 32, 2, 2)), ("t_conv3.bias", (32,)),
+                ("conv_out.weight", (1, 32, 3, 3)), ("conv_out.bias", (1,))],
+}
+CODE_SHAPES = {"linear": (32,), "conv": (4, 7, 7), "upsample": (4, 7, 7), "denoise": (8, 3, 3)}
+MODEL_NAMES = list(MODELS)
+
+
+def test_registry_has_the_four_models_of_the_course():
+    assert set(MODELS) <= set(COURSE_PARAMETERS)
+    assert "linear" in MODELS
+    for name, cls in MODELS.items():
+        assert cls.name == name
+
+
+@pytest.mark.parametrize("name", MODEL_NAMES)
+def test_parameters_have_the_course_names_shapes_and_order(name):
+    model = build(name)
+    assert [(k, p.shape) for k, p in model.named_parameters()] == COURSE_PARAMETERS[name]
+    assert all(p.dtype == np.float32 for p in model.parameters())
+
+
+@pytest.mark.parametrize("name", MODEL_NAMES)
+def test_encode_decode_forward_shapes_and_range(name):
+    model = build(name, rng=np.random.default_rng(0))
+    x = images(3)
+    code = model.encode(x)
+    assert code.shape == (3,) + CODE_SHAPES[name]
+    out = model.decode(code)
+    assert out.shape == x.shape and out.dtype == np.float32
+    assert np.all((out > 0) & (out < 1))
+    np.testing.assert_array_equal(model(x), out)
+
+
+@pytest.mark.parametrize("name", MODEL_NAMES)
+def test_backward_matches_finite_differences_in_float64(name):
+    # random pixels, not smooth images: flat regions would give max-pooling near-ties that a finite
+    # difference step can flip (a kink, not a bug)
+    model = build(name, rng=np.random.default_rng(1))
+    directional_derivative_check(model, np.random.default_rng(3).random((2, 1, 28, 28)))
+
+
+@pytest.mark.parametrize("name", MODEL_NAMES)
+def test_backward_is_split_into_decoder_then_encoder(name):
+    model = build(name, rng=np.random.default_rng(2), dtype=np.float64)
+    x = images(2, dtype=np.float64)
+    g = np.random.default_rng(0).standard_normal(x.shape)
+    model(x)
+    whole = model.backward(g)
+    grads = [p.grad.copy() for p in model.parameters()]
+    model.zero_grad()
+    model(x)
+    split = model.backward_encode(model.backward_decode(g))
+    np.testing.assert_array_equal(whole, split)
+    for a, p in zip(grads, model.parameters()):
+        np.testing.assert_array_equal(a, p.grad)
+
+
+def test_same_seed_same_initial_weights():
+    scratchae.manual_seed(5)
+    a = build("linear").state_dict()
+    scratchae.manual_seed(5)
+    b = build("linear").state_dict()
+    c = build("linear").state_dict()
+    for k in a:
+        np.testing.assert_array_equal(a[k], b[k])
+    assert not np.array_equal(a["fc1.weight"], c["fc1.weight"])
+
+
+def test_linear_encoding_dim_is_configurable_and_in_config():
+    model = build("linear", {"encoding_dim": 8})
+    assert model.config() == {"encoding_dim": 8}
+    assert model.encode(images(2)).shape == (2, 8)
+    assert "(fc1): Linear(784, 8)" in repr(model)
+
+
+@pytest.mark.parametrize("name", MODEL_NAMES)
+def test_wrong_input_shape_or_dtype_is_refused(name):
+    model = build(name)
+    with pytest.raises(ValueError, match=r"\(N, 1, 28, 28\)"):
+        model(np.zeros((2, 784), np.float32))
+    with pytest.raises(ValueError, match=r"\(N, 1, 28, 28\)"):
+        model(np.zeros((2, 3, 28, 28), np.float32))
+    with pytest.raises(TypeError, match="float64"):
+        model(np.zeros((2, 1, 28, 28), np.float64))
+    with pytest.raises(TypeError, match="uint8"):
+        model(np.zeros((2, 1, 28, 28), np.uint8))
+
+
+def test_build_refuses_unknown_names_and_arguments():
+    with pytest.raises(ValueError, match="unknown model 'vae'.*linear"):
+        build("vae")
+    with pytest.raises(ValueError, match="bad configuration"):
+        build("linear", {"hidden": 3})
+
+
+@pytest.mark.parametrize("name", MODEL_NAMES)
+def test_backward_before_forward_is_an_error(name):
+    model = build(name)
+    with pytest.raises(RuntimeError, match="before forward"):
+        model.backward(np.zeros((1, 1, 28, 28), np.float32))
