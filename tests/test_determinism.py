@@ -14,12 +14,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-pytest.importorskip("scratchae.training", reason="the training package is not merged yet")
-
-from scratchae import kernels, manual_seed  # noqa: E402
-from scratchae.data import load_dataset  # noqa: E402
-from scratchae.models import build  # noqa: E402
-from scratchae.training import Trainer  # noqa: E402
+from scratchae import kernels, manual_seed
+from scratchae.data import load_dataset
+from scratchae.models import build
+from scratchae.training import Trainer
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -17,12 +17,10 @@ import pytest
 from hypothesis import HealthCheck, event, given, note, settings
 from hypothesis import strategies as st
 
-pytest.importorskip("scratchae.training", reason="the training package is not merged yet")
-
-from scratchae import manual_seed, optim  # noqa: E402
-from scratchae.models import build  # noqa: E402
-from scratchae.training import CheckpointError, load_checkpoint, save_checkpoint  # noqa: E402
-from scratchae.training.checkpoint import load_into  # noqa: E402
+from scratchae import manual_seed, optim
+from scratchae.models import build
+from scratchae.training import CheckpointError, load_checkpoint, save_checkpoint
+from scratchae.training.checkpoint import load_into
 
 PEAK_LIMIT = 8_000_000  # bytes: about 10x the checkpoint itself
 

@@ -19,12 +19,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-pytest.importorskip("scratchae.training", reason="the training package is not merged yet")
-
-from scratchae import manual_seed, optim  # noqa: E402
-from scratchae.data import load_dataset  # noqa: E402
-from scratchae.models import build  # noqa: E402
-from scratchae.training import CheckpointError, Trainer, load_checkpoint  # noqa: E402
+from scratchae import manual_seed, optim
+from scratchae.data import load_dataset
+from scratchae.models import build
+from scratchae.training import CheckpointError, Trainer, load_checkpoint
 
 ROOT = Path(__file__).resolve().parents[1]
 EPOCHS = 12
@@ -189,5 +187,6 @@ def test_cli_reports_divergence_without_a_traceback(tmp_path):
                             env=env, cwd=tmp_path, capture_output=True, text=True, timeout=300)
     assert result.returncode == 1
     assert "scratchae train: error: training diverged: the loss is nan at epoch 1" in result.stderr
+    assert "no checkpoint was written" in result.stderr
     assert "Traceback" not in result.stderr
     assert not (tmp_path / "checkpoint.npz").exists()

@@ -117,8 +117,13 @@ def _fsync_directory(directory: str) -> None:
 # -- reading ----------------------------------------------------------------------------------------
 def _read_entry(archive: zipfile.ZipFile, info: zipfile.ZipInfo, archive_size: int) -> np.ndarray:
     """One ``.npy`` entry, after checking that its header declares no more data than the entry holds."""
-    if info.compress_type == zipfile.ZIP_STORED and info.file_size > archive_size:
-        raise CheckpointError(f"entry {info.filename!r} declares {info.file_size} bytes, more than the file")
+    # np.savez stores entries uncompressed. Checking the sizes first keeps zipfile from allocating a read
+    # buffer of whatever size a corrupt directory claims (up to 1 GiB at a time).
+    if info.compress_type != zipfile.ZIP_STORED:
+        raise CheckpointError(f"entry {info.filename!r} is compressed; checkpoints store their arrays as is")
+    if info.compress_size != info.file_size or info.file_size > archive_size:
+        raise CheckpointError(f"entry {info.filename!r} declares {info.compress_size} bytes stored for "
+                              f"{info.file_size} bytes of data, in a file of {archive_size} bytes")
     with archive.open(info) as f:
         major, _ = np.lib.format.read_magic(f)
         read_header = {1: np.lib.format.read_array_header_1_0, 2: np.lib.format.read_array_header_2_0}
