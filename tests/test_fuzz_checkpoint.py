@@ -204,3 +204,27 @@ def test_a_directory_is_refused_by_name(tmp_path):
         load_checkpoint(tmp_path)
     assert str(tmp_path) in str(info.value)
     assert os.path.isdir(tmp_path)
+
+
+@pytest.mark.parametrize("key,bad,problem", [
+    ("optimizer/step", np.zeros((2, 3), np.int16), "'step' should be a non-negative integer, got int16 of shape"),
+    ("optimizer/step", np.array(-1), "'step' should be a non-negative integer"),
+    ("optimizer/step", np.array(2.5), "'step' should be a non-negative integer, got float64"),
+    ("optimizer/0.exp_avg", np.full((32, 784), "x"), "'0.exp_avg' should be numeric, got <U1"),
+    ("model/fc1.bias", np.full(32, "x"), "'fc1.bias' should be numeric, got <U1"),
+])
+def test_state_of_the_wrong_kind_is_refused_and_nothing_changes(tmp_path, good, key, bad, problem):
+    members = entries(good)
+    members[key + ".npy"] = npy(bad)
+    path = tmp_path / "odd.npz"
+    path.write_bytes(zipped(members))
+    saved = load_checkpoint(path)  # a well-formed file: the problem is only that it does not fit
+    model = build("linear")
+    adam = optim.Adam(model.parameters())
+    before = model.state_dict(), adam.state_dict()
+    with pytest.raises(CheckpointError, match=f"{path}.*{problem}"):
+        load_into(model, saved, adam, source=str(path))
+    for name, value in model.state_dict().items():
+        np.testing.assert_array_equal(value, before[0][name])
+    for name, value in adam.state_dict().items():
+        np.testing.assert_array_equal(value, before[1][name])

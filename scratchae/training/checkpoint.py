@@ -223,11 +223,13 @@ def load_into(model, checkpoint: Checkpoint, optimizer=None, *, source: str = "c
         If the checkpoint was written for another architecture; the message lists every missing key,
         unexpected key and shape mismatch, and nothing is changed.
     """
+    weights_before = model.state_dict()
     try:
         model.load_state_dict(checkpoint.model_state)
         if optimizer is not None:
             optimizer.load_state_dict(checkpoint.optimizer_state)
     except ValueError as error:
+        model.load_state_dict(weights_before)  # the optimizer state did not fit: undo the weights too
         written_for = checkpoint.config.get("model", "an unknown model")
         raise CheckpointError(
             f"{source} was written for {written_for!r} and does not fit {type(model).__name__}: {error}"
