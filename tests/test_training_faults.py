@@ -26,6 +26,7 @@ from scratchae.training import CheckpointError, Trainer, load_checkpoint
 
 ROOT = Path(__file__).resolve().parents[1]
 EPOCHS = 12
+posix_kill = pytest.mark.skipif(not hasattr(signal, "SIGKILL"), reason="needs POSIX SIGKILL")
 
 DRIVER = textwrap.dedent("""
     import os, sys, time
@@ -90,6 +91,7 @@ def uninterrupted(tmp_path_factory):
     return load_checkpoint(out / "checkpoint.npz")
 
 
+@posix_kill
 def test_killed_at_random_moments_leaves_a_loadable_checkpoint_and_resumes_exactly(tmp_path, uninterrupted):
     rng = np.random.default_rng(2024)
     checkpoint = tmp_path / "checkpoint.npz"
@@ -122,6 +124,7 @@ def test_killed_at_random_moments_leaves_a_loadable_checkpoint_and_resumes_exact
     assert resumed.history["train_loss"] == uninterrupted.history["train_loss"]
 
 
+@posix_kill
 def test_kill_during_the_write_keeps_the_previous_checkpoint_bytes(tmp_path):
     # stop exactly inside the second checkpoint write: once its temporary file has appeared
     process = start(tmp_path)
