@@ -228,3 +228,16 @@ def test_state_of_the_wrong_kind_is_refused_and_nothing_changes(tmp_path, good, 
         np.testing.assert_array_equal(value, before[0][name])
     for name, value in adam.state_dict().items():
         np.testing.assert_array_equal(value, before[1][name])
+
+
+@pytest.mark.parametrize("at,bits", [(79, 0x20), (78, 0x01)])
+def test_a_corrupt_npy_header_is_a_checkpoint_error(tmp_path, good, at, bits):
+    # bytes 78-79 are the start of the first entry's header text, "{'descr': ...": NumPy's parser of
+    # that text raised tokenize.TokenError (not a ValueError) for one of these flips
+    data = bytearray(good)
+    assert data[70:76] == b"\x93NUMPY"
+    data[at] ^= bits
+    path = tmp_path / "header.npz"
+    path.write_bytes(data)
+    with pytest.raises(CheckpointError, match=f"{path}.*corrupt .npy header"):
+        load_checkpoint(path)

@@ -141,3 +141,14 @@ def test_the_fuzzer_produces_both_outcomes(tmp_path):
     (tmp_path / "magic").write_bytes(b"\x01" + content[1:])
     with pytest.raises(ValueError, match="bad magic"):
         read_idx(tmp_path / "magic")
+
+
+def test_an_empty_array_of_an_impossible_shape_is_refused_by_name(tmp_path):
+    # found by the fuzzer: a 0 among dimensions whose product overflows; the file itself is consistent
+    # (0 bytes of data), but NumPy refuses the shape with an "array is too big" ValueError of its own
+    dims = (2, 0x40554000, 0, 0x404F8000, 0)
+    path = tmp_path / "impossible-idx"
+    path.write_bytes(bytes([0, 0, 0x0E, len(dims)]) + struct.pack(">5I", *dims))
+    with pytest.raises(ValueError, match="a shape NumPy cannot represent") as info:
+        read_idx(path)
+    assert str(path) in str(info.value)

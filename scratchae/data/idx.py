@@ -120,7 +120,11 @@ def _read_stream(stream, path: Path, *, max_bytes: int, exact_bytes: int | None)
     if stream.read(1):
         raise ValueError(f"{path}: the header declares {declared}, but more bytes follow: "
                          "the file has trailing bytes")
-    array = np.frombuffer(data, dtype=dtype).reshape(dims)
+    try:
+        array = np.frombuffer(data, dtype=dtype).reshape(dims)
+    except ValueError as error:  # e.g. a 0 next to sizes whose product overflows: "array is too big"
+        raise ValueError(f"{path}: the header declares {declared}, a shape NumPy cannot represent "
+                         f"({error})") from None
     return array.astype(dtype.newbyteorder("="), copy=dtype.itemsize > 1)
 
 

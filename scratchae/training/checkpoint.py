@@ -129,7 +129,11 @@ def _read_entry(archive: zipfile.ZipFile, info: zipfile.ZipInfo, archive_size: i
         read_header = {1: np.lib.format.read_array_header_1_0, 2: np.lib.format.read_array_header_2_0}
         if major not in read_header:
             raise CheckpointError(f"entry {info.filename!r} has unsupported .npy version {major}")
-        shape, _, dtype = read_header[major](f)
+        try:
+            shape, _, dtype = read_header[major](f)
+        except Exception as error:  # NumPy parses the header's text: a flipped byte can raise anything
+            raise CheckpointError(f"entry {info.filename!r} has a corrupt .npy header "
+                                  f"({type(error).__name__}: {error})") from None
         if dtype.hasobject:
             raise CheckpointError(f"entry {info.filename!r} holds Python objects, which are never loaded")
         header_size = f.tell()
