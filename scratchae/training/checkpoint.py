@@ -24,11 +24,13 @@ before any array is allocated, and with ``allow_pickle=False``.
 
 from __future__ import annotations
 
+import glob
 import io
 import json
 import math
 import os
 import tempfile
+import time
 import zipfile
 from dataclasses import dataclass, field
 
@@ -97,7 +99,30 @@ def save_checkpoint(path, model, optimizer=None, *, epoch: int, config: dict, hi
             os.unlink(tmp)
         raise
     _fsync_directory(directory)
+    _remove_stale_temporaries(directory, os.path.basename(path))
     return path
+
+
+#: a temporary file older than this is a leftover of a write that was killed, not one in progress
+STALE_SECONDS = 60.0
+
+
+def _remove_stale_temporaries(directory: str, name: str) -> list[str]:
+    """Delete ``.NAME.*.tmp`` files that a killed save left behind; returns their paths.
+
+    Only files older than :data:`STALE_SECONDS` go, so that a save still running in another process
+    keeps its temporary file.
+    """
+    removed = []
+    now = time.time()
+    for leftover in glob.glob(os.path.join(glob.escape(directory), f".{glob.escape(name)}.*.tmp")):
+        try:
+            if now - os.path.getmtime(leftover) > STALE_SECONDS:
+                os.unlink(leftover)
+                removed.append(leftover)
+        except OSError:
+            pass  # already gone, or not ours to remove: the checkpoint itself is written either way
+    return removed
 
 
 def _fsync_directory(directory: str) -> None:
