@@ -69,6 +69,21 @@ def test_a_failed_write_leaves_the_previous_checkpoint_and_no_temporary_file(tmp
     assert os.listdir(tmp_path) == ["checkpoint.npz"]
 
 
+def test_the_next_save_removes_leftovers_of_killed_writes_but_not_a_running_one(tmp_path):
+    trainer, path = trained(tmp_path)
+    killed = tmp_path / ".checkpoint.npz.abc123.tmp"      # a save that was killed two minutes ago
+    running = tmp_path / ".checkpoint.npz.def456.tmp"     # a save still running elsewhere
+    other = tmp_path / ".other.npz.abc123.tmp"            # another checkpoint's business
+    for leftover in (killed, running, other):
+        leftover.write_bytes(b"half a checkpoint")
+    two_minutes_ago = os.path.getmtime(path) - 120
+    os.utime(killed, (two_minutes_ago, two_minutes_ago))
+    os.utime(other, (two_minutes_ago, two_minutes_ago))
+    trainer.save(path)
+    assert sorted(os.listdir(tmp_path)) == sorted(["checkpoint.npz", running.name, other.name])
+    load_checkpoint(path)
+
+
 def test_loading_into_a_different_model_lists_every_mismatch(tmp_path):
     _, path = trained(tmp_path, encoding_dim=8)
     other = build("linear", {"encoding_dim": 16})

@@ -39,6 +39,8 @@ _GZIP_MAGIC = b"\x1f\x8b"
 # deflate cannot compress better than about 1032:1, so a gzip file of n bytes never holds more
 _MAX_DEFLATE_RATIO = 1032
 _CHUNK = 1 << 20
+# NumPy arrays have at most 64 dimensions (32 before NumPy 2); the IDX header allows 255
+_MAX_NDIM = 64 if np.lib.NumpyVersion(np.__version__) >= "2.0.0" else 32
 
 
 def read_idx(path: str | os.PathLike) -> np.ndarray:
@@ -90,6 +92,9 @@ def _read_stream(stream, path: Path, *, max_bytes: int, exact_bytes: int | None)
         raise ValueError(f"{path}: unknown element type code 0x{type_code:02X} (known: {known})")
     if ndim == 0:
         raise ValueError(f"{path}: the header declares 0 dimensions; an IDX array has at least 1")
+    if ndim > _MAX_NDIM:
+        raise ValueError(f"{path}: the header declares {ndim} dimensions; NumPy arrays have at most "
+                         f"{_MAX_NDIM} (is the header corrupt?)")
     dims = struct.unpack(f">{ndim}I", _read_exactly(stream, 4 * ndim, path,
                                                      f"the sizes of {ndim} dimensions"))
     dtype = TYPE_CODES[type_code]
@@ -115,7 +120,11 @@ def _read_stream(stream, path: Path, *, max_bytes: int, exact_bytes: int | None)
     if stream.read(1):
         raise ValueError(f"{path}: the header declares {declared}, but more bytes follow: "
                          "the file has trailing bytes")
-    array = np.frombuffer(data, dtype=dtype).reshape(dims)
+    try:
+        array = np.frombuffer(data, dtype=dtype).reshape(dims)
+    except ValueError as error:  # e.g. a 0 next to sizes whose product overflows: "array is too big"
+        raise ValueError(f"{path}: the header declares {declared}, a shape NumPy cannot represent "
+                         f"({error})") from None
     return array.astype(dtype.newbyteorder("="), copy=dtype.itemsize > 1)
 
 

@@ -37,6 +37,16 @@ def rank(layer, x: np.ndarray, ndim: int, layout: str) -> None:
         raise ValueError(f"{_describe(layer)} expected a {ndim}-D input {layout}, got shape {x.shape}")
 
 
+def images(layer, x: np.ndarray) -> None:
+    """Check that ``x`` is a batch of images (N, C, H, W) with at least one row and one column.
+
+    An empty batch (N = 0) is fine, as in PyTorch; an image of no pixels is refused, as in PyTorch.
+    """
+    rank(layer, x, 4, "(N, C, H, W)")
+    if x.shape[2] == 0 or x.shape[3] == 0:
+        raise ValueError(f"{_describe(layer)} expected images of at least 1x1 pixels, got shape {x.shape}")
+
+
 def upstream(layer, grad_out: np.ndarray, shape: tuple[int, ...], dtype) -> np.ndarray:
     """Check that the upstream gradient has the shape and dtype of the forward output."""
     if not isinstance(grad_out, np.ndarray):

@@ -26,7 +26,7 @@ def _no_groups(groups, layer: str) -> None:
 def _input(layer: Module, x: np.ndarray, channels: int) -> np.ndarray:
     """Check that ``x`` is a (N, C, H, W) float array of the parameters' dtype with ``channels`` channels."""
     _checks.floating_input(layer, x, layer.weight.dtype)
-    _checks.rank(layer, x, 4, "(N, C, H, W)")
+    _checks.images(layer, x)
     if x.shape[1] != channels:
         raise ValueError(f"{layer!r} expected {channels} channels, got {x.shape[1]} (input shape {x.shape})")
     return x

@@ -137,6 +137,8 @@ class Module:
         for k, p in own.items():
             if k in state and np.shape(state[k]) != p.shape:
                 problems.append(f"shape mismatch for {k!r}: expected {p.shape}, got {np.shape(state[k])}")
+            elif k in state and np.asarray(state[k]).dtype.kind not in "fiu":
+                problems.append(f"{k!r} should be numeric, got {np.asarray(state[k]).dtype}")
         if problems:
             raise ValueError(
                 f"{type(self).__name__}.load_state_dict: " + "; ".join(problems)

@@ -68,7 +68,7 @@ class MaxPool2d(Module):
 
     def forward(self, x: np.ndarray) -> np.ndarray:
         _checks.floating_input(self, x)
-        _checks.rank(self, x, 4, "(N, C, H, W)")
+        _checks.images(self, x)
         out_hw = self.output_size(x.shape[2:])
         y, self._indices = kernels.kernels("maxpool2d").forward(x, self._kernel, self._stride,
                                                                 self._padding, out_hw)

@@ -87,7 +87,7 @@ class Upsample(Module):
 
     def forward(self, x: np.ndarray) -> np.ndarray:
         _checks.floating_input(self, x)
-        _checks.rank(self, x, 4, "(N, C, H, W)")
+        _checks.images(self, x)
         factor = self.factor(x.shape[2:])
         self._in_shape, self._dtype, self._factor_used = x.shape, x.dtype, factor
         return kernels.kernels("upsample").forward(x, factor)

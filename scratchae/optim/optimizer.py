@@ -55,9 +55,14 @@ class Optimizer:
                 k = f"{i}.{n}"
                 if k in state and np.shape(state[k]) != p.shape:
                     problems.append(f"shape mismatch for {k!r}: expected {p.shape}, got {np.shape(state[k])}")
+                elif k in state and np.asarray(state[k]).dtype.kind not in "fiu":
+                    problems.append(f"{k!r} should be numeric, got {np.asarray(state[k]).dtype}")
+        step = np.asarray(state.get("step", 0))
+        if step.shape != () or step.dtype.kind not in "iu" or step < 0:
+            problems.append(f"'step' should be a non-negative integer, got {step.dtype} of shape {step.shape}")
         if problems:
             raise ValueError(f"{type(self).__name__}.load_state_dict: " + "; ".join(problems))
-        self.step_count = int(state["step"])
+        self.step_count = int(step)
         for i, p in enumerate(self.params):
             for n in self.state_names:
                 self.state[i][n] = np.array(state[f"{i}.{n}"], dtype=p.dtype)

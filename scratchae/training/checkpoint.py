@@ -24,11 +24,13 @@ before any array is allocated, and with ``allow_pickle=False``.
 
 from __future__ import annotations
 
+import glob
 import io
 import json
 import math
 import os
 import tempfile
+import time
 import zipfile
 from dataclasses import dataclass, field
 
@@ -97,7 +99,30 @@ def save_checkpoint(path, model, optimizer=None, *, epoch: int, config: dict, hi
             os.unlink(tmp)
         raise
     _fsync_directory(directory)
+    _remove_stale_temporaries(directory, os.path.basename(path))
     return path
+
+
+#: a temporary file older than this is a leftover of a write that was killed, not one in progress
+STALE_SECONDS = 60.0
+
+
+def _remove_stale_temporaries(directory: str, name: str) -> list[str]:
+    """Delete ``.NAME.*.tmp`` files that a killed save left behind; returns their paths.
+
+    Only files older than :data:`STALE_SECONDS` go, so that a save still running in another process
+    keeps its temporary file.
+    """
+    removed = []
+    now = time.time()
+    for leftover in glob.glob(os.path.join(glob.escape(directory), f".{glob.escape(name)}.*.tmp")):
+        try:
+            if now - os.path.getmtime(leftover) > STALE_SECONDS:
+                os.unlink(leftover)
+                removed.append(leftover)
+        except OSError:
+            pass  # already gone, or not ours to remove: the checkpoint itself is written either way
+    return removed
 
 
 def _fsync_directory(directory: str) -> None:
@@ -117,14 +142,23 @@ def _fsync_directory(directory: str) -> None:
 # -- reading ----------------------------------------------------------------------------------------
 def _read_entry(archive: zipfile.ZipFile, info: zipfile.ZipInfo, archive_size: int) -> np.ndarray:
     """One ``.npy`` entry, after checking that its header declares no more data than the entry holds."""
-    if info.compress_type == zipfile.ZIP_STORED and info.file_size > archive_size:
-        raise CheckpointError(f"entry {info.filename!r} declares {info.file_size} bytes, more than the file")
+    # np.savez stores entries uncompressed. Checking the sizes first keeps zipfile from allocating a read
+    # buffer of whatever size a corrupt directory claims (up to 1 GiB at a time).
+    if info.compress_type != zipfile.ZIP_STORED:
+        raise CheckpointError(f"entry {info.filename!r} is compressed; checkpoints store their arrays as is")
+    if info.compress_size != info.file_size or info.file_size > archive_size:
+        raise CheckpointError(f"entry {info.filename!r} declares {info.compress_size} bytes stored for "
+                              f"{info.file_size} bytes of data, in a file of {archive_size} bytes")
     with archive.open(info) as f:
         major, _ = np.lib.format.read_magic(f)
         read_header = {1: np.lib.format.read_array_header_1_0, 2: np.lib.format.read_array_header_2_0}
         if major not in read_header:
             raise CheckpointError(f"entry {info.filename!r} has unsupported .npy version {major}")
-        shape, _, dtype = read_header[major](f)
+        try:
+            shape, _, dtype = read_header[major](f)
+        except Exception as error:  # NumPy parses the header's text: a flipped byte can raise anything
+            raise CheckpointError(f"entry {info.filename!r} has a corrupt .npy header "
+                                  f"({type(error).__name__}: {error})") from None
         if dtype.hasobject:
             raise CheckpointError(f"entry {info.filename!r} holds Python objects, which are never loaded")
         header_size = f.tell()
@@ -218,11 +252,13 @@ def load_into(model, checkpoint: Checkpoint, optimizer=None, *, source: str = "c
         If the checkpoint was written for another architecture; the message lists every missing key,
         unexpected key and shape mismatch, and nothing is changed.
     """
+    weights_before = model.state_dict()
     try:
         model.load_state_dict(checkpoint.model_state)
         if optimizer is not None:
             optimizer.load_state_dict(checkpoint.optimizer_state)
     except ValueError as error:
+        model.load_state_dict(weights_before)  # the optimizer state did not fit: undo the weights too
         written_for = checkpoint.config.get("model", "an unknown model")
         raise CheckpointError(
             f"{source} was written for {written_for!r} and does not fit {type(model).__name__}: {error}"

@@ -156,8 +156,10 @@ class Trainer:
     def _diverged(self, what: str, where: str) -> str:
         message = (f"training diverged: {what} {where}; lower the learning rate "
                    f"(lr={self.optimizer.defaults.get('lr')})")
-        if self.checkpoint:
+        if self.checkpoint and os.path.exists(self.checkpoint):
             message += f"; the last good checkpoint {self.checkpoint} was left untouched"
+        elif self.checkpoint:
+            message += "; no checkpoint was written"
         return message
 
     # -- one epoch ----------------------------------------------------------------------------------

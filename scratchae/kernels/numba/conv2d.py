@@ -347,7 +347,8 @@ def input_grad(grad_y, weight, stride, padding, dilation, in_hw):
     _, _, ho, wo = grad_y.shape
     c_out, c_in, kh, kw = weight.shape
     full_padding = (dh * (kh - 1) - ph, dw * (kw - 1) - pw)
-    if stride == (1, 1) and min(full_padding) >= 0:
+    natural_hw = (ho + dh * (kh - 1) - 2 * ph, wo + dw * (kw - 1) - 2 * pw)     # no output_padding
+    if stride == (1, 1) and min(full_padding) >= 0 and (h, w) == natural_hw:
         # With stride 1 the transposed convolution is a plain convolution of grad_y, padded by
         # d(k - 1) - p, with the kernel flipped and its two channel axes exchanged (Dumoulin & Visin,
         # 2016, section 4.1): a forward pass, which accumulates in contiguous memory (the scatter below

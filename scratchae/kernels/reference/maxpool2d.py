@@ -50,9 +50,10 @@ def forward(x, kernel_hw, stride, padding, out_hw):
 
 def backward(grad_y, indices, in_hw):
     """Route each output gradient to the input pixel that was its window's maximum: -> (N, C, H, W)."""
-    n, c = grad_y.shape[:2]
+    n, c, ho, wo = grad_y.shape
     h, w = in_hw
     grad_x = np.zeros((n * c, h * w), dtype=grad_y.dtype)
     plane = np.arange(n * c)[:, None]
-    np.add.at(grad_x, (plane, indices.reshape(n * c, -1)), grad_y.reshape(n * c, -1))  # sums repeats
+    # sizes spelled out: reshape cannot infer a -1 next to the 0 of an empty batch
+    np.add.at(grad_x, (plane, indices.reshape(n * c, ho * wo)), grad_y.reshape(n * c, ho * wo))  # sums repeats
     return grad_x.reshape(n, c, h, w)
