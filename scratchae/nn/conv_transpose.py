@@ -7,9 +7,11 @@ import numpy as np
 from .. import kernels
 from ..arithmetic import _pair, conv_transpose2d_output_size
 from . import _checks
-from .conv import _count, _input, _no_groups
+from .conv import _count, _input, _memoized, _no_groups
 from .init import default_weight_and_bias
 from .module import Module, Parameter
+
+_output_size = _memoized(conv_transpose2d_output_size)
 
 
 class ConvTranspose2d(Module):
@@ -108,8 +110,8 @@ class ConvTranspose2d(Module):
     def output_size(self, input_hw) -> tuple[int, int]:
         """``(H_out, W_out)`` for an input of spatial size ``input_hw``."""
         try:
-            return conv_transpose2d_output_size(input_hw, self.kernel_size, self.stride, self.padding,
-                                                self.output_padding, self.dilation)
+            return _output_size(tuple(input_hw), self.kernel_size, self.stride, self.padding,
+                                self.output_padding, self.dilation)
         except ValueError as error:
             raise ValueError(f"{self!r}: {error}") from None
 

@@ -7,7 +7,10 @@ import numpy as np
 from .. import kernels
 from ..arithmetic import _pair, maxpool2d_output_size
 from . import _checks
+from .conv import _memoized
 from .module import Module
+
+_output_size = _memoized(maxpool2d_output_size)
 
 
 class MaxPool2d(Module):
@@ -62,7 +65,7 @@ class MaxPool2d(Module):
     def output_size(self, input_hw) -> tuple[int, int]:
         """``(H_out, W_out)`` for an input of spatial size ``input_hw``; ValueError if the window does not fit."""
         try:
-            return maxpool2d_output_size(input_hw, self._kernel, self._stride, self._padding)
+            return _output_size(tuple(input_hw), self._kernel, self._stride, self._padding)
         except ValueError as error:
             raise ValueError(f"{self!r}: {error}") from None
 
