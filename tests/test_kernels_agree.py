@@ -10,9 +10,10 @@ from scratchae import kernels
 from scratchae.arithmetic import _pair, conv2d_output_size, maxpool2d_output_size
 from scratchae.kernels.numba import conv2d as fast_conv2d
 from scratchae.kernels.numba import maxpool2d as fast_maxpool2d
+from scratchae.kernels.numba import activations as fast_activations
 from scratchae.kernels.numba import batch_threads
 from scratchae.kernels.numba import upsample as fast_upsample
-from scratchae.kernels.reference import conv2d, maxpool2d, upsample
+from scratchae.kernels.reference import activations, conv2d, maxpool2d, upsample
 
 DTYPES = [np.float64, np.float32]
 RTOL = {np.float64: 1e-12, np.float32: 1e-5}
@@ -99,3 +100,20 @@ def test_upsample(factor, dtype):
     grad_y = rng.standard_normal((2, 3, 5 * factor[0], 4 * factor[1])).astype(dtype)
     assert_close(fast_upsample.backward(grad_y, factor), upsample.backward(grad_y, factor),
                  RTOL[dtype], "backward")
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("shape", [(), (7,), (2, 3, 5, 4)])
+def test_relu(shape, dtype):
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal(shape).astype(dtype)
+    if x.size >= 4:
+        x.flat[:4] = [np.nan, -np.inf, np.inf, 0.0]
+    y, positive = activations.relu_forward(x)
+    fast_y, fast_positive = fast_activations.relu_forward(x)
+    np.testing.assert_array_equal(fast_y, y)
+    np.testing.assert_array_equal(fast_positive, positive)
+    assert fast_y.dtype == dtype and fast_y.shape == x.shape
+    grad_y = rng.standard_normal(shape).astype(dtype)
+    np.testing.assert_array_equal(fast_activations.relu_backward(grad_y, positive),
+                                  activations.relu_backward(grad_y, positive))

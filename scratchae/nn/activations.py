@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .. import kernels
 from . import _checks
 from .module import Module
 
@@ -18,7 +19,8 @@ class ReLU(Module):
         \frac{\partial L}{\partial x} = \frac{\partial L}{\partial y} \cdot [x > 0]
 
     At :math:`x = 0` the derivative is taken as 0, as in PyTorch. Any shape; dtype is kept.
-    NaN stays NaN and :math:`-\infty` gives 0, as in PyTorch.
+    NaN stays NaN and :math:`-\infty` gives 0, as in PyTorch. The element-wise loops are in
+    :mod:`scratchae.kernels.reference.activations` (NumPy) and :mod:`scratchae.kernels.numba.activations`.
     """
 
     def __init__(self):
@@ -27,14 +29,14 @@ class ReLU(Module):
 
     def forward(self, x: np.ndarray) -> np.ndarray:
         _checks.floating_input("ReLU", x)
-        self._positive, self._dtype = x > 0, x.dtype
-        # np.maximum, not x * mask: -inf * 0 would be NaN. asarray keeps a 0-d input an array.
-        return np.asarray(np.maximum(x, x.dtype.type(0)))
+        y, self._positive = kernels.kernels("activations").relu_forward(x)
+        self._dtype = x.dtype
+        return y
 
     def backward(self, grad_out: np.ndarray) -> np.ndarray:
         positive = self._cached(self._positive)
         _checks.upstream("ReLU", grad_out, positive.shape, self._dtype)
-        return np.asarray(grad_out * positive)  # a multiply by the 0/1 mask: branch-free
+        return kernels.kernels("activations").relu_backward(grad_out, positive)
 
 
 class Sigmoid(Module):
