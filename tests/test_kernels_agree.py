@@ -117,3 +117,21 @@ def test_relu(shape, dtype):
     grad_y = rng.standard_normal(shape).astype(dtype)
     np.testing.assert_array_equal(fast_activations.relu_backward(grad_y, positive),
                                   activations.relu_backward(grad_y, positive))
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_adam_update_gives_the_same_bits(dtype):
+    from scratchae.kernels.numba import adam as fast_adam
+    from scratchae.kernels.reference import adam
+
+    rng = np.random.default_rng(4)
+    arrays = [rng.standard_normal((3, 5)).astype(dtype) for _ in range(3)]
+    arrays.append(rng.random((3, 5)).astype(dtype))                 # exp_avg_sq >= 0
+    ours, theirs = [a.copy() for a in arrays], [a.copy() for a in arrays]
+    for _ in range(3):
+        fast_adam.adam_update(*ours, 1e-3 / 0.1, 0.03, 0.9, 0.999, 1e-8)
+        adam.adam_update(*theirs, 1e-3 / 0.1, 0.03, 0.9, 0.999, 1e-8)
+    for a, b, before in zip(ours, theirs, arrays):
+        np.testing.assert_array_equal(a, b)
+        assert a.dtype == dtype
+    assert not np.array_equal(ours[0], arrays[0])                     # the parameter moved

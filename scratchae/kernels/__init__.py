@@ -3,7 +3,7 @@
 - ``reference``: plain NumPy written to be read, matching the math in each layer's docstring.
 - ``numba``: compiled kernels (``@njit(cache=True)``), the default.
 
-Each kernel module (``conv2d``, ``maxpool2d``, ``upsample``, ``activations``) exists in both packages with the same
+Each kernel module (``conv2d``, ``maxpool2d``, ``upsample``, ``activations``, ``adam``) exists in both packages with the same
 functions and signatures; a layer asks :func:`kernels` for the one of the current backend on every call.
 Only the chosen backend is imported, so ``import scratchae`` does not import Numba.
 
@@ -81,8 +81,8 @@ def use_backend(name: str):
 
 
 def kernels(name: str) -> ModuleType:
-    """The kernel module ``name`` (``'conv2d'``, ``'maxpool2d'``, ``'upsample'``, ``'activations'``) of the
-    current backend.
+    """The kernel module ``name`` (``'conv2d'``, ``'maxpool2d'``, ``'upsample'``, ``'activations'``,
+    ``'adam'``) of the current backend.
 
     >>> kernels("conv2d").forward  # doctest: +SKIP
     <function scratchae.kernels.numba.conv2d.forward>

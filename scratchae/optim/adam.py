@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import math
 
-import numpy as np
-
+from .. import kernels
 from .optimizer import Optimizer
 
 
@@ -25,8 +24,8 @@ class Adam(Optimizer):
                     \frac{m_t}{\sqrt{v_t}/\sqrt{1-\beta_2^t} + \epsilon}
 
     computed in the order PyTorch's single-tensor CPU implementation uses, so float64 runs agree with
-    it to rounding. Every operation is done in place, through one scratch array per parameter, so a
-    step allocates nothing.
+    it to rounding. The update of each parameter is in :mod:`scratchae.kernels.reference.adam` (NumPy)
+    and :mod:`scratchae.kernels.numba.adam` (one pass, the same bits).
     """
 
     state_names = ("exp_avg", "exp_avg_sq")
@@ -41,32 +40,16 @@ class Adam(Optimizer):
         super().__init__(params, dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay))
         self.lr, self.beta1, self.beta2 = lr, beta1, beta2
         self.eps, self.weight_decay = eps, weight_decay
-        self._scratch = [np.empty_like(p.data) for p in self.params]    # not state: never checkpointed
 
     def step(self) -> None:
         self.step_count += 1
         t = self.step_count
         step_size = self.lr / (1 - self.beta1 ** t)
         bias_correction2_sqrt = math.sqrt(1 - self.beta2 ** t)
-        for i, (p, state) in enumerate(zip(self.params, self.state)):
-            f = p.dtype.type
-            tmp = self._scratch[i]
-            if tmp.dtype != p.dtype:                     # the model was moved with .to(dtype)
-                tmp = self._scratch[i] = np.empty_like(p.data)
+        update = kernels.kernels("adam").adam_update     # NumPy (reference) or one Numba pass
+        for p, state in zip(self.params, self.state):
             g = p.grad
             if self.weight_decay:
-                g = g + f(self.weight_decay) * p.data
-            m, v = state["exp_avg"], state["exp_avg_sq"]
-            np.subtract(g, m, out=tmp)                   # m += (g - m) * (1 - beta1)
-            tmp *= f(1 - self.beta1)
-            m += tmp
-            v *= f(self.beta2)                           # v = beta2 v + (1 - beta2) g^2
-            np.multiply(g, f(1 - self.beta2), out=tmp)
-            tmp *= g
-            v += tmp
-            denom = np.sqrt(v, out=tmp)                  # sqrt(v) / sqrt(1 - beta2^t) + eps
-            denom /= f(bias_correction2_sqrt)
-            denom += f(self.eps)
-            np.divide(m, denom, out=tmp)                 # theta -= step_size * m / denom
-            tmp *= f(step_size)
-            p.data -= tmp
+                g = g + p.dtype.type(self.weight_decay) * p.data
+            update(p.data, g, state["exp_avg"], state["exp_avg_sq"], step_size, bias_correction2_sqrt,
+                   self.beta1, self.beta2, self.eps)

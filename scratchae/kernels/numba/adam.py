@@ -1,0 +1,39 @@
+"""One Adam update compiled with Numba: same math, signature and rounding as
+:mod:`scratchae.kernels.reference.adam`, in one pass over the parameter instead of nine NumPy passes
+(which, with their call overheads, were a third of the linear autoencoder's training step).
+
+No ``fastmath``: each element goes through the same float operations in the same order as the NumPy
+version, so both give the same bits. ``error_model="numpy"``: a division by zero gives inf as in NumPy
+instead of raising, which also lets LLVM vectorize the loop (Numba's default checks every division:
+84 us against 14 us for a 32x784 float32 weight).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def adam_update_flat(param, grad, exp_avg, exp_avg_sq, one_minus_beta1, beta2, one_minus_beta2,
+                     bias_correction2_sqrt, eps, step_size):
+    for i in range(param.size):
+        g = grad[i]
+        m = exp_avg[i] + (g - exp_avg[i]) * one_minus_beta1
+        v = exp_avg_sq[i] * beta2 + one_minus_beta2 * g * g
+        exp_avg[i] = m
+        exp_avg_sq[i] = v
+        denom = np.sqrt(v) / bias_correction2_sqrt + eps
+        param[i] -= step_size * (m / denom)
+
+
+# -- the interface shared with scratchae.kernels.reference.adam ---------------------------------------
+
+def adam_update(param, grad, exp_avg, exp_avg_sq, step_size, bias_correction2_sqrt, beta1, beta2, eps):
+    f = param.dtype.type
+    arrays = (param, grad, exp_avg, exp_avg_sq)
+    if not all(a.flags.c_contiguous and a.dtype == param.dtype for a in arrays):
+        from ..reference.adam import adam_update as readable       # unusual layouts: the NumPy code
+        return readable(*arrays, step_size, bias_correction2_sqrt, beta1, beta2, eps)
+    adam_update_flat(*(a.reshape(-1) for a in arrays), f(1 - beta1), f(beta2), f(1 - beta2),
+                     f(bias_correction2_sqrt), f(eps), f(step_size))
