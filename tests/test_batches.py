@@ -42,6 +42,15 @@ def test_batch_larger_than_dataset():
     assert list(iterate_batches(images, labels, 8, drop_last=True)) == []
 
 
+def test_images_without_labels_batch_the_same_way():
+    images, labels = numbered(10)
+    with_labels = iterate_batches(images, labels, 4, shuffle=True, seed=3)
+    without = iterate_batches(images, None, 4, shuffle=True, seed=3)
+    for (a, _), (b, none) in zip(with_labels, without, strict=True):
+        np.testing.assert_array_equal(a, b)
+        assert none is None
+
+
 def test_unshuffled_batches_are_views():
     images, labels = numbered(10)
     for batch_images, batch_labels in iterate_batches(images, labels, 4):

@@ -24,7 +24,7 @@ def _generator(seed) -> np.random.Generator:
     return np.random.default_rng(int(seed))
 
 
-def iterate_batches(images: np.ndarray, labels: np.ndarray, batch_size: int, *, shuffle: bool = False,
+def iterate_batches(images: np.ndarray, labels: np.ndarray | None, batch_size: int, *, shuffle: bool = False,
                     seed=None, drop_last: bool = False,
                     transform: Callable[[np.ndarray], np.ndarray] | None = None,
                     ) -> Iterator[tuple[np.ndarray, np.ndarray]]:
@@ -33,7 +33,8 @@ def iterate_batches(images: np.ndarray, labels: np.ndarray, batch_size: int, *, 
     Parameters
     ----------
     images, labels : numpy.ndarray
-        Arrays with the same first dimension N.
+        Arrays with the same first dimension N. ``labels`` may be None (an autoencoder's images are
+        their own targets); the batches then carry None as their labels.
     batch_size : int
         Number of examples per batch (the last one may be smaller, see ``drop_last``).
     shuffle : bool
@@ -52,7 +53,7 @@ def iterate_batches(images: np.ndarray, labels: np.ndarray, batch_size: int, *, 
         Without shuffling, views into ``images`` and ``labels`` (or ``transform`` of them); with
         shuffling, copies of the selected rows only.
     """
-    if len(images) != len(labels):
+    if labels is not None and len(images) != len(labels):
         raise ValueError(f"iterate_batches: images and labels differ in length: "
                          f"{len(images)} != {len(labels)}")
     if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
@@ -62,11 +63,9 @@ def iterate_batches(images: np.ndarray, labels: np.ndarray, batch_size: int, *, 
     stop = n - n % batch_size if drop_last else n
     for start in range(0, stop, batch_size):
         end = min(start + batch_size, n)
-        if order is None:
-            batch_images, batch_labels = images[start:end], labels[start:end]
-        else:
-            rows = order[start:end]
-            batch_images, batch_labels = images[rows], labels[rows]
+        rows = slice(start, end) if order is None else order[start:end]
+        batch_images = images[rows]
+        batch_labels = None if labels is None else labels[rows]
         if transform is not None:
             batch_images = transform(batch_images)
         yield batch_images, batch_labels

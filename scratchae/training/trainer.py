@@ -28,6 +28,7 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from .. import memory, optim
+from ..data.batches import iterate_batches
 from ..data.noise import add_gaussian_noise
 from ..models import build
 from ..nn import MSELoss
@@ -169,9 +170,9 @@ class Trainer:
         ``bar`` is a tqdm bar to advance (default: a new one for this epoch, if progress is on).
         """
         epoch = self.epoch + 1
-        rng = epoch_rng(self.seed, epoch)
+        rng = epoch_rng(self.seed, epoch)   # draws the epoch's order first, then the batches' noise
         n = len(images)
-        order = rng.permutation(n) if self.shuffle else None
+        batches = iterate_batches(images, None, self.batch_size, shuffle=self.shuffle, seed=rng)
         total = 0.0
         seen = 0
         label = f"epoch {epoch}" + (f"/{total_epochs}" if total_epochs else "")
@@ -180,9 +181,7 @@ class Trainer:
             bar = tqdm(total=n, desc=label, unit="img", disable=not self.progress, dynamic_ncols=True,
                        mininterval=0.5)
         with contextlib.nullcontext() if not own_bar else bar:
-            for step, start in enumerate(range(0, n, self.batch_size), start=1):
-                stop = min(start + self.batch_size, n)
-                batch = images[order[start:stop]] if order is not None else images[start:stop]
+            for step, (batch, _) in enumerate(batches, start=1):
                 inputs, targets = self.inputs_and_targets(batch, rng)
                 loss = self.train_step(inputs, targets, where=f"at epoch {epoch}, step {step}")
                 total += loss * len(batch)
