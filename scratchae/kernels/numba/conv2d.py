@@ -19,12 +19,14 @@ and one channel pair the whole output plane is **one shifted contiguous slice** 
 - forward: ``y_wide[n, o] += w[o, c, u, v] * phase_slice(x[n, c], u, v)``
 - input gradient (the transposed convolution): the same with source and destination exchanged,
   ``phase_slice(grad_x[n, c], u, v) += w[o, c, u, v] * grad_y_wide[n, o]``, then the phases are put back
-  in place;
+  in place (with stride 1 it is instead computed as a forward convolution with the flipped kernel:
+  see :func:`input_grad`);
 - weight gradient: ``grad_w[o, c, u, v] += dot(grad_y_wide[n, o], phase_slice(x[n, c], u, v))``, with zeros
   in the don't-care columns of ``grad_y_wide``.
 
-With stride 1 there is a single phase: the padded plane itself. Loops run image -> channel -> tap ->
-pixels, so the innermost loop walks contiguous memory and the plane being accumulated stays in L1.
+With stride 1 there is a single phase: the padded plane itself. Loops run image -> channel -> taps
+(three at a time) -> pixels, so the innermost loop walks contiguous memory and the plane being
+accumulated stays in L1.
 
 Two ways to run these loops, chosen per call by channel count (:data:`GEMM_MIN_CHANNELS`):
 
