@@ -39,10 +39,11 @@ Design decisions, measured on the 2-core x86 machine the project targets (``benc
 - **OpenBLAS threads** are left as NumPy starts them (a library cannot choose them before NumPy is
   imported). The per-image, per-tap products of the convolutions are small, and measured as fast with
   ``OPENBLAS_NUM_THREADS=1`` as with the default, so only :class:`~scratchae.nn.Linear` on large batches
-  uses BLAS threads. On a machine whose cores are busy with other work, those threads wait for each
-  other: the linear autoencoder fell from 113,000 to 1,800 images/s at batch 128 with 2 OpenBLAS
-  threads against 1 (PyTorch with 2 threads suffers the same). On a shared machine start Python with
-  ``OPENBLAS_NUM_THREADS=1`` (and ``SCRATCHAE_NUM_THREADS=1``).
+  uses BLAS threads, and they do not pay: the linear autoencoder trains 147,000 images/s at batch 128
+  with one OpenBLAS thread against 88,000 with the default two on a quiet machine, and on a machine
+  whose cores are busy with other work it fell from 113,000 to 1,800 (PyTorch with 2 threads suffers
+  the same). Start Python with ``OPENBLAS_NUM_THREADS=1`` for the linear model, and on a shared
+  machine also with ``SCRATCHAE_NUM_THREADS=1``.
 - **Compile time**: a cold cache costs about 2 s for the float32 kernels of one autoencoder (measured
   with an empty ``NUMBA_CACHE_DIR`` by ``benchmarks/bench_training.py``); with the cache warm, the first
   training step of any model takes about 0.3 s. ``import scratchae`` does not import Numba: the
