@@ -13,7 +13,9 @@ What it measures (float32, Adam lr=1e-3, MSELoss, real images):
   PyTorch;
 - **FLOP rate** of the denoiser's training step against this machine's float32 matrix-multiply peak
   (a large ``numpy.matmul``, measured in the same run);
-- the **per-layer table** of ``benchmarks/bench_layers.py``.
+- the **per-layer table** of ``benchmarks/bench_layers.py``;
+- **threads**: scratchae alone in fresh processes with the library defaults, ``OPENBLAS_NUM_THREADS=1``
+  and ``SCRATCHAE_NUM_THREADS=1`` (``--threading``).
 
 Like :class:`scratchae.training.Trainer`, the benchmark first calls
 :func:`scratchae.memory.keep_freed_memory` (glibc keeps freed blocks for the next step instead of
@@ -160,6 +162,16 @@ def throughput(name: str, images: np.ndarray, batch: int, rounds: int, seconds: 
 
 def child(args) -> None:
     """Run in a subprocess: time the import and the first batch, train a while, print JSON."""
+    if args.child == "throughput":
+        from scratchae import memory
+
+        if not args.default_allocator:
+            memory.keep_freed_memory()
+        images = load_images("sample")
+        rates = {f"{name} {batch}": median(throughput(name, images, batch, 3, 0.5, False)["ours"])
+                 for batch in args.batches for name in args.models}
+        print(json.dumps(rates))
+        return
     started = time.perf_counter()
     if args.child == "scratchae":
         import scratchae  # noqa: F401
@@ -226,6 +238,28 @@ def start_up(names, batch: int, with_torch: bool, torch_threads: int, default_al
             row["torch"] = in_subprocess("torch", name, batch, {}, torch_threads, default_allocator)
         rows.append(row)
     return rows
+
+
+THREAD_SETTINGS = {"defaults": {}, "OPENBLAS_NUM_THREADS=1": {"OPENBLAS_NUM_THREADS": "1"},
+                   "SCRATCHAE_NUM_THREADS=1": {"SCRATCHAE_NUM_THREADS": "1"}}
+
+
+def threading_table(names, batches, default_allocator: bool) -> list[str]:
+    rates = {}
+    for label, env in THREAD_SETTINGS.items():
+        command = [sys.executable, os.path.abspath(__file__), "--child", "throughput",
+                   "--models", ",".join(names), "--batches", ",".join(map(str, batches))]
+        if default_allocator:
+            command.append("--default-allocator")
+        done = subprocess.run(command, env={**os.environ, **env}, capture_output=True, text=True, check=True)
+        rates[label] = json.loads(done.stdout.strip().splitlines()[-1])
+    lines = ["| model | batch | " + " | ".join(rates) + " |", "|---|---:|" + "---:|" * len(rates)]
+    for batch in batches:
+        for name in names:
+            key = f"{name} {batch}"
+            lines.append(f"| {name} | {batch} | " + " | ".join(f"{rates[label][key]:,.0f}" for label in rates)
+                         + " |")
+    return lines
 
 
 # -- FLOPs ------------------------------------------------------------------------------------------
@@ -356,7 +390,9 @@ def main() -> None:
     parser.add_argument("--layers", action="store_true", help="also the per-layer table (batch 20)")
     parser.add_argument("--write-results", action="store_true",
                         help="everything (start-up, layers) and write benchmarks/RESULTS.md")
-    parser.add_argument("--child", choices=["scratchae", "torch"], help=argparse.SUPPRESS)
+    parser.add_argument("--threading", action="store_true",
+                        help="also scratchae alone with OPENBLAS_NUM_THREADS=1 / SCRATCHAE_NUM_THREADS=1")
+    parser.add_argument("--child", choices=["scratchae", "torch", "throughput"], help=argparse.SUPPRESS)
     parser.add_argument("--child-batch", type=int, default=20, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -434,6 +470,15 @@ def main() -> None:
                    "the model uses is compiled before the first batch; warm: the same directory again. "
                    "First batch = build the model + one training step. Peak RSS (`VmHWM`) after 50 "
                    "more steps, warm run.", "", *table, ""]
+
+    if args.threading or everything:
+        lines = threading_table(args.models, args.batches, args.default_allocator)
+        print("\n".join(lines), flush=True)
+        report += ["## Threads (scratchae alone, each setting in a fresh process)", "",
+                   "Images/s, median of 3 rounds of about 0.5 s. OpenBLAS reads its thread count when NumPy "
+                   "is imported, so a library cannot choose it: this measures what the environment "
+                   "variables do. `SCRATCHAE_NUM_THREADS=1` keeps large batches on one thread.", "",
+                   *lines, ""]
 
     if args.layers or everything:
         from bench_layers import table as layer_table
