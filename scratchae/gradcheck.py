@@ -60,6 +60,8 @@ def gradcheck(module: Module, x: np.ndarray, target: np.ndarray | None = None, *
     from them. The cost is two forward passes per checked element, so use small shapes.
     """
     m = copy.deepcopy(module).to(np.float64)
+    for _, layer in m.named_modules():
+        layer.needs_input_grad = True   # the input gradient is checked too, even for a model's first layer
     x = np.array(x, dtype=np.float64)
     rng = np.random.default_rng(seed)
     is_loss = isinstance(m, Loss)

@@ -57,3 +57,10 @@ def test_gradcheck_leaves_the_module_untouched(rng):
 def test_gradcheck_of_a_loss_needs_a_target(rng):
     with pytest.raises(ValueError, match="needs a target"):
         gradcheck(nn.MSELoss(), rng.standard_normal(3))
+
+
+def test_gradcheck_checks_the_input_gradient_even_where_a_layer_skips_it(rng):
+    layer = nn.Linear(3, 2, rng=rng)
+    layer.needs_input_grad = False           # as a model's first layer
+    assert gradcheck(layer, rng.standard_normal((2, 3)))
+    assert layer.needs_input_grad is False   # only the float64 copy was changed
