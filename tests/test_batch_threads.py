@@ -23,9 +23,22 @@ def test_large_batches_are_cut_in_two_halves_that_cover_every_image(two_threads)
     assert np.array_equal(np.concatenate([np.arange(n)[p] for p in parts]), np.arange(n))
 
 
+def test_a_small_but_heavy_batch_is_cut_in_two(two_threads):
+    n = batch_threads.MIN_BATCH - 1
+    assert batch_threads.split(n, flops=batch_threads.MIN_SPLIT_FLOPS - 1) == [slice(0, n)]
+    parts = batch_threads.split(n, flops=batch_threads.MIN_SPLIT_FLOPS)
+    assert len(parts) == 2
+    assert np.array_equal(np.concatenate([np.arange(n)[p] for p in parts]), np.arange(n))
+
+
+def test_a_single_image_is_never_cut(two_threads):
+    assert batch_threads.split(1, flops=10 * batch_threads.MIN_SPLIT_FLOPS) == [slice(0, 1)]
+
+
 def test_one_thread_never_splits(monkeypatch):
     monkeypatch.setattr(kernels, "_num_threads", 1)
     assert batch_threads.split(10 * batch_threads.MIN_BATCH) == [slice(0, 10 * batch_threads.MIN_BATCH)]
+    assert batch_threads.split(20, flops=10 * batch_threads.MIN_SPLIT_FLOPS) == [slice(0, 20)]
 
 
 def test_run_returns_the_results_in_the_order_of_the_parts(two_threads):

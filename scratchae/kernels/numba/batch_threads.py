@@ -11,7 +11,9 @@ Why two plain threads rather than Numba's ``prange``: on the 2-core machine the 
 whose threads spin while waiting, as OpenMP's do. A thread pool worker sleeps when idle, and the
 per-image BLAS products of the kernels are too small to start OpenBLAS's own threads. Only batches of
 at least :data:`MIN_BATCH` images are split: below that, handing work to a thread (tens of
-microseconds) costs more than it saves, and a course-sized batch of 20 stays serial.
+microseconds) costs more than it saves, and a course-sized batch of 20 stays serial, unless one call
+is heavy enough (at least :data:`MIN_SPLIT_FLOPS` multiply-adds x 2, e.g. the denoiser's 32 -> 16
+convolution at 14x14, ~40 MFLOP) for two threads to pay at any batch size.
 """
 
 from __future__ import annotations
@@ -23,6 +25,9 @@ from .. import get_num_threads
 
 #: batches smaller than this stay in the calling thread
 MIN_BATCH = 48
+
+#: ... or when the caller says that the batch costs at least this many floating-point operations
+MIN_SPLIT_FLOPS = 8_000_000
 
 _pool = None
 _pool_lock = threading.Lock()
@@ -36,9 +41,12 @@ def _worker() -> ThreadPoolExecutor:
         return _pool
 
 
-def split(n_images: int) -> list[slice]:
-    """The parts of a batch of ``n_images`` to compute at the same time: one slice, or two halves."""
-    if get_num_threads() < 2 or n_images < max(MIN_BATCH, 2):
+def split(n_images: int, flops: float = 0) -> list[slice]:
+    """The parts of a batch of ``n_images`` to compute at the same time: one slice, or two halves.
+
+    ``flops``, the cost of the whole batch if the caller knows it, lets a small but heavy batch be split.
+    """
+    if get_num_threads() < 2 or n_images < 2 or (n_images < MIN_BATCH and flops < MIN_SPLIT_FLOPS):
         return [slice(0, n_images)]
     half = n_images // 2
     return [slice(0, half), slice(half, n_images)]

@@ -363,7 +363,12 @@ def _gemm_pays(c_a, c_b):
 
 # -- the interface shared with scratchae.kernels.reference.conv2d -------------------------------------
 # Each function computes its batch in one or two parts (batch_threads.split: two halves at the same time
-# for a large batch), every part writing its own images of the result.
+# for a large or heavy batch), every part writing its own images of the result.
+
+
+def _flops(n_img, c_out, c_in, kh, kw, ho, wo):
+    """Floating-point operations of one of the three products: a multiply and an add per weight and pixel."""
+    return 2 * n_img * c_out * c_in * kh * kw * ho * wo
 
 def forward(x, weight, stride, padding, dilation, out_hw):
     (sh, sw), (ph, pw), (dh, dw), (ho, wo) = stride, padding, dilation, out_hw
@@ -383,7 +388,7 @@ def forward(x, weight, stride, padding, dilation, out_hw):
                                 *_flat_taps(c_in, kh, kw, sh, sw, dh, dw, wq), span, wide)
         _crop(wide, ho, wo, wq, y[part])
 
-    batch_threads.run(images, batch_threads.split(len(x)))
+    batch_threads.run(images, batch_threads.split(len(x), _flops(len(x), c_out, c_in, kh, kw, ho, wo)))
     return y
 
 
@@ -416,7 +421,8 @@ def input_grad(grad_y, weight, stride, padding, dilation, in_hw):
                                      *_flat_taps(c_in, kh, kw, sh, sw, dh, dw, wq), span, grad_phases)
         _from_phases(grad_phases, h, w, sh, sw, ph, pw, grad_x[part])
 
-    batch_threads.run(images, batch_threads.split(len(grad_y)))
+    parts = batch_threads.split(len(grad_y), _flops(len(grad_y), c_out, c_in, kh, kw, ho, wo))
+    batch_threads.run(images, parts)
     return grad_x
 
 
@@ -434,7 +440,8 @@ def weight_grad(x, grad_y, stride, padding, dilation, kernel_hw):
         grad_w = conv2d_weight_grad_phases(phases, g, *_flat_taps(c_in, kh, kw, sh, sw, dh, dw, wq), span)
         return grad_w.reshape(c_out, c_in, kh, kw)
 
-    grad_w, *others = batch_threads.run(images, batch_threads.split(len(x)))
+    parts = batch_threads.split(len(x), _flops(len(x), c_out, c_in, kh, kw, ho, wo))
+    grad_w, *others = batch_threads.run(images, parts)
     for other in others:                   # the halves' gradients, each computed privately
         grad_w += other
     return grad_w
