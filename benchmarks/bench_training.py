@@ -419,7 +419,8 @@ def main() -> None:
               "## Machine", "", *machine(),
               f"- PyTorch threads: {args.torch_threads if with_torch else '-'}; scratchae: "
               f"{kernels.get_num_threads()} threads for batches of {batch_threads.MIN_BATCH}+ images "
-              "(serial Numba kernels below), NumPy's OpenBLAS with its default threads",
+              f"and for convolution products of {batch_threads.MIN_SPLIT_FLOPS / 1e6:g}+ MFLOP "
+              "(serial Numba kernels otherwise), NumPy's OpenBLAS with its default threads",
               f"- allocator: {'freed memory kept for reuse (scratchae.memory.keep_freed_memory(), as Trainer does)' if kept else 'glibc defaults'}",
               ""]
 

@@ -31,7 +31,14 @@ Design decisions, measured on the 2-core x86 machine the project targets (``benc
   the convolutional autoencoder's step 1.6x *slower*; so did running two model replicas on two halves
   of a batch of 20, data-parallel: +12% for the denoiser, -30% for the convolutional model, because
   the Python between the kernels holds the GIL). Each half computes its own weight gradient; the two
-  are summed, so there is no race.
+  are summed, so there is no race. Exception: a single convolution product heavy enough
+  (:data:`.batch_threads.MIN_SPLIT_FLOPS`, BLAS FLOPs counted at 1/3) is split at any batch size: at
+  batch 20 the denoiser's 32 -> 16 convolution went from 1.86 to 1.40 ms (forward + backward), its 1 -> 32
+  and 32 -> 1 convolutions at 28x28 from 1.24 to 0.98 and 1.07 to 0.81 ms, its training step +5%
+  (median images/s); lighter products, e.g. the 16 MFLOP BLAS calls of the 16 -> 32 transposed
+  convolution, measured ~20% slower split. im2col with one matrix product per batch was measured
+  1.5-4x slower than the per-tap products on every autoencoder layer: the column copy is memory-bound,
+  and one (16 x 32) x (32 x 4,440) product ran slower than 20 per-image ones.
 - **Temporaries are reused** (:mod:`.workspace`): fresh big arrays at every call cost page faults that
   took up to 40% of a training step at batch 128. The arrays that layers return must be fresh; for
   those, :func:`scratchae.memory.keep_freed_memory` (called by the Trainer) makes glibc keep freed
