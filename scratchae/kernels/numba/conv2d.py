@@ -354,6 +354,36 @@ def _weight_grad_gemm(phases, g, tap_phase, tap_offset, span, kh, kw):
     return grad_w
 
 
+def _weight_grad_side_by_side(x, grad_y, padding, dilation, kernel_hw):
+    r"""Weight gradient of a light stride-1 layer: one matrix product per tap for the whole batch.
+
+    The padded images of each channel are laid side by side in one row, ``xs`` (C_in, N H_p W_p), and
+    grad_y likewise, widened with zeros to the same plane size, ``gs`` (C_out, N H_p W_p). Tap (u, v) then
+    reads all images at once at one flat offset, so
+    :math:`
+abla W_{:, :, u, v} = gs_{:, :L}\, xs_{:, o_{uv} : o_{uv} + L}^T` with
+    :math:`o_{uv} = d_h u W_p + d_w v`: the zero columns of ``gs`` cancel the reads that cross into the
+    next image. Instead of N small products per tap: measured ~25-35% faster on the autoencoders' light
+    layers at batch 20, but slower on heavy ones (where one large product is slower than N small ones).
+    """
+    (ph, pw), (dh, dw), (kh, kw) = padding, dilation, kernel_hw
+    n_img, c_in, h, w = x.shape
+    _, c_out, ho, wo = grad_y.shape
+    hp, wp = h + 2 * ph, w + 2 * pw
+    length = (n_img - 1) * hp * wp + (ho - 1) * wp + wo
+    xs = scratch(("side_by_side_x", ph, pw), (c_in, n_img, hp, wp), x.dtype, zeroed=True)
+    xs[:, :, ph:ph + h, pw:pw + w] = x.transpose(1, 0, 2, 3)              # the padding stays zero
+    gs = scratch(("side_by_side_g", ho, wo), (c_out, n_img, hp, wp), x.dtype, zeroed=True)
+    gs[:, :, :ho, :wo] = grad_y.transpose(1, 0, 2, 3)                     # the rest stays zero
+    xs, gs = xs.reshape(c_in, -1), gs.reshape(c_out, -1)[:, :length]
+    grad_w = np.empty((c_out, c_in, kh, kw), x.dtype)
+    for u in range(kh):
+        for v in range(kw):
+            offset = dh * u * wp + dw * v
+            grad_w[:, :, u, v] = gs @ xs[:, offset:offset + length].T
+    return grad_w
+
+
 GEMM_MIN_CHANNELS = 4
 
 
@@ -448,8 +478,10 @@ def weight_grad(x, grad_y, stride, padding, dilation, kernel_hw):
         grad_w = conv2d_weight_grad_phases(phases, g, *_flat_taps(c_in, kh, kw, sh, sw, dh, dw, wq), span)
         return grad_w.reshape(c_out, c_in, kh, kw)
 
-    parts = batch_threads.split(len(x), _cost(len(x), c_out, c_in, kh, kw, ho, wo))
-    grad_w, *others = batch_threads.run(images, parts)
+    cost = _cost(len(x), c_out, c_in, kh, kw, ho, wo)
+    if stride == (1, 1) and _gemm_pays(c_in, c_out) and cost < batch_threads.MIN_SPLIT_FLOPS:
+        return _weight_grad_side_by_side(x, grad_y, padding, dilation, kernel_hw)
+    grad_w, *others = batch_threads.run(images, batch_threads.split(len(x), cost))
     for other in others:                   # the halves' gradients, each computed privately
         grad_w += other
     return grad_w
