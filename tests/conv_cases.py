@@ -110,7 +110,7 @@ def assert_close(actual, expected, rtol, what):
 RTOL = {np.float64: 1e-10, np.float32: 1e-4}
 
 
-def compare_with_torch(layer, torch_layer, x, seed=0):
+def assert_matches_torch(layer, torch_layer, x, seed=0):
     """Copy our parameters into ``torch_layer``, run both forward and backward with the same random upstream
     gradient, and compare output, input gradient and every parameter gradient."""
     torch = pytest.importorskip("torch")

@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pytest
 
-from conv_cases import backend, case_id, compare_with_torch, conv_cases  # noqa: F401 (fixture)
+from conv_cases import backend, case_id, assert_matches_torch, conv_cases  # noqa: F401 (fixture)
 from scratchae import GradcheckError, gradcheck, kernels, nn
 
 CASES = conv_cases(14, seed=4)
@@ -32,7 +32,7 @@ def test_matches_torch(backend, case, dtype):
     kw, shape = case
     x = np.random.default_rng(2).standard_normal(shape).astype(dtype)
     twin = torch.nn.Conv2d(**kw, dtype=getattr(torch, np.dtype(dtype).name))
-    compare_with_torch(make(kw, dtype), twin, x)
+    assert_matches_torch(make(kw, dtype), twin, x)
 
 
 @pytest.mark.torch
@@ -42,7 +42,7 @@ def test_matches_torch_without_bias_on_a_model_shape(backend):
     x = np.random.default_rng(3).random((3, 16, 14, 14), dtype=np.float32)
     layer = make(kw, np.float32)
     assert layer.bias is None and [n for n, _ in layer.named_parameters()] == ["weight"]
-    compare_with_torch(layer, torch.nn.Conv2d(**kw), x)
+    assert_matches_torch(layer, torch.nn.Conv2d(**kw), x)
 
 
 def test_shapes_dtype_and_init(backend):

@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pytest
 
-from conv_cases import backend, case_id, compare_with_torch, conv_transpose_cases  # noqa: F401 (fixture)
+from conv_cases import backend, case_id, assert_matches_torch, conv_transpose_cases  # noqa: F401 (fixture)
 from scratchae import gradcheck, nn
 
 CASES = conv_transpose_cases(14, seed=5)
@@ -32,7 +32,7 @@ def test_matches_torch(backend, case, dtype):
     kw, shape = case
     x = np.random.default_rng(2).standard_normal(shape).astype(dtype)
     twin = torch.nn.ConvTranspose2d(**kw, dtype=getattr(torch, np.dtype(dtype).name))
-    compare_with_torch(make(kw, dtype), twin, x)
+    assert_matches_torch(make(kw, dtype), twin, x)
 
 
 @pytest.mark.torch
@@ -43,7 +43,7 @@ def test_matches_torch(backend, case, dtype):
 def test_matches_torch_on_model_shapes(backend, kw, shape):
     torch = pytest.importorskip("torch")
     x = np.random.default_rng(3).random(shape, dtype=np.float32)
-    compare_with_torch(make(kw, np.float32), torch.nn.ConvTranspose2d(**kw), x)
+    assert_matches_torch(make(kw, np.float32), torch.nn.ConvTranspose2d(**kw), x)
 
 
 def test_forward_is_the_input_gradient_of_a_convolution(backend):

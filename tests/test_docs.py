@@ -36,8 +36,11 @@ def test_every_python_block_runs(path, tmp_path, monkeypatch):
     matplotlib.use("Agg")
     monkeypatch.chdir(tmp_path)
     namespace = {"__name__": "__doc_snippets__"}
-    for line, code in python_blocks(path):
-        # blank lines in front keep the traceback's line numbers equal to the file's
+    blocks = python_blocks(path)
+    assert blocks, f"{path.name} has no python block to run"
+    for line, code in blocks:
+        # blank lines in front keep the traceback's line numbers equal to the file's; a failing
+        # assert (the snippets check their own claims) or any exception fails this test
         exec(compile("\n" * (line - 1) + code, str(path), "exec"), namespace)
 
 

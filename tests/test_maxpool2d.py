@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from conv_cases import backend, case_id, compare_with_torch, distinct_values, maxpool_cases  # noqa: F401
+from conv_cases import backend, case_id, assert_matches_torch, distinct_values, maxpool_cases  # noqa: F401
 from scratchae import gradcheck, nn
 
 CASES = maxpool_cases(14, seed=6)
@@ -25,7 +25,7 @@ def test_matches_torch(backend, case, dtype):
     torch = pytest.importorskip("torch")
     kw, shape = case
     x = np.random.default_rng(2).standard_normal(shape).astype(dtype)
-    compare_with_torch(nn.MaxPool2d(**kw), torch.nn.MaxPool2d(**kw), x)
+    assert_matches_torch(nn.MaxPool2d(**kw), torch.nn.MaxPool2d(**kw), x)
 
 
 @pytest.mark.torch
@@ -38,7 +38,7 @@ def test_ties_go_to_the_first_maximum_as_in_torch(backend, case, values):
     x = {"all equal": np.full(shape, 0.5),
          "integers 0-2": rng.integers(0, 3, shape).astype(np.float64),
          "zeros and -inf": np.where(rng.random(shape) < 0.5, 0.0, -np.inf)}[values]
-    compare_with_torch(nn.MaxPool2d(**kw), torch.nn.MaxPool2d(**kw), x)
+    assert_matches_torch(nn.MaxPool2d(**kw), torch.nn.MaxPool2d(**kw), x)
 
 
 def test_tie_routing_by_hand(backend):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from conv_cases import backend, compare_with_torch  # noqa: F401 (fixture)
+from conv_cases import backend, assert_matches_torch  # noqa: F401 (fixture)
 from scratchae import gradcheck, nn
 
 CASES = [(2, (2, 3, 4, 5)), (3, (1, 2, 3, 2)), ((2, 3), (2, 1, 3, 4)), ((1, 2), (1, 2, 2, 3)), (2.0, (3, 4, 7, 7))]
@@ -29,7 +29,7 @@ def test_matches_torch(backend, case, dtype):
     factor, shape = case
     x = np.random.default_rng(1).standard_normal(shape).astype(dtype)
     twin_factor = tuple(float(f) for f in factor) if isinstance(factor, tuple) else factor
-    compare_with_torch(nn.Upsample(scale_factor=factor, mode="nearest"),
+    assert_matches_torch(nn.Upsample(scale_factor=factor, mode="nearest"),
                        torch.nn.Upsample(scale_factor=twin_factor, mode="nearest"), x)
 
 
@@ -37,7 +37,7 @@ def test_matches_torch(backend, case, dtype):
 def test_size_argument_matches_torch(backend):
     torch = pytest.importorskip("torch")
     x = np.random.default_rng(2).standard_normal((2, 3, 4, 5))
-    compare_with_torch(nn.Upsample(size=(8, 15)), torch.nn.Upsample(size=(8, 15)), x)
+    assert_matches_torch(nn.Upsample(size=(8, 15)), torch.nn.Upsample(size=(8, 15)), x)
 
 
 def test_backward_sums_each_block(backend):
