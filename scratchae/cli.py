@@ -216,8 +216,8 @@ def command_demo(args) -> int:
 
 
 #: epochs per model in the demo, on the sample's 4,000 training images: sized so that the whole demo,
-#: Numba's first compilation included (~20 s), takes well under two minutes on 2 cores
-DEMO_EPOCHS = {"linear": 20, "conv": 8, "upsample": 6, "denoise": 5}
+#: Numba's first compilation included (~20 s), takes about a minute on 2 cores (measured: 42 s warm)
+DEMO_EPOCHS = {"linear": 20, "conv": 15, "upsample": 12, "denoise": 15}
 
 
 # -- argument parsing -------------------------------------------------------------------------------
