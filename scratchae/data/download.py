@@ -57,15 +57,6 @@ class DownloadError(RuntimeError):
     """Every mirror failed; the message lists each URL and why."""
 
 
-def sha256_of(path: str | os.PathLike) -> str:
-    """Hex SHA-256 of a file's bytes."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as stream:
-        for chunk in iter(lambda: stream.read(_CHUNK), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
 def download_file(filename: str, directory: str | os.PathLike, *, mirrors: Sequence[str], sha256: str,
                   progress: bool = True, timeout: float = 30.0) -> Path:
     """Download ``filename`` from the first mirror that serves it with the expected SHA-256.
