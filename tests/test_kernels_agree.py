@@ -11,7 +11,6 @@ from scratchae.arithmetic import _pair, conv2d_output_size, maxpool2d_output_siz
 from scratchae.kernels.numba import conv2d as fast_conv2d
 from scratchae.kernels.numba import maxpool2d as fast_maxpool2d
 from scratchae.kernels.numba import activations as fast_activations
-from scratchae.kernels.numba import batch_threads
 from scratchae.kernels.numba import upsample as fast_upsample
 from scratchae.kernels.reference import activations, conv2d, maxpool2d, upsample
 
@@ -34,27 +33,18 @@ def conv_arguments(kw, shape):
     return kernel, args, out_hw
 
 
-@pytest.fixture(params=["direct loops", "BLAS per tap"])
-def conv_strategy(request, monkeypatch):
-    """The Numba convolution picks direct loops or one BLAS product per tap by channel count: test both."""
-    monkeypatch.setattr(fast_conv2d, "GEMM_MIN_CHANNELS", 10**9 if request.param == "direct loops" else 1)
-    return request.param
-
-
-@pytest.fixture(params=["one thread", "two halves"], autouse=True)
-def batch_split(request, monkeypatch):
-    """Large batches are cut in two halves computed on two threads: run every case both ways."""
-    if request.param == "two halves":
-        monkeypatch.setattr(batch_threads, "MIN_BATCH", 2)
-        monkeypatch.setattr(kernels, "_num_threads", 2)
-    else:
-        monkeypatch.setattr(kernels, "_num_threads", 1)
-    return request.param
+@pytest.fixture(params=[1, 2], ids=["one thread", "two threads"], autouse=True)
+def threads(request):
+    """The kernels split the images of a batch between threads: run every case on one and on two."""
+    before = kernels.get_num_threads()
+    kernels.set_num_threads(request.param)
+    yield request.param
+    kernels.set_num_threads(before)
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("case", CONV_CASES, ids=case_id)
-def test_conv2d(case, dtype, conv_strategy):
+def test_conv2d(case, dtype):
     kw, shape = case
     kernel, args, out_hw = conv_arguments(kw, shape)
     rng = np.random.default_rng(0)

@@ -10,8 +10,8 @@ Only the chosen backend is imported, so ``import scratchae`` does not import Num
 Choose with the environment variable ``SCRATCHAE_KERNELS=reference|numba`` (read at import) or with
 :func:`set_backend` / the :func:`use_backend` context manager at run time.
 
-The Numba kernels may split a large batch between two threads (see
-:mod:`scratchae.kernels.numba.batch_threads`); :func:`set_num_threads` or the environment variable
+The Numba kernels share the images of a batch out to threads (``prange``, see
+:mod:`scratchae.kernels.numba`); :func:`set_num_threads` or the environment variable
 ``SCRATCHAE_NUM_THREADS`` (read at import) sets how many, 1 to stay serial.
 """
 
@@ -20,6 +20,7 @@ from __future__ import annotations
 import contextlib
 import importlib
 import os
+import sys
 from types import ModuleType
 
 BACKENDS = ("numba", "reference")
@@ -48,14 +49,19 @@ _num_threads = _thread_count(os.environ.get(_THREADS_ENV, min(2, os.cpu_count() 
 
 
 def get_num_threads() -> int:
-    """How many threads the Numba kernels may use for one large batch (default: 2, or 1 on one CPU)."""
+    """How many threads the Numba kernels use (default: 2, or 1 on one CPU)."""
     return _num_threads
 
 
 def set_num_threads(count: int) -> None:
-    """Let the Numba kernels use ``count`` threads for a large batch (1: always serial)."""
+    """Let the Numba kernels called from this thread use ``count`` threads (1: serial).
+
+    At most Numba's ``NUMBA_NUM_THREADS`` (the number of CPUs unless set) are used, whatever ``count``.
+    """
     global _num_threads
     _num_threads = _thread_count(count, "set_num_threads")
+    if f"{__name__}.numba" in sys.modules:                # else applied when the Numba kernels load
+        sys.modules[f"{__name__}.numba"].apply_num_threads()
 
 
 def get_backend() -> str:

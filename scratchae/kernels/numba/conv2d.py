@@ -51,9 +51,8 @@ from __future__ import annotations
 import functools
 
 import numpy as np
-from numba import njit
+from numba import njit, prange
 
-from . import batch_threads
 from .workspace import scratch
 
 FASTMATH = {"reassoc", "contract", "nsz"}
@@ -113,7 +112,7 @@ def _plain_2x2(h, w, sh, sw, ph, pw):
     return (sh, sw, ph, pw) == (2, 2, 0, 0) and h % 2 == 0 and w % 2 == 0
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, parallel=True)
 def _split_2x2(x, phases):
     """phases[n, c, a, b, i, j] = x[n, c, 2i + a, 2j + b]: the four phases of stride 2, in one pass.
 
@@ -121,7 +120,7 @@ def _split_2x2(x, phases):
     than this loop, whose constant stride 2 LLVM vectorizes.
     """
     n_img, n_ch, hq, wq = x.shape[0], x.shape[1], x.shape[2] // 2, x.shape[3] // 2
-    for n in range(n_img):
+    for n in prange(n_img):
         for c in range(n_ch):
             for i in range(hq):
                 for a in range(2):
@@ -131,11 +130,11 @@ def _split_2x2(x, phases):
                         odd[j] = row[2 * j + 1]
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, parallel=True)
 def _merge_2x2(planes, x):
     """The inverse of :func:`_split_2x2`: x[n, c, 2i + a, 2j + b] = planes[n, c, a, b, i, j]."""
     n_img, n_ch, hq, wq = x.shape[0], x.shape[1], x.shape[2] // 2, x.shape[3] // 2
-    for n in range(n_img):
+    for n in prange(n_img):
         for c in range(n_ch):
             for i in range(hq):
                 for a in range(2):
@@ -204,6 +203,16 @@ def _add_scaled3(acc, w0, s0, w1, s1, w2, s2):
 
 
 @njit(cache=True, nogil=True, fastmath=FASTMATH)
+def _add_scaled3_pair(acc0, acc1, v0, v1, v2, w0, w1, w2, s0, s1, s2):
+    """acc0 += v0 * s0 + v1 * s1 + v2 * s2 and acc1 += w0 * s0 + w1 * s1 + w2 * s2: each source
+    element loaded once for two output planes."""
+    for t in range(acc0.size):
+        x0, x1, x2 = s0[t], s1[t], s2[t]
+        acc0[t] += v0 * x0 + v1 * x1 + v2 * x2
+        acc1[t] += w0 * x0 + w1 * x1 + w2 * x2
+
+
+@njit(cache=True, nogil=True, fastmath=FASTMATH)
 def _dot(g, s):
     total = g.dtype.type(0)
     for t in range(g.size):
@@ -223,35 +232,125 @@ def _dot3(g, s0, s1, s2):
 
 
 @njit(cache=True, nogil=True, fastmath=FASTMATH)
-def conv2d_forward_wide(phases, weight, tap_channel, tap_phase, tap_offset, span, y):
-    """y[n, o, t] = sum over taps k of w[o, k] * phase_plane[n, c_k, phase_k][t + offset_k], t < span."""
-    n_img = phases.shape[0]
-    c_out, n_taps = weight.shape
-    for n in range(n_img):
-        planes = phases[n]
-        for o in range(c_out):
-            acc = y[n, o, :span]
-            acc[:] = 0
-            w = weight[o]
-            k = 0
-            while k + 3 <= n_taps:
-                a, b, c = tap_offset[k], tap_offset[k + 1], tap_offset[k + 2]
-                _add_scaled3(acc, w[k], planes[tap_channel[k], tap_phase[k], a:a + span],
-                             w[k + 1], planes[tap_channel[k + 1], tap_phase[k + 1], b:b + span],
-                             w[k + 2], planes[tap_channel[k + 2], tap_phase[k + 2], c:c + span])
-                k += 3
-            for k in range(k, n_taps):
-                a = tap_offset[k]
-                _add_scaled(acc, w[k], planes[tap_channel[k], tap_phase[k], a:a + span])
+def _dot3_pair(g0, g1, s0, s1, s2):
+    """(g0 . s0, g0 . s1, g0 . s2, g1 . s0, g1 . s1, g1 . s2): each source element loaded once for two
+    output channels."""
+    a0 = a1 = a2 = b0 = b1 = b2 = g0.dtype.type(0)
+    for t in range(g0.size):
+        x0, x1, x2, u, v = s0[t], s1[t], s2[t], g0[t], g1[t]
+        a0 += u * x0
+        a1 += u * x1
+        a2 += u * x2
+        b0 += v * x0
+        b1 += v * x1
+        b2 += v * x2
+    return a0, a1, a2, b0, b1, b2
+
+
+# One image at a time, for one output channel o or for a pair (o, o + 1). A pair shares every load of the
+# three source slices: 1.3-1.7x faster forward and ~1.2x faster weight gradients than two single passes
+# on the autoencoders' layers; the single-channel loops serve a last odd channel.
+
+@njit(cache=True, nogil=True, fastmath=FASTMATH)
+def _forward_plane(acc, w, planes, tap_channel, tap_phase, tap_offset, span):
+    """acc[t] = sum over taps k of w[k] * planes[c_k, phase_k][t + offset_k]."""
+    acc[:] = 0
+    k = 0
+    while k + 3 <= w.size:
+        a, b, c = tap_offset[k], tap_offset[k + 1], tap_offset[k + 2]
+        _add_scaled3(acc, w[k], planes[tap_channel[k], tap_phase[k], a:a + span],
+                     w[k + 1], planes[tap_channel[k + 1], tap_phase[k + 1], b:b + span],
+                     w[k + 2], planes[tap_channel[k + 2], tap_phase[k + 2], c:c + span])
+        k += 3
+    for k in range(k, w.size):
+        a = tap_offset[k]
+        _add_scaled(acc, w[k], planes[tap_channel[k], tap_phase[k], a:a + span])
 
 
 @njit(cache=True, nogil=True, fastmath=FASTMATH)
+def _forward_plane_pair(acc0, acc1, v, w, planes, tap_channel, tap_phase, tap_offset, span):
+    """:func:`_forward_plane` for two output channels (weights v and w) at once."""
+    acc0[:] = 0
+    acc1[:] = 0
+    k = 0
+    while k + 3 <= w.size:
+        a, b, c = tap_offset[k], tap_offset[k + 1], tap_offset[k + 2]
+        _add_scaled3_pair(acc0, acc1, v[k], v[k + 1], v[k + 2], w[k], w[k + 1], w[k + 2],
+                          planes[tap_channel[k], tap_phase[k], a:a + span],
+                          planes[tap_channel[k + 1], tap_phase[k + 1], b:b + span],
+                          planes[tap_channel[k + 2], tap_phase[k + 2], c:c + span])
+        k += 3
+    for k in range(k, w.size):
+        a = tap_offset[k]
+        _add_scaled(acc0, v[k], planes[tap_channel[k], tap_phase[k], a:a + span])
+        _add_scaled(acc1, w[k], planes[tap_channel[k], tap_phase[k], a:a + span])
+
+
+@njit(cache=True, nogil=True, fastmath=FASTMATH)
+def _weight_grad_row(grad_w, gy, planes, tap_channel, tap_phase, tap_offset, span):
+    """grad_w[k] += gy . planes[c_k, phase_k][offset_k:offset_k + span] for every tap k."""
+    k = 0
+    while k + 3 <= grad_w.size:
+        a, b, c = tap_offset[k], tap_offset[k + 1], tap_offset[k + 2]
+        d0, d1, d2 = _dot3(gy, planes[tap_channel[k], tap_phase[k], a:a + span],
+                           planes[tap_channel[k + 1], tap_phase[k + 1], b:b + span],
+                           planes[tap_channel[k + 2], tap_phase[k + 2], c:c + span])
+        grad_w[k] += d0
+        grad_w[k + 1] += d1
+        grad_w[k + 2] += d2
+        k += 3
+    for k in range(k, grad_w.size):
+        a = tap_offset[k]
+        grad_w[k] += _dot(gy, planes[tap_channel[k], tap_phase[k], a:a + span])
+
+
+@njit(cache=True, nogil=True, fastmath=FASTMATH)
+def _weight_grad_row_pair(grad_v, grad_w, g0, g1, planes, tap_channel, tap_phase, tap_offset, span):
+    """:func:`_weight_grad_row` for two output channels (gradients g0 and g1) at once."""
+    k = 0
+    while k + 3 <= grad_w.size:
+        a, b, c = tap_offset[k], tap_offset[k + 1], tap_offset[k + 2]
+        d = _dot3_pair(g0, g1, planes[tap_channel[k], tap_phase[k], a:a + span],
+                       planes[tap_channel[k + 1], tap_phase[k + 1], b:b + span],
+                       planes[tap_channel[k + 2], tap_phase[k + 2], c:c + span])
+        grad_v[k] += d[0]
+        grad_v[k + 1] += d[1]
+        grad_v[k + 2] += d[2]
+        grad_w[k] += d[3]
+        grad_w[k + 1] += d[4]
+        grad_w[k + 2] += d[5]
+        k += 3
+    for k in range(k, grad_w.size):
+        a = tap_offset[k]
+        grad_v[k] += _dot(g0, planes[tap_channel[k], tap_phase[k], a:a + span])
+        grad_w[k] += _dot(g1, planes[tap_channel[k], tap_phase[k], a:a + span])
+
+
+# The whole-batch kernels: images are independent, so prange hands them out to the threads (OpenMP
+# threads, see scratchae.kernels.numba). The weight gradient, a sum over images, keeps one private term
+# per image, so that threads never add into the same memory.
+
+@njit(cache=True, nogil=True, fastmath=FASTMATH, parallel=True)
+def conv2d_forward_wide(phases, weight, tap_channel, tap_phase, tap_offset, span, y):
+    """y[n, o, t] = sum over taps k of w[o, k] * phase_plane[n, c_k, phase_k][t + offset_k], t < span."""
+    n_img, c_out = phases.shape[0], weight.shape[0]
+    for n in prange(n_img):
+        planes = phases[n]
+        for o in range(0, c_out - 1, 2):
+            _forward_plane_pair(y[n, o, :span], y[n, o + 1, :span], weight[o], weight[o + 1], planes,
+                                tap_channel, tap_phase, tap_offset, span)
+        if c_out % 2:
+            _forward_plane(y[n, c_out - 1, :span], weight[c_out - 1], planes, tap_channel, tap_phase,
+                           tap_offset, span)
+
+
+@njit(cache=True, nogil=True, fastmath=FASTMATH, parallel=True)
 def conv2d_input_grad_phases(g, weight, tap_channel, tap_phase, tap_offset, span, grad_phases):
     """grad_phase_plane[n, c_k, phase_k][t + offset_k] = sum over o of w[o, k] * g_wide[n, o, t]:
     the forward's scatter, three output channels at a time."""
     n_img, c_out = g.shape[:2]
     n_taps = weight.shape[1]
-    for n in range(n_img):
+    for n in prange(n_img):
         grad_phases[n] = 0
         for k in range(n_taps):
             a = tap_offset[k]
@@ -265,168 +364,41 @@ def conv2d_input_grad_phases(g, weight, tap_channel, tap_phase, tap_offset, span
                 _add_scaled(dst, weight[o, k], g[n, o, :span])
 
 
-@njit(cache=True, nogil=True, fastmath=FASTMATH)
+@njit(cache=True, nogil=True, fastmath=FASTMATH, parallel=True)
 def conv2d_weight_grad_phases(phases, g, tap_channel, tap_phase, tap_offset, span):
-    """grad_w[o, k] = sum over n, t of g_wide[n, o, t] * phase_plane[n, c_k, phase_k][t + offset_k]."""
-    n_img, c_out = g.shape[:2]
-    n_taps = tap_channel.size
-    grad_w = np.zeros((c_out, n_taps), phases.dtype)
-    for n in range(n_img):
-        planes = phases[n]
-        for o in range(c_out):
-            gy = g[n, o, :span]
-            k = 0
-            while k + 3 <= n_taps:
-                a, b, c = tap_offset[k], tap_offset[k + 1], tap_offset[k + 2]
-                d0, d1, d2 = _dot3(gy, planes[tap_channel[k], tap_phase[k], a:a + span],
-                                   planes[tap_channel[k + 1], tap_phase[k + 1], b:b + span],
-                                   planes[tap_channel[k + 2], tap_phase[k + 2], c:c + span])
-                grad_w[o, k] += d0
-                grad_w[o, k + 1] += d1
-                grad_w[o, k + 2] += d2
-                k += 3
-            for k in range(k, n_taps):
-                a = tap_offset[k]
-                grad_w[o, k] += _dot(gy, planes[tap_channel[k], tap_phase[k], a:a + span])
-    return grad_w
+    """grad_w[o, k] = sum over n, t of g_wide[n, o, t] * phase_plane[n, c_k, phase_k][t + offset_k].
 
-
-# -- the same three operations as one small matrix product per kernel tap (BLAS) ----------------------
-# For tap (u, v), the shifted slices of all C_in phase planes of image n form a (C_in, span) matrix with
-# unit column stride, so  y_wide[n] += w[:, :, u, v] @ slices[n]  is a BLAS call on views, without the
-# kH*kW-fold copy of im2col. Worth it when both channel counts are large enough to fill a matrix product.
-
-def _forward_gemm(phases, weight, tap_phase, tap_offset, span, wide_len):
-    n_img = phases.shape[0]
-    c_out, _, kh, kw = weight.shape
-    taps = np.ascontiguousarray(weight.transpose(2, 3, 0, 1))           # (kH, kW, C_out, C_in)
-    acc = scratch("acc", (n_img, c_out, span), phases.dtype)
-    product = scratch("product", (n_img, c_out, span), phases.dtype)
-    for u in range(kh):
-        for v in range(kw):
-            off = tap_offset[u, v]
-            first = u == 0 and v == 0
-            np.matmul(taps[u, v], phases[:, :, tap_phase[u, v], off:off + span], out=acc if first else product)
-            if not first:
-                acc += product
-    wide = scratch("wide", (n_img, c_out, wide_len), phases.dtype)
-    wide[:, :, :span] = acc
-    return wide
-
-
-def _input_grad_gemm(g, weight, tap_phase, tap_offset, span, n_phases, plane_len):
-    n_img = g.shape[0]
-    _, c_in, kh, kw = weight.shape
-    taps = np.ascontiguousarray(weight.transpose(2, 3, 1, 0))           # (kH, kW, C_in, C_out)
-    grad_phases = scratch("grad_phases", (n_img, c_in, n_phases, plane_len), g.dtype)
-    g = g[:, :, :span]
-    if _one_tap_per_phase(tap_phase, tap_offset, n_phases) and span == plane_len:
-        # kernel size == stride (e.g. a 2x2, stride-2 transposed convolution): every phase plane is
-        # exactly one tap's product, written in place
-        for u in range(kh):
-            for v in range(kw):
-                np.matmul(taps[u, v], g, out=grad_phases[:, :, tap_phase[u, v], :])
-        return grad_phases
-    grad_phases.fill(0)
-    product = scratch("product", (n_img, c_in, span), g.dtype)
-    for u in range(kh):
-        for v in range(kw):
-            off = tap_offset[u, v]
-            np.matmul(taps[u, v], g, out=product)
-            grad_phases[:, :, tap_phase[u, v], off:off + span] += product
-    return grad_phases
-
-
-def _one_tap_per_phase(tap_phase, tap_offset, n_phases):
-    """Whether each phase plane is read by exactly one tap, from its start (non-overlapping taps)."""
-    return sorted(tap_phase.ravel().tolist()) == list(range(n_phases)) and not tap_offset.any()
-
-
-def _weight_grad_gemm(phases, g, tap_phase, tap_offset, span, kh, kw):
-    c_in, c_out = phases.shape[1], g.shape[1]
-    g = g[:, :, :span]
-    grad_w = np.empty((c_out, c_in, kh, kw), phases.dtype)
-    for u in range(kh):
-        for v in range(kw):
-            off = tap_offset[u, v]
-            slices = phases[:, :, tap_phase[u, v], off:off + span]
-            grad_w[:, :, u, v] = np.matmul(g, slices.transpose(0, 2, 1)).sum(axis=0)   # (C_out, C_in)
-    return grad_w
-
-
-def _weight_grad_side_by_side(x, grad_y, padding, dilation, kernel_hw):
-    r"""Weight gradient of a light stride-1 layer: one matrix product per tap for the whole batch.
-
-    The padded images of each channel are laid side by side in one row, ``xs`` (C_in, N H_p W_p), and
-    grad_y likewise, widened with zeros to the same plane size, ``gs`` (C_out, N H_p W_p). Tap (u, v) then
-    reads all images at once at one flat offset, so
-    :math:`
-abla W_{:, :, u, v} = gs_{:, :L}\, xs_{:, o_{uv} : o_{uv} + L}^T` with
-    :math:`o_{uv} = d_h u W_p + d_w v`: the zero columns of ``gs`` cancel the reads that cross into the
-    next image. Instead of N small products per tap: measured ~25-35% faster on the autoencoders' light
-    layers at batch 20, but slower on heavy ones (where one large product is slower than N small ones).
+    Each image's term is computed privately (in parallel), then the terms are summed in image order:
+    the same bits on any number of threads.
     """
-    (ph, pw), (dh, dw), (kh, kw) = padding, dilation, kernel_hw
-    n_img, c_in, h, w = x.shape
-    _, c_out, ho, wo = grad_y.shape
-    hp, wp = h + 2 * ph, w + 2 * pw
-    length = (n_img - 1) * hp * wp + (ho - 1) * wp + wo
-    xs = scratch(("side_by_side_x", ph, pw), (c_in, n_img, hp, wp), x.dtype, zeroed=True)
-    xs[:, :, ph:ph + h, pw:pw + w] = x.transpose(1, 0, 2, 3)              # the padding stays zero
-    gs = scratch(("side_by_side_g", ho, wo), (c_out, n_img, hp, wp), x.dtype, zeroed=True)
-    gs[:, :, :ho, :wo] = grad_y.transpose(1, 0, 2, 3)                     # the rest stays zero
-    xs, gs = xs.reshape(c_in, -1), gs.reshape(c_out, -1)[:, :length]
-    grad_w = np.empty((c_out, c_in, kh, kw), x.dtype)
-    for u in range(kh):
-        for v in range(kw):
-            offset = dh * u * wp + dw * v
-            grad_w[:, :, u, v] = gs @ xs[:, offset:offset + length].T
-    return grad_w
-
-
-GEMM_MIN_CHANNELS = 4
-
-
-def _gemm_pays(c_a, c_b):
-    return min(c_a, c_b) >= GEMM_MIN_CHANNELS
+    n_img, c_out = g.shape[:2]
+    per_image = np.zeros((n_img, c_out, tap_channel.size), phases.dtype)
+    for n in prange(n_img):
+        planes, grad_w = phases[n], per_image[n]
+        for o in range(0, c_out - 1, 2):
+            _weight_grad_row_pair(grad_w[o], grad_w[o + 1], g[n, o, :span], g[n, o + 1, :span], planes,
+                                  tap_channel, tap_phase, tap_offset, span)
+        if c_out % 2:
+            _weight_grad_row(grad_w[c_out - 1], g[n, c_out - 1, :span], planes, tap_channel, tap_phase,
+                             tap_offset, span)
+    total = np.zeros((c_out, tap_channel.size), phases.dtype)
+    for n in range(n_img):
+        total += per_image[n]
+    return total
 
 
 # -- the interface shared with scratchae.kernels.reference.conv2d -------------------------------------
-# Each function computes its batch in one or two parts (batch_threads.split: two halves at the same time
-# for a large or heavy batch), every part writing its own images of the result.
-
-
-#: BLAS runs the matrix-product path about this many times more FLOP/s than the direct loops (measured
-#: 50-70 vs ~24 GFLOP/s on one core): a BLAS call is worth two threads only at as many times more work
-BLAS_SPEEDUP = 3
-
-
-def _cost(n_img, c_out, c_in, kh, kw, ho, wo):
-    """The cost of one of the three products for :func:`batch_threads.split`: its floating-point
-    operations (a multiply and an add per weight and output pixel), in direct-loop equivalents."""
-    flops = 2 * n_img * c_out * c_in * kh * kw * ho * wo
-    return flops / BLAS_SPEEDUP if _gemm_pays(c_out, c_in) else flops
-
 
 def forward(x, weight, stride, padding, dilation, out_hw):
     (sh, sw), (ph, pw), (dh, dw), (ho, wo) = stride, padding, dilation, out_hw
     c_out, c_in, kh, kw = weight.shape
     wq = _phase_geometry(x.shape[2], x.shape[3], sh, sw, ph, pw)[1]
-    span = (ho - 1) * wq + wo
-    weight = np.ascontiguousarray(weight)
+    phases = _to_phases(x, sh, sw, ph, pw)
+    wide = scratch("wide", (len(x), c_out, ho * wq), x.dtype)
+    conv2d_forward_wide(phases, np.ascontiguousarray(weight).reshape(c_out, -1),
+                        *_flat_taps(c_in, kh, kw, sh, sw, dh, dw, wq), (ho - 1) * wq + wo, wide)
     y = np.empty((x.shape[0], c_out, ho, wo), x.dtype)
-
-    def images(part):
-        phases = _to_phases(x[part], sh, sw, ph, pw)
-        if _gemm_pays(c_out, c_in):
-            wide = _forward_gemm(phases, weight, *_tap_table(kh, kw, sh, sw, dh, dw, wq), span, ho * wq)
-        else:
-            wide = scratch("wide", (phases.shape[0], c_out, ho * wq), x.dtype)
-            conv2d_forward_wide(phases, weight.reshape(c_out, -1),
-                                *_flat_taps(c_in, kh, kw, sh, sw, dh, dw, wq), span, wide)
-        _crop(wide, ho, wo, wq, y[part])
-
-    batch_threads.run(images, batch_threads.split(len(x), _cost(len(x), c_out, c_in, kh, kw, ho, wo)))
+    _crop(wide, ho, wo, wq, y)
     return y
 
 
@@ -444,24 +416,12 @@ def input_grad(grad_y, weight, stride, padding, dilation, in_hw):
         flipped = weight[:, :, ::-1, ::-1].transpose(1, 0, 2, 3)
         return forward(grad_y, flipped, stride, full_padding, dilation, in_hw)
     hq, wq = _phase_geometry(h, w, sh, sw, ph, pw)
-    span = (ho - 1) * wq + wo
-    weight = np.ascontiguousarray(weight)
+    g = _widened(grad_y, wq)
+    grad_phases = scratch("grad_phases", (len(g), c_in, sh * sw, hq * wq), g.dtype)
+    conv2d_input_grad_phases(g, np.ascontiguousarray(weight).reshape(c_out, -1),
+                             *_flat_taps(c_in, kh, kw, sh, sw, dh, dw, wq), (ho - 1) * wq + wo, grad_phases)
     grad_x = np.empty((grad_y.shape[0], c_in, h, w), grad_y.dtype)
-
-    def images(part):
-        g = _widened(grad_y[part], wq)
-        if _gemm_pays(c_out, c_in):
-            grad_phases = _input_grad_gemm(g, weight, *_tap_table(kh, kw, sh, sw, dh, dw, wq), span,
-                                           sh * sw, hq * wq)
-        else:
-            grad_phases = scratch("grad_phases", (g.shape[0], c_in, sh * sw, hq * wq), g.dtype)
-            conv2d_input_grad_phases(g, weight.reshape(c_out, -1),
-                                     *_flat_taps(c_in, kh, kw, sh, sw, dh, dw, wq), span, grad_phases)
-        _from_phases(grad_phases, h, w, sh, sw, ph, pw, grad_x[part])
-
-    parts = batch_threads.split(len(grad_y), _cost(len(grad_y), c_out, c_in, kh, kw, ho, wo))
-    batch_threads.run(images, parts)
-    return grad_x
+    return _from_phases(grad_phases, h, w, sh, sw, ph, pw, grad_x)
 
 
 def weight_grad(x, grad_y, stride, padding, dilation, kernel_hw):
@@ -469,19 +429,7 @@ def weight_grad(x, grad_y, stride, padding, dilation, kernel_hw):
     _, c_out, ho, wo = grad_y.shape
     c_in = x.shape[1]
     wq = _phase_geometry(x.shape[2], x.shape[3], sh, sw, ph, pw)[1]
-    span = (ho - 1) * wq + wo
-
-    def images(part):
-        phases, g = _to_phases(x[part], sh, sw, ph, pw), _widened(grad_y[part], wq)
-        if _gemm_pays(c_in, c_out):
-            return _weight_grad_gemm(phases, g, *_tap_table(kh, kw, sh, sw, dh, dw, wq), span, kh, kw)
-        grad_w = conv2d_weight_grad_phases(phases, g, *_flat_taps(c_in, kh, kw, sh, sw, dh, dw, wq), span)
-        return grad_w.reshape(c_out, c_in, kh, kw)
-
-    cost = _cost(len(x), c_out, c_in, kh, kw, ho, wo)
-    if stride == (1, 1) and _gemm_pays(c_in, c_out) and cost < batch_threads.MIN_SPLIT_FLOPS:
-        return _weight_grad_side_by_side(x, grad_y, padding, dilation, kernel_hw)
-    grad_w, *others = batch_threads.run(images, batch_threads.split(len(x), cost))
-    for other in others:                   # the halves' gradients, each computed privately
-        grad_w += other
-    return grad_w
+    phases, g = _to_phases(x, sh, sw, ph, pw), _widened(grad_y, wq)
+    grad_w = conv2d_weight_grad_phases(phases, g, *_flat_taps(c_in, kh, kw, sh, sw, dh, dw, wq),
+                                       (ho - 1) * wq + wo)
+    return grad_w.reshape(c_out, c_in, kh, kw)

@@ -9,16 +9,15 @@ of a window), as in PyTorch.
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
-
-from . import batch_threads
+from numba import njit, prange
 
 
-@njit(cache=True, nogil=True)
+
+@njit(cache=True, nogil=True, parallel=True)
 def maxpool2d_forward(x, kh, kw, sh, sw, ph, pw, y, indices):
     n_img, n_ch, h, w = x.shape
     ho, wo = y.shape[2:]
-    for n in range(n_img):
+    for n in prange(n_img):
         for c in range(n_ch):
             plane = x[n, c]
             for i in range(ho):
@@ -39,7 +38,7 @@ def maxpool2d_forward(x, kh, kw, sh, sw, ph, pw, y, indices):
                     indices[n, c, i, j] = at
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, parallel=True)
 def maxpool2d_forward_2x2(x, y, indices):
     """The autoencoders' MaxPool2d(2, 2) without padding, unrolled and branch-free.
 
@@ -51,7 +50,7 @@ def maxpool2d_forward_2x2(x, y, indices):
     n_img, n_ch, h, w = x.shape
     ho, wo = y.shape[2:]
     right, below, diagonal = np.int32(1), np.int32(w), np.int32(w + 1)
-    for n in range(n_img):
+    for n in prange(n_img):
         for c in range(n_ch):
             for i in range(ho):
                 top, bottom = x[n, c, 2 * i], x[n, c, 2 * i + 1]
@@ -72,11 +71,11 @@ def maxpool2d_forward_2x2(x, y, indices):
                     at_row[j] = corner + np.int32(2 * j) + at
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, parallel=True)
 def maxpool2d_backward(grad_y, indices, grad_x):
     """grad_x (N, C, H * W), zeros on entry, receives each output gradient at its maximum's place."""
     n_img, n_ch, ho, wo = grad_y.shape
-    for n in range(n_img):
+    for n in prange(n_img):
         for c in range(n_ch):
             for i in range(ho):
                 for j in range(wo):
@@ -84,30 +83,20 @@ def maxpool2d_backward(grad_y, indices, grad_x):
 
 
 # -- the interface shared with scratchae.kernels.reference.maxpool2d ----------------------------------
-# (a large batch is computed in two halves at the same time: see batch_threads)
 
 def forward(x, kernel_hw, stride, padding, out_hw):
     x = np.ascontiguousarray(x)
     y = np.empty((*x.shape[:2], *out_hw), x.dtype)
     indices = np.empty(y.shape, np.int32)            # flat positions in a plane (< 2**31 pixels)
-    unrolled = kernel_hw == (2, 2) and stride == (2, 2) and padding == (0, 0)
-
-    def images(part):
-        if unrolled:
-            maxpool2d_forward_2x2(x[part], y[part], indices[part])
-        else:
-            maxpool2d_forward(x[part], *kernel_hw, *stride, *padding, y[part], indices[part])
-
-    batch_threads.run(images, batch_threads.split(len(x)))
+    if kernel_hw == (2, 2) and stride == (2, 2) and padding == (0, 0):
+        maxpool2d_forward_2x2(x, y, indices)
+    else:
+        maxpool2d_forward(x, *kernel_hw, *stride, *padding, y, indices)
     return y, indices
 
 
 def backward(grad_y, indices, in_hw):
     grad_y, indices = np.ascontiguousarray(grad_y), np.ascontiguousarray(indices)
     grad_x = np.zeros((*grad_y.shape[:2], in_hw[0] * in_hw[1]), grad_y.dtype)
-
-    def images(part):
-        maxpool2d_backward(grad_y[part], indices[part], grad_x[part])
-
-    batch_threads.run(images, batch_threads.split(len(grad_y)))
+    maxpool2d_backward(grad_y, indices, grad_x)
     return grad_x.reshape(*grad_y.shape[:2], *in_hw)

@@ -4,15 +4,14 @@
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
-
-from . import batch_threads
+from numba import njit, prange
 
 
-@njit(cache=True, nogil=True)
+
+@njit(cache=True, nogil=True, parallel=True)
 def upsample_forward(x, fh, fw, y):
     n_img, n_ch, h, w = x.shape
-    for n in range(n_img):
+    for n in prange(n_img):
         for c in range(n_ch):
             for r in range(h):
                 for a in range(fh):
@@ -23,11 +22,11 @@ def upsample_forward(x, fh, fw, y):
                             row[q * fw + b] = value
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, parallel=True)
 def upsample_backward(grad_y, fh, fw, grad_x):
     """grad_x (N, C, H, W), zeros on entry, receives the sum of each block of grad_y."""
     n_img, n_ch, h, w = grad_x.shape
-    for n in range(n_img):
+    for n in prange(n_img):
         for c in range(n_ch):
             for r in range(h):
                 out = grad_x[n, c, r]
@@ -38,12 +37,12 @@ def upsample_backward(grad_y, fh, fw, grad_x):
                             out[q] += row[q * fw + b]
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, parallel=True)
 def upsample_forward_2x2(x, y):
     """Factor (2, 2), the autoencoders' case: the same loops with the block width fixed at 2, which
     LLVM vectorizes (the generic loop over a block width known only at run time stays scalar)."""
     n_img, n_ch, h, w = x.shape
-    for n in range(n_img):
+    for n in prange(n_img):
         for c in range(n_ch):
             for r in range(h):
                 src, top, bottom = x[n, c, r], y[n, c, 2 * r], y[n, c, 2 * r + 1]
@@ -55,11 +54,11 @@ def upsample_forward_2x2(x, y):
                     bottom[2 * q + 1] = value
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, parallel=True)
 def upsample_backward_2x2(grad_y, grad_x):
     """Factor (2, 2): grad_x[n, c, r, q] = sum of the 2x2 block of grad_y, vectorized as above."""
     n_img, n_ch, h, w = grad_x.shape
-    for n in range(n_img):
+    for n in prange(n_img):
         for c in range(n_ch):
             for r in range(h):
                 out, top, bottom = grad_x[n, c, r], grad_y[n, c, 2 * r], grad_y[n, c, 2 * r + 1]
@@ -68,16 +67,15 @@ def upsample_backward_2x2(grad_y, grad_x):
 
 
 # -- the interface shared with scratchae.kernels.reference.upsample -----------------------------------
-# (a large batch is computed in two halves at the same time: see batch_threads)
 
 def forward(x, factor):
     x = np.ascontiguousarray(x)
     n_img, n_ch, h, w = x.shape
     y = np.empty((n_img, n_ch, h * factor[0], w * factor[1]), x.dtype)
     if tuple(factor) == (2, 2):
-        batch_threads.run(lambda part: upsample_forward_2x2(x[part], y[part]), batch_threads.split(n_img))
+        upsample_forward_2x2(x, y)
     else:
-        batch_threads.run(lambda part: upsample_forward(x[part], *factor, y[part]), batch_threads.split(n_img))
+        upsample_forward(x, *factor, y)
     return y
 
 
@@ -86,10 +84,8 @@ def backward(grad_y, factor):
     n_img, n_ch, ho, wo = grad_y.shape
     if tuple(factor) == (2, 2):
         grad_x = np.empty((n_img, n_ch, ho // 2, wo // 2), grad_y.dtype)
-        batch_threads.run(lambda part: upsample_backward_2x2(grad_y[part], grad_x[part]),
-                          batch_threads.split(n_img))
+        upsample_backward_2x2(grad_y, grad_x)
         return grad_x
     grad_x = np.zeros((n_img, n_ch, ho // factor[0], wo // factor[1]), grad_y.dtype)
-    batch_threads.run(lambda part: upsample_backward(grad_y[part], *factor, grad_x[part]),
-                      batch_threads.split(n_img))
+    upsample_backward(grad_y, *factor, grad_x)
     return grad_x
