@@ -28,13 +28,9 @@ With stride 1 there is a single phase: the padded plane itself. Loops run image 
 (three at a time) -> pixels, so the innermost loop walks contiguous memory and the plane being
 accumulated stays in L1.
 
-Two ways to run these loops, chosen per call by channel count (:data:`GEMM_MIN_CHANNELS`):
-
-- direct Numba loops, as written above (best when a layer has 1 input or 1 output channel);
-- one BLAS matrix product per kernel tap: for tap :math:`(u, v)` the shifted slices of all :math:`C_{in}`
-  phase planes of an image form a :math:`C_{in} \times \text{span}` matrix (a view, unit column stride),
-  so ``y_wide[n] += w[:, :, u, v] @ slices[n]`` runs in BLAS without copying the input :math:`k_h k_w`
-  times as im2col would (best when both channel counts are 4 or more).
+Each pass over a plane also serves two output channels at once where it can (forward and weight
+gradient): the three source slices are loaded once for both. The images of a batch are independent and
+are handed out to threads by ``prange`` (see :mod:`scratchae.kernels.numba` for the threading choices).
 
 Division of labour: the layout changes (zero padding, the phase split and its inverse, widening and
 cropping rows) are NumPy slice assignments, which copy strided memory at C speed; the Numba kernels only
