@@ -476,7 +476,7 @@ def main() -> None:
         report += ["## Threads (scratchae alone, each setting in a fresh process)", "",
                    "Images/s, median of 3 rounds of about 0.5 s. OpenBLAS reads its thread count when NumPy "
                    "is imported, so a library cannot choose it: this measures what the environment "
-                   "variables do. `SCRATCHAE_NUM_THREADS=1` keeps large batches on one thread.", "",
+                   "variables do. `SCRATCHAE_NUM_THREADS=1` keeps the Numba kernels on one thread.", "",
                    *lines, ""]
 
     if args.layers or everything:

@@ -43,9 +43,10 @@ Design decisions, measured on the 2-core x86 machine the project targets (``benc
   took up to 40% of a training step at batch 128. The arrays that layers return must be fresh; for
   those, :func:`scratchae.memory.keep_freed_memory` (called by the Trainer) makes glibc keep freed
   blocks for reuse.
-- **Compile time**: a cold cache costs about 2 s for the float32 kernels of one autoencoder (measured
-  with an empty ``NUMBA_CACHE_DIR`` by ``benchmarks/bench_training.py``); with the cache warm, the first
-  training step of any model takes about 0.3 s. ``import scratchae`` does not import Numba: the
+- **Compile time**: a cold cache costs about 10-12 s for the float32 kernels of a convolutional
+  autoencoder (``parallel=True`` compiles ~4x slower than the serial kernels did; 1 s for the linear
+  one), measured with an empty ``NUMBA_CACHE_DIR`` by ``benchmarks/bench_training.py``; with the cache
+  warm (``cache=True``), the first training step of any model takes about 0.3 s. ``import scratchae`` does not import Numba: the
   kernel modules are imported on the first call of a layer.
 """
 
