@@ -199,13 +199,19 @@ def _add_scaled3(acc, w0, s0, w1, s1, w2, s2):
 
 
 @njit(cache=True, nogil=True, fastmath=FASTMATH)
-def _add_scaled3_pair(acc0, acc1, v0, v1, v2, w0, w1, w2, s0, s1, s2):
-    """acc0 += v0 * s0 + v1 * s1 + v2 * s2 and acc1 += w0 * s0 + w1 * s1 + w2 * s2: each source
-    element loaded once for two output planes."""
+def _add_scaled3_quad(acc0, acc1, acc2, acc3, w, s0, s1, s2):
+    """acc_i += w[i, 0] * s0 + w[i, 1] * s1 + w[i, 2] * s2 for i = 0, 1, 2, 3: each source element is
+    loaded once for twelve multiply-adds into four planes."""
+    w00, w01, w02 = w[0, 0], w[0, 1], w[0, 2]
+    w10, w11, w12 = w[1, 0], w[1, 1], w[1, 2]
+    w20, w21, w22 = w[2, 0], w[2, 1], w[2, 2]
+    w30, w31, w32 = w[3, 0], w[3, 1], w[3, 2]
     for t in range(acc0.size):
         x0, x1, x2 = s0[t], s1[t], s2[t]
-        acc0[t] += v0 * x0 + v1 * x1 + v2 * x2
-        acc1[t] += w0 * x0 + w1 * x1 + w2 * x2
+        acc0[t] += w00 * x0 + w01 * x1 + w02 * x2
+        acc1[t] += w10 * x0 + w11 * x1 + w12 * x2
+        acc2[t] += w20 * x0 + w21 * x1 + w22 * x2
+        acc3[t] += w30 * x0 + w31 * x1 + w32 * x2
 
 
 @njit(cache=True, nogil=True, fastmath=FASTMATH)
@@ -228,24 +234,28 @@ def _dot3(g, s0, s1, s2):
 
 
 @njit(cache=True, nogil=True, fastmath=FASTMATH)
-def _dot3_pair(g0, g1, s0, s1, s2):
-    """(g0 . s0, g0 . s1, g0 . s2, g1 . s0, g1 . s1, g1 . s2): each source element loaded once for two
-    output channels."""
-    a0 = a1 = a2 = b0 = b1 = b2 = g0.dtype.type(0)
+def _dot3_quad(g0, g1, g2, g3, s0, s1, s2):
+    """The twelve products g_i . s_j (i < 4, j < 3), in the order (g0 . s0, g0 . s1, g0 . s2, g1 . s0, ...),
+    with one load of each element for all of them."""
+    zero = g0.dtype.type(0)
+    a0 = a1 = a2 = b0 = b1 = b2 = c0 = c1 = c2 = d0 = d1 = d2 = zero
     for t in range(g0.size):
-        x0, x1, x2, u, v = s0[t], s1[t], s2[t], g0[t], g1[t]
-        a0 += u * x0
-        a1 += u * x1
-        a2 += u * x2
-        b0 += v * x0
-        b1 += v * x1
-        b2 += v * x2
-    return a0, a1, a2, b0, b1, b2
+        x0, x1, x2 = s0[t], s1[t], s2[t]
+        u = g0[t]
+        a0, a1, a2 = a0 + u * x0, a1 + u * x1, a2 + u * x2
+        u = g1[t]
+        b0, b1, b2 = b0 + u * x0, b1 + u * x1, b2 + u * x2
+        u = g2[t]
+        c0, c1, c2 = c0 + u * x0, c1 + u * x1, c2 + u * x2
+        u = g3[t]
+        d0, d1, d2 = d0 + u * x0, d1 + u * x1, d2 + u * x2
+    return a0, a1, a2, b0, b1, b2, c0, c1, c2, d0, d1, d2
 
 
-# One image at a time, for one output channel o or for a pair (o, o + 1). A pair shares every load of the
-# three source slices: 1.3-1.7x faster forward and ~1.2x faster weight gradients than two single passes
-# on the autoencoders' layers; the single-channel loops serve a last odd channel.
+# One image at a time, for one output channel or for four (o .. o + 3) at once. Four share every load of
+# the three source slices: measured 1.5-2x faster forward and ~1.4x faster weight gradients than one
+# channel at a time on the autoencoders' layers (two at a time gave about half of that); the
+# one-channel loops serve the last C_out mod 4 channels.
 
 @njit(cache=True, nogil=True, fastmath=FASTMATH)
 def _forward_plane(acc, w, planes, tap_channel, tap_phase, tap_offset, span):
@@ -264,22 +274,26 @@ def _forward_plane(acc, w, planes, tap_channel, tap_phase, tap_offset, span):
 
 
 @njit(cache=True, nogil=True, fastmath=FASTMATH)
-def _forward_plane_pair(acc0, acc1, v, w, planes, tap_channel, tap_phase, tap_offset, span):
-    """:func:`_forward_plane` for two output channels (weights v and w) at once."""
-    acc0[:] = 0
-    acc1[:] = 0
+def _forward_planes4(acc, w, planes, tap_channel, tap_phase, tap_offset, span):
+    """:func:`_forward_plane` for four output channels at once: acc (4, >= span), w (4, taps)."""
+    acc0, acc1, acc2, acc3 = acc[0, :span], acc[1, :span], acc[2, :span], acc[3, :span]
+    acc[:, :span] = 0
+    n_taps = w.shape[1]
     k = 0
-    while k + 3 <= w.size:
+    while k + 3 <= n_taps:
         a, b, c = tap_offset[k], tap_offset[k + 1], tap_offset[k + 2]
-        _add_scaled3_pair(acc0, acc1, v[k], v[k + 1], v[k + 2], w[k], w[k + 1], w[k + 2],
+        _add_scaled3_quad(acc0, acc1, acc2, acc3, w[:, k:k + 3],
                           planes[tap_channel[k], tap_phase[k], a:a + span],
                           planes[tap_channel[k + 1], tap_phase[k + 1], b:b + span],
                           planes[tap_channel[k + 2], tap_phase[k + 2], c:c + span])
         k += 3
-    for k in range(k, w.size):
+    for k in range(k, n_taps):
         a = tap_offset[k]
-        _add_scaled(acc0, v[k], planes[tap_channel[k], tap_phase[k], a:a + span])
-        _add_scaled(acc1, w[k], planes[tap_channel[k], tap_phase[k], a:a + span])
+        source = planes[tap_channel[k], tap_phase[k], a:a + span]
+        _add_scaled(acc0, w[0, k], source)
+        _add_scaled(acc1, w[1, k], source)
+        _add_scaled(acc2, w[2, k], source)
+        _add_scaled(acc3, w[3, k], source)
 
 
 @njit(cache=True, nogil=True, fastmath=FASTMATH)
@@ -301,25 +315,28 @@ def _weight_grad_row(grad_w, gy, planes, tap_channel, tap_phase, tap_offset, spa
 
 
 @njit(cache=True, nogil=True, fastmath=FASTMATH)
-def _weight_grad_row_pair(grad_v, grad_w, g0, g1, planes, tap_channel, tap_phase, tap_offset, span):
-    """:func:`_weight_grad_row` for two output channels (gradients g0 and g1) at once."""
+def _weight_grad_rows4(grad_w, g, planes, tap_channel, tap_phase, tap_offset, span):
+    """:func:`_weight_grad_row` for four output channels at once: grad_w (4, taps), g (4, >= span)."""
+    g0, g1, g2, g3 = g[0, :span], g[1, :span], g[2, :span], g[3, :span]
+    n_taps = grad_w.shape[1]
     k = 0
-    while k + 3 <= grad_w.size:
+    while k + 3 <= n_taps:
         a, b, c = tap_offset[k], tap_offset[k + 1], tap_offset[k + 2]
-        d = _dot3_pair(g0, g1, planes[tap_channel[k], tap_phase[k], a:a + span],
+        d = _dot3_quad(g0, g1, g2, g3, planes[tap_channel[k], tap_phase[k], a:a + span],
                        planes[tap_channel[k + 1], tap_phase[k + 1], b:b + span],
                        planes[tap_channel[k + 2], tap_phase[k + 2], c:c + span])
-        grad_v[k] += d[0]
-        grad_v[k + 1] += d[1]
-        grad_v[k + 2] += d[2]
-        grad_w[k] += d[3]
-        grad_w[k + 1] += d[4]
-        grad_w[k + 2] += d[5]
+        for i in range(4):
+            grad_w[i, k] += d[3 * i]
+            grad_w[i, k + 1] += d[3 * i + 1]
+            grad_w[i, k + 2] += d[3 * i + 2]
         k += 3
-    for k in range(k, grad_w.size):
+    for k in range(k, n_taps):
         a = tap_offset[k]
-        grad_v[k] += _dot(g0, planes[tap_channel[k], tap_phase[k], a:a + span])
-        grad_w[k] += _dot(g1, planes[tap_channel[k], tap_phase[k], a:a + span])
+        source = planes[tap_channel[k], tap_phase[k], a:a + span]
+        grad_w[0, k] += _dot(g0, source)
+        grad_w[1, k] += _dot(g1, source)
+        grad_w[2, k] += _dot(g2, source)
+        grad_w[3, k] += _dot(g3, source)
 
 
 # The whole-batch kernels: images are independent, so prange hands them out to the threads (OpenMP
@@ -330,14 +347,13 @@ def _weight_grad_row_pair(grad_v, grad_w, g0, g1, planes, tap_channel, tap_phase
 def conv2d_forward_wide(phases, weight, tap_channel, tap_phase, tap_offset, span, y):
     """y[n, o, t] = sum over taps k of w[o, k] * phase_plane[n, c_k, phase_k][t + offset_k], t < span."""
     n_img, c_out = phases.shape[0], weight.shape[0]
+    fours = c_out - c_out % 4
     for n in prange(n_img):
         planes = phases[n]
-        for o in range(0, c_out - 1, 2):
-            _forward_plane_pair(y[n, o, :span], y[n, o + 1, :span], weight[o], weight[o + 1], planes,
-                                tap_channel, tap_phase, tap_offset, span)
-        if c_out % 2:
-            _forward_plane(y[n, c_out - 1, :span], weight[c_out - 1], planes, tap_channel, tap_phase,
-                           tap_offset, span)
+        for o in range(0, fours, 4):
+            _forward_planes4(y[n, o:o + 4], weight[o:o + 4], planes, tap_channel, tap_phase, tap_offset, span)
+        for o in range(fours, c_out):
+            _forward_plane(y[n, o, :span], weight[o], planes, tap_channel, tap_phase, tap_offset, span)
 
 
 @njit(cache=True, nogil=True, fastmath=FASTMATH, parallel=True)
@@ -368,15 +384,14 @@ def conv2d_weight_grad_phases(phases, g, tap_channel, tap_phase, tap_offset, spa
     the same bits on any number of threads.
     """
     n_img, c_out = g.shape[:2]
+    fours = c_out - c_out % 4
     per_image = np.zeros((n_img, c_out, tap_channel.size), phases.dtype)
     for n in prange(n_img):
         planes, grad_w = phases[n], per_image[n]
-        for o in range(0, c_out - 1, 2):
-            _weight_grad_row_pair(grad_w[o], grad_w[o + 1], g[n, o, :span], g[n, o + 1, :span], planes,
-                                  tap_channel, tap_phase, tap_offset, span)
-        if c_out % 2:
-            _weight_grad_row(grad_w[c_out - 1], g[n, c_out - 1, :span], planes, tap_channel, tap_phase,
-                             tap_offset, span)
+        for o in range(0, fours, 4):
+            _weight_grad_rows4(grad_w[o:o + 4], g[n, o:o + 4], planes, tap_channel, tap_phase, tap_offset, span)
+        for o in range(fours, c_out):
+            _weight_grad_row(grad_w[o], g[n, o, :span], planes, tap_channel, tap_phase, tap_offset, span)
     total = np.zeros((c_out, tap_channel.size), phases.dtype)
     for n in range(n_img):
         total += per_image[n]
