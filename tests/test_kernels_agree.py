@@ -58,6 +58,14 @@ def test_conv2d(case, dtype):
                  conv2d.input_grad(grad_y, weight, *args, shape[2:]), rtol, "input_grad")
     assert_close(fast_conv2d.weight_grad(x, grad_y, *args, kernel),
                  conv2d.weight_grad(x, grad_y, *args, kernel), rtol, "weight_grad")
+    # with a bias: added by the forward pass, and by the input gradient (a transposed convolution's forward)
+    bias_out = rng.standard_normal(kw["out_channels"]).astype(dtype)
+    bias_in = rng.standard_normal(kw["in_channels"]).astype(dtype)
+    assert_close(fast_conv2d.forward(x, weight, *args, out_hw, bias=bias_out),
+                 conv2d.forward(x, weight, *args, out_hw, bias=bias_out), rtol, "forward with bias")
+    assert_close(fast_conv2d.input_grad(grad_y, weight, *args, shape[2:], bias=bias_in),
+                 conv2d.input_grad(grad_y, weight, *args, shape[2:], bias=bias_in), rtol, "input_grad with bias")
+    assert_close(fast_conv2d.bias_grad(grad_y), conv2d.bias_grad(grad_y), rtol, "bias_grad")
 
 
 @pytest.mark.parametrize("dtype", DTYPES)

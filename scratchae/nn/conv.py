@@ -34,6 +34,11 @@ def _no_groups(groups, layer: str) -> None:
         raise ValueError(f"{layer} supports only groups=1, got groups={groups!r}")
 
 
+def _data(parameter):
+    """A parameter's array, or None for a missing one (a layer built with ``bias=False``)."""
+    return None if parameter is None else parameter.data
+
+
 def _input(layer: Module, x: np.ndarray, channels: int) -> np.ndarray:
     """Check that ``x`` is a (N, C, H, W) float array of the parameters' dtype with ``channels`` channels."""
     _checks.floating_input(layer, x, layer.weight.dtype)
@@ -132,11 +137,8 @@ class Conv2d(Module):
         _input(self, x, self.in_channels)
         out_hw = self.output_size(x.shape[2:])
         self._x = x
-        y = kernels.kernels("conv2d").forward(x, self.weight.data, self.stride, self.padding,
-                                              self.dilation, out_hw)
-        if self.bias is not None:
-            y += self.bias.data[:, None, None]
-        return y
+        return kernels.kernels("conv2d").forward(x, self.weight.data, self.stride, self.padding,
+                                                 self.dilation, out_hw, bias=_data(self.bias))
 
     def backward(self, grad_out: np.ndarray) -> np.ndarray:
         x = self._cached(self._x)
@@ -146,7 +148,7 @@ class Conv2d(Module):
         self.weight.grad += conv2d.weight_grad(x, grad_out, self.stride, self.padding, self.dilation,
                                                self.kernel_size)
         if self.bias is not None:
-            self.bias.grad += grad_out.sum(axis=(0, 2, 3))
+            self.bias.grad += conv2d.bias_grad(grad_out)
         if not self.needs_input_grad:              # e.g. the first layer of a model: x is data
             return None
         return conv2d.input_grad(grad_out, self.weight.data, self.stride, self.padding, self.dilation,

@@ -7,7 +7,7 @@ import numpy as np
 from .. import kernels
 from ..arithmetic import _pair, conv_transpose2d_output_size
 from . import _checks
-from .conv import _count, _input, _memoized, _no_groups
+from .conv import _count, _data, _input, _memoized, _no_groups
 from .init import default_weight_and_bias
 from .module import Module, Parameter
 
@@ -120,11 +120,8 @@ class ConvTranspose2d(Module):
         out_hw = self.output_size(x.shape[2:])
         self._x = x
         # the input gradient of a convolution whose weight (C_in, C_out, kH, kW) maps C_out -> C_in
-        y = kernels.kernels("conv2d").input_grad(x, self.weight.data, self.stride, self.padding,
-                                                 self.dilation, out_hw)
-        if self.bias is not None:
-            y += self.bias.data[:, None, None]
-        return y
+        return kernels.kernels("conv2d").input_grad(x, self.weight.data, self.stride, self.padding,
+                                                    self.dilation, out_hw, bias=_data(self.bias))
 
     def backward(self, grad_out: np.ndarray) -> np.ndarray:
         x = self._cached(self._x)
@@ -135,7 +132,7 @@ class ConvTranspose2d(Module):
         self.weight.grad += conv2d.weight_grad(grad_out, x, self.stride, self.padding, self.dilation,
                                                self.kernel_size)
         if self.bias is not None:
-            self.bias.grad += grad_out.sum(axis=(0, 2, 3))
+            self.bias.grad += conv2d.bias_grad(grad_out)
         if not self.needs_input_grad:
             return None
         # and its forward pass, back to our input's size

@@ -45,8 +45,9 @@ def _zero_pad(x: np.ndarray, padding) -> np.ndarray:
     return np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)))
 
 
-def forward(x, weight, stride, padding, dilation, out_hw):
-    """:math:`y = x \\star w`: (N, C_in, H, W), (C_out, C_in, kH, kW) -> (N, C_out, H_out, W_out)."""
+def forward(x, weight, stride, padding, dilation, out_hw, bias=None):
+    """:math:`y = x \\star w + b`: (N, C_in, H, W), (C_out, C_in, kH, kW), optional (C_out,)
+    -> (N, C_out, H_out, W_out)."""
     xp = _zero_pad(x, padding)
     c_out, _, kh, kw = weight.shape
     y = np.zeros((x.shape[0], c_out) + tuple(out_hw), dtype=x.dtype)
@@ -54,11 +55,14 @@ def forward(x, weight, stride, padding, dilation, out_hw):
         for v in range(kw):
             patch = _window(xp, u, v, out_hw, stride, dilation)
             y += np.einsum("nchw,oc->nohw", patch, weight[:, :, u, v])
-    return y
+    return _plus_bias(y, bias)
 
 
-def input_grad(grad_y, weight, stride, padding, dilation, in_hw):
-    """:math:`\\partial L/\\partial x`: (N, C_out, H_out, W_out) -> (N, C_in, H, W), given ``in_hw = (H, W)``."""
+def input_grad(grad_y, weight, stride, padding, dilation, in_hw, bias=None):
+    """:math:`\\partial L/\\partial x`: (N, C_out, H_out, W_out) -> (N, C_in, H, W), given ``in_hw = (H, W)``.
+
+    ``bias`` (C_in,), if given, is added to the result: this is then the forward pass of a transposed
+    convolution with that bias."""
     (h, w), (ph, pw) = in_hw, padding
     _, c_in, kh, kw = weight.shape
     grad_xp = np.zeros((grad_y.shape[0], c_in, h + 2 * ph, w + 2 * pw), dtype=grad_y.dtype)
@@ -67,7 +71,18 @@ def input_grad(grad_y, weight, stride, padding, dilation, in_hw):
         for v in range(kw):
             patch = _window(grad_xp, u, v, out_hw, stride, dilation)   # a view: += writes into grad_xp
             patch += np.einsum("nohw,oc->nchw", grad_y, weight[:, :, u, v])
-    return np.ascontiguousarray(grad_xp[:, :, ph:ph + h, pw:pw + w])
+    return _plus_bias(np.ascontiguousarray(grad_xp[:, :, ph:ph + h, pw:pw + w]), bias)
+
+
+def _plus_bias(y, bias):
+    if bias is not None:
+        y += bias[:, None, None]
+    return y
+
+
+def bias_grad(grad_y):
+    """:math:`\\partial L/\\partial b_o = \\sum_{n, i, j} \\partial L/\\partial y_{n, o, i, j}`: (N, C, H, W) -> (C,)."""
+    return grad_y.sum(axis=(0, 2, 3))
 
 
 def weight_grad(x, grad_y, stride, padding, dilation, kernel_hw):
