@@ -408,23 +408,50 @@ def conv2d_forward_wide(phases, weight, tap_channel, tap_phase, tap_offset, span
 
 
 @njit(cache=True, nogil=True, fastmath=FASTMATH, parallel=True)
-def conv2d_input_grad_phases(g, weight, tap_channel, tap_phase, tap_offset, span, grad_phases):
-    """grad_phase_plane[n, c_k, phase_k][t + offset_k] = sum over o of w[o, k] * g_wide[n, o, t]:
-    the forward's scatter, three output channels at a time."""
-    n_img, c_out = g.shape[:2]
-    n_taps = weight.shape[1]
+def conv2d_input_grad_phases(g, weight, tap_phase, tap_offset, span, grad_phases):
+    """grad_phase_plane[n, c, phase_uv][t + offset_uv] = sum over o of w[o, c, uv] * g_wide[n, o, t]:
+    the forward's scatter, for each kernel tap uv four input channels (distinct planes, so never
+    overlapping) by three output channels at a time. weight (C_out, C_in, kH * kW)."""
+    n_img, c_in, n_uv = g.shape[0], weight.shape[1], weight.shape[2]
+    fours = c_in - c_in % 4
     for n in prange(n_img):
         grad_phases[n] = 0
-        for k in range(n_taps):
-            a = tap_offset[k]
-            dst = grad_phases[n, tap_channel[k], tap_phase[k], a:a + span]
-            o = 0
-            while o + 3 <= c_out:
-                _add_scaled3(dst, weight[o, k], g[n, o, :span], weight[o + 1, k], g[n, o + 1, :span],
-                             weight[o + 2, k], g[n, o + 2, :span])
-                o += 3
-            for o in range(o, c_out):
-                _add_scaled(dst, weight[o, k], g[n, o, :span])
+        for uv in range(n_uv):
+            a, p = tap_offset[uv], tap_phase[uv]
+            for c in range(0, fours, 4):
+                _scatter_planes4(grad_phases[n, c, p, a:a + span], grad_phases[n, c + 1, p, a:a + span],
+                                 grad_phases[n, c + 2, p, a:a + span], grad_phases[n, c + 3, p, a:a + span],
+                                 weight[:, c:c + 4, uv], g[n], span)
+            for c in range(fours, c_in):
+                _scatter_plane(grad_phases[n, c, p, a:a + span], weight[:, c, uv], g[n], span)
+
+
+@njit(cache=True, nogil=True, fastmath=FASTMATH)
+def _scatter_plane(dst, w, g, span):
+    """dst += sum over o of w[o] * g[o, :span], three output channels per pass."""
+    c_out = w.size
+    o = 0
+    while o + 3 <= c_out:
+        _add_scaled3(dst, w[o], g[o, :span], w[o + 1], g[o + 1, :span], w[o + 2], g[o + 2, :span])
+        o += 3
+    for o in range(o, c_out):
+        _add_scaled(dst, w[o], g[o, :span])
+
+
+@njit(cache=True, nogil=True, fastmath=FASTMATH)
+def _scatter_planes4(dst0, dst1, dst2, dst3, w, g, span):
+    """:func:`_scatter_plane` into four planes at once, w (C_out, 4)."""
+    c_out = w.shape[0]
+    o = 0
+    while o + 3 <= c_out:
+        _add_scaled3_quad(dst0, dst1, dst2, dst3, w[o:o + 3].T, g[o, :span], g[o + 1, :span], g[o + 2, :span])
+        o += 3
+    for o in range(o, c_out):
+        source = g[o, :span]
+        _add_scaled(dst0, w[o, 0], source)
+        _add_scaled(dst1, w[o, 1], source)
+        _add_scaled(dst2, w[o, 2], source)
+        _add_scaled(dst3, w[o, 3], source)
 
 
 @njit(cache=True, nogil=True, fastmath=FASTMATH, parallel=True)
@@ -480,8 +507,9 @@ def input_grad(grad_y, weight, stride, padding, dilation, in_hw, bias=None):
     hq, wq = _phase_geometry(h, w, sh, sw, ph, pw)
     g = _widened(grad_y, wq)
     grad_phases = scratch("grad_phases", (len(g), c_in, sh * sw, hq * wq), g.dtype)
-    conv2d_input_grad_phases(g, np.ascontiguousarray(weight).reshape(c_out, -1),
-                             *_flat_taps(c_in, kh, kw, sh, sw, dh, dw, wq), (ho - 1) * wq + wo, grad_phases)
+    tap_phase, tap_offset = _tap_table(kh, kw, sh, sw, dh, dw, wq)
+    conv2d_input_grad_phases(g, np.ascontiguousarray(weight).reshape(c_out, c_in, kh * kw), tap_phase.ravel(),
+                             tap_offset.ravel(), (ho - 1) * wq + wo, grad_phases)
     grad_x = np.empty((grad_y.shape[0], c_in, h, w), grad_y.dtype)
     _from_phases(grad_phases, h, w, sh, sw, ph, pw, grad_x)
     if bias is not None:
