@@ -118,6 +118,21 @@ def test_relu(shape, dtype):
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("shape", [(), (7,), (2, 3, 5, 4), (3, 784)])
+def test_sigmoid(shape, dtype):
+    rng = np.random.default_rng(5)
+    x = (4 * rng.standard_normal(shape)).astype(dtype)
+    if x.size >= 6:
+        x.flat[:6] = [np.nan, -np.inf, np.inf, 0.0, -200.0, 200.0]      # limits, and underflow to 0
+    y, fast_y = activations.sigmoid_forward(x), fast_activations.sigmoid_forward(x)
+    assert fast_y.dtype == dtype and fast_y.shape == x.shape
+    assert_close(fast_y, y, RTOL[dtype], "forward")
+    grad_y = rng.standard_normal(shape).astype(dtype)
+    assert_close(fast_activations.sigmoid_backward(grad_y, y), activations.sigmoid_backward(grad_y, y),
+                 RTOL[dtype], "backward")
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
 def test_adam_update_gives_the_same_bits(dtype):
     from scratchae.kernels.numba import adam as fast_adam
     from scratchae.kernels.reference import adam

@@ -60,20 +60,11 @@ class Sigmoid(Module):
 
     def forward(self, x: np.ndarray) -> np.ndarray:
         _checks.floating_input("Sigmoid", x)
-        zero, one = x.dtype.type(0), x.dtype.type(1)
-        with np.errstate(under="ignore"):
-            y = np.minimum(x, zero, out=np.empty_like(x))        # numerator e^{min(x, 0)}
-            np.exp(y, out=y)
-            denom = np.abs(x, out=np.empty_like(x))              # 1 + e^{-|x|}, in place
-            np.negative(denom, out=denom)
-            np.exp(denom, out=denom)
-            denom += one
-            y /= denom
+        y = kernels.kernels("activations").sigmoid_forward(x)
         self._y = y
         return y
 
     def backward(self, grad_out: np.ndarray) -> np.ndarray:
         y = self._cached(self._y)
         _checks.upstream("Sigmoid", grad_out, y.shape, y.dtype)
-        with np.errstate(under="ignore"):
-            return np.asarray(grad_out * y * (y.dtype.type(1) - y))
+        return kernels.kernels("activations").sigmoid_backward(grad_out, y)

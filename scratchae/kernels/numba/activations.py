@@ -1,7 +1,9 @@
-"""ReLU compiled with Numba: same math and signatures as :mod:`scratchae.kernels.reference.activations`.
+"""ReLU and the sigmoid compiled with Numba: same math and signatures as
+:mod:`scratchae.kernels.reference.activations`.
 
-One pass writes both the output and the mask (NumPy needs two, and its float-times-bool product in
-the backward converts the mask first): 3-5x faster on a 20x32x28x28 float32 batch.
+One pass writes both the ReLU's output and its mask (NumPy needs two, and its float-times-bool product
+in the backward converts the mask first): 3-5x faster on a 20x32x28x28 float32 batch. The sigmoid's
+one pass replaces NumPy's five (~5x faster on the autoencoders' 20x1x28x28 output).
 
 A batch of images (4-D, what the convolution layers output) is shared out to threads image by image,
 as the convolution kernels are (~2x faster at 20x32x28x28). Anything else, e.g. the (N, features)
@@ -43,6 +45,34 @@ def relu_backward_images(grad_y, positive, grad_x):
         relu_backward_flat(grad_y[n], positive[n], grad_x[n])
 
 
+@njit(cache=True, nogil=True)
+def sigmoid_forward_flat(x, y):
+    one = x.dtype.type(1)
+    for i in range(x.size):
+        value = x[i]
+        e = np.exp(-abs(value))                              # e^{-|x|}: never overflows
+        y[i] = (e if value < 0 else one) / (one + e)        # e^{min(x, 0)} / (1 + e^{-|x|})
+
+
+@njit(cache=True, nogil=True)
+def sigmoid_backward_flat(grad_y, y, grad_x):
+    one = y.dtype.type(1)
+    for i in range(y.size):
+        grad_x[i] = grad_y[i] * y[i] * (one - y[i])
+
+
+@njit(cache=True, nogil=True, parallel=True)
+def sigmoid_forward_images(x, y):
+    for n in prange(x.shape[0]):
+        sigmoid_forward_flat(x[n], y[n])
+
+
+@njit(cache=True, nogil=True, parallel=True)
+def sigmoid_backward_images(grad_y, y, grad_x):
+    for n in prange(y.shape[0]):
+        sigmoid_backward_flat(grad_y[n], y[n], grad_x[n])
+
+
 # -- the interface shared with scratchae.kernels.reference.activations ---------------------------------
 
 def _contiguous(a):
@@ -66,4 +96,24 @@ def relu_backward(grad_y, positive):
         relu_backward_images(*(a.reshape(len(grad_y), -1) for a in (grad_y, positive, grad_x)))
     else:
         relu_backward_flat(grad_y.reshape(-1), positive.reshape(-1), grad_x.reshape(-1))
+    return grad_x
+
+
+def sigmoid_forward(x):
+    x = _contiguous(x)
+    y = np.empty_like(x)
+    if x.ndim == 4 and x.size:
+        sigmoid_forward_images(x.reshape(len(x), -1), y.reshape(len(x), -1))
+    else:
+        sigmoid_forward_flat(x.reshape(-1), y.reshape(-1))
+    return y
+
+
+def sigmoid_backward(grad_y, y):
+    grad_y, y = _contiguous(grad_y), _contiguous(y)
+    grad_x = np.empty_like(y)
+    if y.ndim == 4 and y.size:
+        sigmoid_backward_images(*(a.reshape(len(y), -1) for a in (grad_y, y, grad_x)))
+    else:
+        sigmoid_backward_flat(grad_y.reshape(-1), y.reshape(-1), grad_x.reshape(-1))
     return grad_x
