@@ -28,15 +28,12 @@ With stride 1 there is a single phase: the padded plane itself. Loops run image 
 (three at a time) -> pixels, so the innermost loop walks contiguous memory and the plane being
 accumulated stays in L1.
 
-Each pass over a plane also serves two output channels at once where it can (forward and weight
-gradient): the three source slices are loaded once for both. The images of a batch are independent and
-are handed out to threads by ``prange`` (see :mod:`scratchae.kernels.numba` for the threading choices).
-
-Division of labour: the layout changes (zero padding, the phase split and its inverse, widening and
-cropping rows) are NumPy slice assignments, which copy strided memory at C speed; the Numba kernels only
-run the multiply-add loops, each over two contiguous 1-D slices (a loop that LLVM vectorizes). Element-
-by-element index arithmetic inside Numba (``out[i * W + j] = ...``) was measured to be several times
-slower than either.
+Each pass over a plane serves four planes at once where it can (four output channels in the forward
+and the weight gradient, four input channels in the scatter): the three source slices are loaded once
+for all four. The images of a batch are independent and are handed out to threads by ``prange`` (see
+:mod:`scratchae.kernels.numba` for the threading choices), and so are the layout changes (zero padding,
+widening and cropping rows), written as plain loops; only the general phase split of strides other
+than 1 and 2 is done with NumPy slice assignments.
 
 Reductions use ``fastmath`` re-association so that LLVM may vectorize sums: float32 sums are rounded
 in a different order than a plain loop (as in any BLAS), not less accurately.
@@ -54,7 +51,7 @@ from .workspace import scratch
 FASTMATH = {"reassoc", "contract", "nsz"}
 
 
-# -- layout: phases, widened rows, cropping (NumPy slicing) -------------------------------------------
+# -- layout: phases, widened rows, cropping ----------------------------------------------------------
 
 def _phase_geometry(h, w, sh, sw, ph, pw):
     """Rows and columns (H_q, W_q) of one phase plane of the padded input."""
