@@ -74,17 +74,19 @@ def _phase_span(size, pad, stride, phase, rows):
     return slice(first, last), slice(start, start + (last - first - 1) * stride + 1, stride)
 
 
-#: a group of images is made as long as this many pixels (the four accumulated planes and three
+#: a group of images is made about as long as this many pixels (the four accumulated planes and three
 #: sources of a pass then stay within a 48 KiB L1 cache)
 GROUP_PIXELS = 1600
 
 
 def _image_groups(n_img, plane_len):
-    """Starts of the groups of consecutive images (and N at the end): at least two groups when there are
-    two images, so that two threads share the work. It depends on the sizes only, never on the number of
-    threads, so that the weight gradient (summed group by group) has the same bits on any of them."""
-    per_group = max(1, min(GROUP_PIXELS // plane_len, -(-n_img // 2)))
-    return np.array(list(range(0, n_img, per_group)) + [n_img], np.int64)
+    """Starts of the groups of consecutive images, and N at the end: an even number of groups (so that
+    two threads get equal shares) of near-equal sizes, about :data:`GROUP_PIXELS` long. It depends on
+    the sizes only, never on the number of threads, so that the weight gradient (summed group by group)
+    has the same bits on any of them."""
+    wanted = -(-n_img * plane_len // GROUP_PIXELS)
+    n_groups = min(n_img, max(2, wanted + wanted % 2))
+    return np.array([round(i * n_img / n_groups) for i in range(n_groups + 1)] if n_img else [0], np.int64)
 
 
 def _to_phases(x, sh, sw, ph, pw):
@@ -107,13 +109,14 @@ def _to_phases(x, sh, sw, ph, pw):
     return phases.reshape(n_ch, sh * sw, n_img * hq * wq)
 
 
-def _from_phases(phases, h, w, sh, sw, ph, pw, x):
-    """The inverse of :func:`_to_phases` without the padding: (C, s_h * s_w, N * H_q * W_q) -> x (N, C, H, W)."""
+def _from_phases(phases, h, w, sh, sw, ph, pw, x, bias=None):
+    """The inverse of :func:`_to_phases` without the padding: (C, s_h * s_w, N * H_q * W_q) -> x (N, C, H, W),
+    plus ``bias`` (C,) if given."""
     n_img, n_ch = x.shape[:2]
     hq, wq = _phase_geometry(h, w, sh, sw, ph, pw)
     planes = phases.reshape(n_ch, sh, sw, n_img, hq, wq)
     if _plain_2x2(h, w, sh, sw, ph, pw):
-        _merge_2x2(planes, x)
+        _merge_2x2(planes, np.zeros(n_ch, x.dtype) if bias is None else bias, x)
         return x
     channel_major = x.transpose(1, 0, 2, 3)
     for a in range(sh):
@@ -121,6 +124,8 @@ def _from_phases(phases, h, w, sh, sw, ph, pw, x):
         for b in range(sw):
             cols_q, cols_x = _phase_span(w, pw, sw, b, wq)
             channel_major[:, :, rows_x, cols_x] = planes[:, a, b, :, rows_q, cols_q]
+    if bias is not None:
+        _add_bias(x, bias)
     return x
 
 
@@ -151,17 +156,18 @@ def _split_2x2(x, phases):
 
 
 @njit(cache=True, nogil=True, parallel=True)
-def _merge_2x2(planes, x):
-    """The inverse of :func:`_split_2x2`: x[n, c, 2i + a, 2j + b] = planes[c, a, b, n, i, j]."""
+def _merge_2x2(planes, bias, x):
+    """The inverse of :func:`_split_2x2`, plus a bias: x[n, c, 2i + a, 2j + b] = planes[c, a, b, n, i, j] + bias[c]."""
     n_img, n_ch, hq, wq = x.shape[0], x.shape[1], x.shape[2] // 2, x.shape[3] // 2
     for n in prange(n_img):
         for c in range(n_ch):
+            bc = bias[c]
             for i in range(hq):
                 for a in range(2):
                     row, even, odd = x[n, c, 2 * i + a], planes[c, a, 0, n, i], planes[c, a, 1, n, i]
                     for j in range(wq):
-                        row[2 * j] = even[j]
-                        row[2 * j + 1] = odd[j]
+                        row[2 * j] = even[j] + bc
+                        row[2 * j + 1] = odd[j] + bc
 
 
 @njit(cache=True, nogil=True, parallel=True)
@@ -557,10 +563,7 @@ def input_grad(grad_y, weight, stride, padding, dilation, in_hw, bias=None):
                              tap_offset.ravel(), _image_groups(n_img, hq * wq), hq * wq, (ho - 1) * wq + wo,
                              grad_phases)
     grad_x = np.empty((n_img, c_in, h, w), grad_y.dtype)
-    _from_phases(grad_phases, h, w, sh, sw, ph, pw, grad_x)
-    if bias is not None:
-        _add_bias(grad_x, bias)
-    return grad_x
+    return _from_phases(grad_phases, h, w, sh, sw, ph, pw, grad_x, bias)
 
 
 def weight_grad(x, grad_y, stride, padding, dilation, kernel_hw):
