@@ -148,3 +148,21 @@ def test_adam_update_gives_the_same_bits(dtype):
         np.testing.assert_array_equal(a, b)
         assert a.dtype == dtype
     assert not np.array_equal(ours[0], arrays[0])                     # the parameter moved
+
+
+def test_conv2d_scratch_arrays_never_leak_between_geometries():
+    # Two layers whose widened gradients have the same shape, (2, 36), but different valid pixels: 4x4
+    # outputs of a 3x3 kernel and 6x6 outputs of a 1x1 kernel, both on 6x6 planes. The 6x6 layer writes
+    # where the 4x4 layer needs zeros; the workspace must not hand it the same array.
+    rng = np.random.default_rng(6)
+    x = rng.standard_normal((1, 3, 6, 6))
+    one = ((1, 1), (0, 0), (1, 1))
+    for kernel in [(3, 3), (1, 1), (3, 3)]:
+        out_hw = (7 - kernel[0], 7 - kernel[1])
+        grad_y = rng.standard_normal((1, 2, *out_hw))
+        assert_close(fast_conv2d.weight_grad(x, grad_y, *one, kernel), conv2d.weight_grad(x, grad_y, *one, kernel),
+                     1e-12, f"weight_grad {kernel}")
+        weight = rng.standard_normal((2, 3, *kernel))
+        in_hw = (2 * (out_hw[0] - 1) + kernel[0], 2 * (out_hw[1] - 1) + kernel[1])      # stride 2
+        assert_close(fast_conv2d.input_grad(grad_y, weight, (2, 2), (0, 0), (1, 1), in_hw),
+                     conv2d.input_grad(grad_y, weight, (2, 2), (0, 0), (1, 1), in_hw), 1e-12, f"input_grad {kernel}")

@@ -182,20 +182,39 @@ def _pad_into(x, planes, ph, pw):
                     dst[j] = src[j]
 
 
-def _widened(g, hq, wq):
-    """g (N, C, H_out, W_out) side by side as (C, N * H_q * W_q): each image's rows widened to W_q and its
-    plane to H_q rows, with zeros."""
-    n_img, n_ch, ho, wo = g.shape
-    wide = scratch(("widened", ho, wo), (n_ch, n_img, hq, wq), g.dtype, zeroed=True)   # zeros stay
-    _pad_into(g, wide, 0, 0)
-    return wide.reshape(n_ch, n_img * hq * wq)
+def _wide_scratch(purpose, n_ch, n_img, hq, wq, dtype):
+    """A (C, N * H_q * W_q) side-by-side array for ``purpose``, uninitialised."""
+    return scratch(purpose, (n_ch, n_img * hq * wq), dtype)
 
 
-@njit(cache=True, nogil=True, parallel=True)
-def _crop_plus_bias(wide, plane_len, wq, bias, y):
-    """y[n, o, i, j] = wide[o, n * L + i * W_q + j] + bias[o]: side-by-side wide planes -> y (N, C, H_out, W_out)."""
-    n_img, n_ch, ho, wo = y.shape
-    for n in prange(n_img):
+def _widened_scratch(n_ch, n_img, hq, wq, out_hw, dtype):
+    """The zero-padded array that :func:`_widen_group` fills: zeros everywhere but at the valid pixels,
+    which are the same at every call, since the key holds the whole geometry."""
+    return scratch(("widened", hq, wq, *out_hw), (n_ch, n_img * hq * wq), dtype, zeroed=True)
+
+
+# Widening and cropping are done by the kernels group by group, right before (widen) or after (crop)
+# the group's multiply-adds, while its planes are still in cache.
+
+@njit(cache=True, nogil=True)
+def _widen_group(g, first, last, plane_len, wq, wide):
+    """wide[o, n * L + i * W_q + j] = g[n, o, i, j] for the images first <= n < last; the other elements of
+    wide (zero since it was made) are not touched."""
+    n_ch, ho, wo = g.shape[1:]
+    for n in range(first, last):
+        for o in range(n_ch):
+            for i in range(ho):
+                start = n * plane_len + i * wq
+                src, dst = g[n, o, i], wide[o, start:start + wo]
+                for j in range(wo):
+                    dst[j] = src[j]
+
+
+@njit(cache=True, nogil=True)
+def _crop_group(wide, first, last, plane_len, wq, bias, y):
+    """y[n, o, i, j] = wide[o, n * L + i * W_q + j] + bias[o] for the images first <= n < last."""
+    n_ch, ho, wo = y.shape[1:]
+    for n in range(first, last):
         for o in range(n_ch):
             b = bias[o]
             for i in range(ho):
@@ -473,27 +492,31 @@ def _group(groups, i, plane_len, span):
 
 
 @njit(cache=True, nogil=True, fastmath=FASTMATH, parallel=True)
-def conv2d_forward_wide(phases, weight, tap_channel, tap_phase, tap_offset, groups, plane_len, span, y):
-    """y[o, t] = sum over taps k of w[o, k] * phases[c_k, phase_k, t + offset_k], group by group."""
+def conv2d_forward_wide(phases, weight, tap_channel, tap_phase, tap_offset, groups, plane_len, wq, span, wide,
+                        bias, y):
+    """wide[o, t] = sum over taps k of w[o, k] * phases[c_k, phase_k, t + offset_k], group by group, each
+    group then cropped into y (N, C_out, H_out, W_out) with the bias added."""
     c_out = weight.shape[0]
     fours = c_out - c_out % 4
     for i in prange(groups.size - 1):
         start, length = _group(groups, i, plane_len, span)
         for o in range(0, fours, 4):
-            _forward_planes4(y, o, weight[o:o + 4], phases, tap_channel, tap_phase, tap_offset, start, length)
+            _forward_planes4(wide, o, weight[o:o + 4], phases, tap_channel, tap_phase, tap_offset, start, length)
         for o in range(fours, c_out):
-            _forward_plane(y, o, weight[o], phases, tap_channel, tap_phase, tap_offset, start, length)
+            _forward_plane(wide, o, weight[o], phases, tap_channel, tap_phase, tap_offset, start, length)
+        _crop_group(wide, groups[i], groups[i + 1], plane_len, wq, bias, y)
 
 
 @njit(cache=True, nogil=True, fastmath=FASTMATH, parallel=True)
-def conv2d_input_grad_phases(g, weight, tap_phase, tap_offset, groups, plane_len, span, grad_phases):
+def conv2d_input_grad_phases(grad_y, weight, tap_phase, tap_offset, groups, plane_len, wq, span, g, grad_phases):
     """grad_phases[c, phase_uv, t + offset_uv] = sum over o of w[o, c, uv] * g_wide[o, t]: the forward's
     scatter, for each kernel tap uv four input channels (distinct planes, so never overlapping) by three
-    output channels at a time. weight (C_out, C_in, kH * kW)."""
+    output channels at a time. weight (C_out, C_in, kH * kW); g: grad_y widened here, group by group."""
     c_in, n_uv = weight.shape[1], weight.shape[2]
     fours = c_in - c_in % 4
     for i in prange(groups.size - 1):
         start, length = _group(groups, i, plane_len, span)
+        _widen_group(grad_y, groups[i], groups[i + 1], plane_len, wq, g)
         grad_phases[:, :, start:groups[i + 1] * plane_len] = 0
         for uv in range(n_uv):
             offset, p = tap_offset[uv], tap_phase[uv]
@@ -504,8 +527,9 @@ def conv2d_input_grad_phases(g, weight, tap_phase, tap_offset, groups, plane_len
 
 
 @njit(cache=True, nogil=True, fastmath=FASTMATH, parallel=True)
-def conv2d_weight_grad_phases(phases, g, tap_channel, tap_phase, tap_offset, groups, plane_len, span):
-    """grad_w[o, k] = sum over t of g_wide[o, t] * phases[c_k, phase_k, t + offset_k].
+def conv2d_weight_grad_phases(phases, grad_y, tap_channel, tap_phase, tap_offset, groups, plane_len, wq, span, g):
+    """grad_w[o, k] = sum over t of g_wide[o, t] * phases[c_k, phase_k, t + offset_k], with g: grad_y
+    widened here, group by group.
 
     Each group's term is computed privately (in parallel), then the terms are summed in group order:
     the same bits on any number of threads.
@@ -515,6 +539,7 @@ def conv2d_weight_grad_phases(phases, g, tap_channel, tap_phase, tap_offset, gro
     per_group = np.zeros((n_groups, c_out, n_taps), phases.dtype)
     for i in prange(n_groups):
         start, length = _group(groups, i, plane_len, span)
+        _widen_group(grad_y, groups[i], groups[i + 1], plane_len, wq, g)
         grad_w = per_group[i]
         for o in range(0, fours, 4):
             _weight_grad_rows4(grad_w[o:o + 4], g, o, phases, tap_channel, tap_phase, tap_offset, start, length)
@@ -533,12 +558,11 @@ def forward(x, weight, stride, padding, dilation, out_hw, bias=None):
     n_img, c_out, (_, c_in, kh, kw) = len(x), weight.shape[0], weight.shape
     hq, wq = _phase_geometry(x.shape[2], x.shape[3], sh, sw, ph, pw)
     phases = _to_phases(x, sh, sw, ph, pw)
-    wide = scratch("wide", (c_out, n_img * hq * wq), x.dtype)
+    y = np.empty((n_img, c_out, ho, wo), x.dtype)
     conv2d_forward_wide(phases, np.ascontiguousarray(weight).reshape(c_out, -1),
                         *_flat_taps(c_in, kh, kw, sh, sw, dh, dw, wq), _image_groups(n_img, hq * wq),
-                        hq * wq, (ho - 1) * wq + wo, wide)
-    y = np.empty((n_img, c_out, ho, wo), x.dtype)
-    _crop_plus_bias(wide, hq * wq, wq, np.zeros(c_out, x.dtype) if bias is None else bias, y)
+                        hq * wq, wq, (ho - 1) * wq + wo, _wide_scratch("wide", c_out, n_img, hq, wq, x.dtype),
+                        np.zeros(c_out, x.dtype) if bias is None else bias, y)
     return y
 
 
@@ -556,11 +580,11 @@ def input_grad(grad_y, weight, stride, padding, dilation, in_hw, bias=None):
         flipped = weight[:, :, ::-1, ::-1].transpose(1, 0, 2, 3)
         return forward(grad_y, flipped, stride, full_padding, dilation, in_hw, bias)
     hq, wq = _phase_geometry(h, w, sh, sw, ph, pw)
-    g = _widened(grad_y, hq, wq)
     grad_phases = scratch("grad_phases", (c_in, sh * sw, n_img * hq * wq), grad_y.dtype)
     tap_phase, tap_offset = _tap_table(kh, kw, sh, sw, dh, dw, wq)
-    conv2d_input_grad_phases(g, np.ascontiguousarray(weight).reshape(c_out, c_in, kh * kw), tap_phase.ravel(),
-                             tap_offset.ravel(), _image_groups(n_img, hq * wq), hq * wq, (ho - 1) * wq + wo,
+    conv2d_input_grad_phases(np.ascontiguousarray(grad_y), np.ascontiguousarray(weight).reshape(c_out, c_in, kh * kw),
+                             tap_phase.ravel(), tap_offset.ravel(), _image_groups(n_img, hq * wq), hq * wq, wq,
+                             (ho - 1) * wq + wo, _widened_scratch(c_out, n_img, hq, wq, (ho, wo), grad_y.dtype),
                              grad_phases)
     grad_x = np.empty((n_img, c_in, h, w), grad_y.dtype)
     return _from_phases(grad_phases, h, w, sh, sw, ph, pw, grad_x, bias)
@@ -571,9 +595,10 @@ def weight_grad(x, grad_y, stride, padding, dilation, kernel_hw):
     n_img, c_out, ho, wo = grad_y.shape
     c_in = x.shape[1]
     hq, wq = _phase_geometry(x.shape[2], x.shape[3], sh, sw, ph, pw)
-    phases, g = _to_phases(x, sh, sw, ph, pw), _widened(grad_y, hq, wq)
-    grad_w = conv2d_weight_grad_phases(phases, g, *_flat_taps(c_in, kh, kw, sh, sw, dh, dw, wq),
-                                       _image_groups(n_img, hq * wq), hq * wq, (ho - 1) * wq + wo)
+    grad_w = conv2d_weight_grad_phases(_to_phases(x, sh, sw, ph, pw), np.ascontiguousarray(grad_y),
+                                       *_flat_taps(c_in, kh, kw, sh, sw, dh, dw, wq), _image_groups(n_img, hq * wq),
+                                       hq * wq, wq, (ho - 1) * wq + wo,
+                                       _widened_scratch(c_out, n_img, hq, wq, (ho, wo), grad_y.dtype))
     return grad_w.reshape(c_out, c_in, kh, kw)
 
 
