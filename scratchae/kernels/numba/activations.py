@@ -2,8 +2,9 @@
 :mod:`scratchae.kernels.reference.activations`.
 
 One pass writes both the ReLU's output and its mask (NumPy needs two, and its float-times-bool product
-in the backward converts the mask first): 3-5x faster on a 20x32x28x28 float32 batch. The sigmoid's
-one pass replaces NumPy's five (~5x faster on the autoencoders' 20x1x28x28 output).
+in the backward converts the mask first): 3-5x faster on a 20x32x28x28 float32 batch. The sigmoid
+computes one exponential where the NumPy version computes two (still with NumPy's vectorized exp), and
+its backward is one pass instead of three.
 
 A batch of images (4-D, what the convolution layers output) is shared out to threads image by image,
 as the convolution kernels are (~2x faster at 20x32x28x28). Anything else, e.g. the (N, features)
@@ -46,12 +47,11 @@ def relu_backward_images(grad_y, positive, grad_x):
 
 
 @njit(cache=True, nogil=True)
-def sigmoid_forward_flat(x, y):
+def sigmoid_from_exp_flat(x, e, y):
+    """y = e^{min(x, 0)} / (1 + e^{-|x|}), given e = e^{-|x|} (which is e^{min(x, 0)} where x < 0)."""
     one = x.dtype.type(1)
     for i in range(x.size):
-        value = x[i]
-        e = np.exp(-abs(value))                              # e^{-|x|}: never overflows
-        y[i] = (e if value < 0 else one) / (one + e)        # e^{min(x, 0)} / (1 + e^{-|x|})
+        y[i] = (e[i] if x[i] < 0 else one) / (one + e[i])
 
 
 @njit(cache=True, nogil=True)
@@ -62,9 +62,9 @@ def sigmoid_backward_flat(grad_y, y, grad_x):
 
 
 @njit(cache=True, nogil=True, parallel=True)
-def sigmoid_forward_images(x, y):
+def sigmoid_from_exp_images(x, e, y):
     for n in prange(x.shape[0]):
-        sigmoid_forward_flat(x[n], y[n])
+        sigmoid_from_exp_flat(x[n], e[n], y[n])
 
 
 @njit(cache=True, nogil=True, parallel=True)
@@ -101,11 +101,16 @@ def relu_backward(grad_y, positive):
 
 def sigmoid_forward(x):
     x = _contiguous(x)
+    # e^{-|x|} by NumPy, whose exp is vectorized (a Numba loop calls a scalar exp: measured 2x slower)
+    e = np.abs(x, out=np.empty_like(x))
+    np.negative(e, out=e)
+    with np.errstate(under="ignore"):
+        np.exp(e, out=e)
     y = np.empty_like(x)
     if x.ndim == 4 and x.size:
-        sigmoid_forward_images(x.reshape(len(x), -1), y.reshape(len(x), -1))
+        sigmoid_from_exp_images(*(a.reshape(len(x), -1) for a in (x, e, y)))
     else:
-        sigmoid_forward_flat(x.reshape(-1), y.reshape(-1))
+        sigmoid_from_exp_flat(x.reshape(-1), e.reshape(-1), y.reshape(-1))
     return y
 
 
