@@ -73,9 +73,11 @@ def maxpool2d_forward_2x2(x, y, indices):
 
 @njit(cache=True, nogil=True, parallel=True)
 def maxpool2d_backward(grad_y, indices, grad_x):
-    """grad_x (N, C, H * W), zeros on entry, receives each output gradient at its maximum's place."""
+    """grad_x (N, C, H * W) is cleared, then receives each output gradient at its maximum's place (the
+    clearing is done here, image by image in parallel, rather than by a serial np.zeros)."""
     n_img, n_ch, ho, wo = grad_y.shape
     for n in prange(n_img):
+        grad_x[n] = 0
         for c in range(n_ch):
             for i in range(ho):
                 for j in range(wo):
@@ -97,6 +99,6 @@ def forward(x, kernel_hw, stride, padding, out_hw):
 
 def backward(grad_y, indices, in_hw):
     grad_y, indices = np.ascontiguousarray(grad_y), np.ascontiguousarray(indices)
-    grad_x = np.zeros((*grad_y.shape[:2], in_hw[0] * in_hw[1]), grad_y.dtype)
+    grad_x = np.empty((*grad_y.shape[:2], in_hw[0] * in_hw[1]), grad_y.dtype)
     maxpool2d_backward(grad_y, indices, grad_x)
     return grad_x.reshape(*grad_y.shape[:2], *in_hw)
