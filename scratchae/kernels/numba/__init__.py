@@ -11,26 +11,30 @@ Design decisions, measured on the 2-core x86 machine the project targets (``benc
   two of them. Each pass takes three taps and four planes at once (four output channels in the
   forward and weight-gradient loops, four input channels in the transposed scatter), so that one load
   feeds several multiply-adds: 1.5-2x faster than one plane at a time, and 65-100 GFLOP/s on one core
-  for the autoencoders' 32 -> 16 and 16 -> 32 layers (six taps per pass was slower). No BLAS: one
-  matrix product per tap and im2col with one large product were both measured; see "Threads" for why
-  BLAS inside the kernels was dropped.
+  for the autoencoders' 32 -> 16 and 16 -> 32 layers (six taps per pass was slower). The planes of
+  all images of a batch lie side by side, so that one loop covers a group of images: 2-4x faster on
+  7x7 and 3x3 layers, whose per-image loops were too short. No BLAS: one matrix product per tap and
+  im2col with one large product were both measured; see "Threads" for why BLAS inside the kernels was
+  dropped.
 - **Input gradient with stride 1 = a forward convolution** of the output gradient with the flipped,
   channel-swapped kernel (Dumoulin & Visin, 2016, section 4.1): it accumulates in contiguous memory
   instead of adding into shifted, strided slices (1.5-1.8x faster on the autoencoders' layers).
 - **Max pooling 2x2** is branch-free with int32 positions, which lets LLVM vectorize it (3x faster).
-- **Layout changes are parallel loops too.** Padding, widening and cropping rows (with the bias added
-  on the way) run over the images in parallel: 2-5x faster than the NumPy slice assignments they
+- **Layout changes are parallel loops too.** Padding and the stride-2 phase split run over the images
+  in parallel, and widening and cropping rows (with the bias added on the way) inside the kernels,
+  group by group while the planes are in cache: 2-5x faster than the NumPy slice assignments they
   replaced, which run on one thread. The general phase split of strides other than 1 and 2 stays in
   NumPy.
-- **Threads: ``prange`` over the images of a batch, on OpenMP.** Convolution, pooling and upsampling
-  kernels are ``parallel=True``; images are independent, and the weight gradient keeps one private
-  term per image, summed in image order (no race, and the same bits on any number of threads). What
+- **Threads: ``prange`` over the images of a batch, on OpenMP.** Convolution, pooling, upsampling and
+  (on image batches) activation kernels are ``parallel=True``; images are independent, and the weight
+  gradient keeps one private term per group of images, summed in group order (no race, and the same
+  bits on any number of threads, since the groups depend on the sizes only). What
   decides it is the cost of handing work to the other core on this 2-core virtual machine: ~2 us for a
   ``prange`` loop on Numba's OpenMP layer, whose threads spin briefly between loops, against ~75 us
   for a plain Python worker thread (futex wake-up) and ~130 us for Numba's fallback ``workqueue`` layer.
   With OpenMP even a batch of 20 gains: the convolutional autoencoder's step went from ~2.3 to ~1.5 ms
-  and the denoiser's from ~10 to ~7 ms. (An earlier version cut only batches of 48+ in two halves on
-  Python threads, and used BLAS products per tap: see the project history.)
+  and the denoiser's from ~10 to ~7 ms with this change alone. (An earlier version cut only batches of
+  48+ in two halves on Python threads, and used BLAS products per tap: see the project history.)
 - **BLAS threads and OpenMP threads fight.** A ``prange`` kernel alternating with a matrix product that
   OpenBLAS runs on two threads measured ~8 ms per pair instead of ~0.5 ms: each runtime's threads spin
   on the core the other one needs. So the convolutions use no BLAS at all, and this package sets
@@ -46,11 +50,13 @@ Design decisions, measured on the 2-core x86 machine the project targets (``benc
   took up to 40% of a training step at batch 128. The arrays that layers return must be fresh; for
   those, :func:`scratchae.memory.keep_freed_memory` (called by the Trainer) makes glibc keep freed
   blocks for reuse.
-- **Compile time**: a cold cache costs about 10-12 s for the float32 kernels of a convolutional
-  autoencoder (``parallel=True`` compiles ~4x slower than the serial kernels did; 1 s for the linear
-  one), measured with an empty ``NUMBA_CACHE_DIR`` by ``benchmarks/bench_training.py``; with the cache
-  warm (``cache=True``), the first training step of any model takes about 0.3 s. ``import scratchae`` does not import Numba: the
-  kernel modules are imported on the first call of a layer.
+- **Compile time is the price.** With an empty cache, the first training step of a convolutional
+  autoencoder takes ~20 s, almost all of it compiling the three ``parallel=True`` convolution kernels
+  (4-7 s each, with their four-plane loops inlined; the serial kernels of the first version took
+  ~2 s in all); ~1 s for the linear one. It is paid once: ``cache=True`` keeps the machine code, and
+  with the cache warm the first training step of any model takes about 0.3 s (measured by
+  ``benchmarks/bench_training.py --start-up``). ``import scratchae`` does not import Numba: the kernel
+  modules are imported on the first call of a layer.
 """
 
 from __future__ import annotations
