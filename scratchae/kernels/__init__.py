@@ -93,4 +93,10 @@ def kernels(name: str) -> ModuleType:
     >>> kernels("conv2d").forward  # doctest: +SKIP
     <function scratchae.kernels.numba.conv2d.forward>
     """
-    return importlib.import_module(f"{__name__}.{_backend}.{name}")
+    module = _loaded.get((_backend, name))
+    if module is None:                 # importlib is slow enough to show in a small layer's step
+        module = _loaded[_backend, name] = importlib.import_module(f"{__name__}.{_backend}.{name}")
+    return module
+
+
+_loaded: dict[tuple[str, str], ModuleType] = {}

@@ -79,6 +79,7 @@ def _phase_span(size, pad, stride, phase, rows):
 GROUP_PIXELS = 1600
 
 
+@functools.lru_cache(maxsize=256)
 def _image_groups(n_img, plane_len):
     """Starts of the groups of consecutive images, and N at the end: an even number of groups (so that
     two threads get equal shares) of near-equal sizes, about :data:`GROUP_PIXELS` long. It depends on
@@ -86,7 +87,9 @@ def _image_groups(n_img, plane_len):
     has the same bits on any of them."""
     wanted = -(-n_img * plane_len // GROUP_PIXELS)
     n_groups = min(n_img, max(2, wanted + wanted % 2))
-    return np.array([round(i * n_img / n_groups) for i in range(n_groups + 1)] if n_img else [0], np.int64)
+    starts = np.array([round(i * n_img / n_groups) for i in range(n_groups + 1)] if n_img else [0], np.int64)
+    starts.flags.writeable = False                                          # shared by every call
+    return starts
 
 
 def _to_phases(x, sh, sw, ph, pw):
