@@ -148,9 +148,10 @@ class Trainer:
             raise FloatingPointError(self._diverged(f"the loss is {loss}", where))
         self.optimizer.zero_grad()
         self.model.backward(self.criterion.backward())
-        bad = [name for name, p in self.model.named_parameters() if not np.isfinite(p.grad).all()]
-        if bad:
-            raise FloatingPointError(self._diverged(f"the gradients of {', '.join(bad)} are not finite", where))
+        if not all(np.isfinite(p.grad).all() for p in self.optimizer.params):     # names only if needed
+            bad = [name for name, p in self.model.named_parameters() if not np.isfinite(p.grad).all()]
+            raise FloatingPointError(self._diverged(
+                f"the gradients of {', '.join(bad) or 'some parameters'} are not finite", where))
         self.optimizer.step()
         return loss
 
