@@ -61,7 +61,7 @@ Design decisions, measured on the 2-core x86 machine the project targets (``benc
 
 from __future__ import annotations
 
-import importlib.util
+import importlib
 import os
 
 os.environ.setdefault("GOMP_SPINCOUNT", "10000")          # read by libgomp when Numba first loads it
@@ -74,12 +74,10 @@ from .. import get_num_threads  # noqa: E402
 def _fast_threading_layer() -> bool:
     """Whether Numba can use OpenMP or TBB (else only ``workqueue``, too slow to hand work over)."""
     for layer in ("omppool", "tbbpool"):
-        if importlib.util.find_spec(f"numba.np.ufunc.{layer}") is None:
-            continue
         try:
             importlib.import_module(f"numba.np.ufunc.{layer}")
             return True
-        except ImportError:                                 # e.g. libgomp.so.1 or libtbb missing
+        except ImportError:                       # not built, or libgomp.so.1 / libtbb missing
             continue
     return False
 

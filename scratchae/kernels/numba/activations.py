@@ -79,23 +79,27 @@ def _contiguous(a):
     return a if a.flags.c_contiguous else a.copy()      # (np.ascontiguousarray makes 0-d arrays 1-d)
 
 
+def _elementwise(flat_kernel, images_kernel, *arrays):
+    """Run a one-pass kernel over same-shaped contiguous arrays: image by image in parallel for a 4-D
+    batch, on one thread otherwise (see the module docstring)."""
+    first = arrays[0]
+    if first.ndim == 4 and first.size:
+        images_kernel(*(a.reshape(len(first), -1) for a in arrays))
+    else:
+        flat_kernel(*(a.reshape(-1) for a in arrays))
+
+
 def relu_forward(x):
     x = _contiguous(x)
     y, positive = np.empty_like(x), np.empty(x.shape, np.bool_)
-    if x.ndim == 4 and x.size:
-        relu_forward_images(*(a.reshape(len(x), -1) for a in (x, y, positive)))
-    else:
-        relu_forward_flat(x.reshape(-1), y.reshape(-1), positive.reshape(-1))
+    _elementwise(relu_forward_flat, relu_forward_images, x, y, positive)
     return y, positive
 
 
 def relu_backward(grad_y, positive):
     grad_y, positive = _contiguous(grad_y), _contiguous(positive)
     grad_x = np.empty_like(grad_y)
-    if grad_y.ndim == 4 and grad_y.size:
-        relu_backward_images(*(a.reshape(len(grad_y), -1) for a in (grad_y, positive, grad_x)))
-    else:
-        relu_backward_flat(grad_y.reshape(-1), positive.reshape(-1), grad_x.reshape(-1))
+    _elementwise(relu_backward_flat, relu_backward_images, grad_y, positive, grad_x)
     return grad_x
 
 
@@ -107,18 +111,12 @@ def sigmoid_forward(x):
     with np.errstate(under="ignore"):
         np.exp(e, out=e)
     y = np.empty_like(x)
-    if x.ndim == 4 and x.size:
-        sigmoid_from_exp_images(*(a.reshape(len(x), -1) for a in (x, e, y)))
-    else:
-        sigmoid_from_exp_flat(x.reshape(-1), e.reshape(-1), y.reshape(-1))
+    _elementwise(sigmoid_from_exp_flat, sigmoid_from_exp_images, x, e, y)
     return y
 
 
 def sigmoid_backward(grad_y, y):
     grad_y, y = _contiguous(grad_y), _contiguous(y)
     grad_x = np.empty_like(y)
-    if y.ndim == 4 and y.size:
-        sigmoid_backward_images(*(a.reshape(len(y), -1) for a in (grad_y, y, grad_x)))
-    else:
-        sigmoid_backward_flat(grad_y.reshape(-1), y.reshape(-1), grad_x.reshape(-1))
+    _elementwise(sigmoid_backward_flat, sigmoid_backward_images, grad_y, y, grad_x)
     return grad_x

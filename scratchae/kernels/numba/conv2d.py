@@ -99,7 +99,7 @@ def _to_phases(x, sh, sw, ph, pw):
     # the padding stays zero: every call with this geometry writes the same interior elements
     phases = scratch(("phases", h, w, ph, pw), (n_ch, sh, sw, n_img, hq, wq), x.dtype, zeroed=True)
     if (sh, sw) == (1, 1):
-        _pad_into(x, phases.reshape(n_ch, n_img, hq, wq), ph, pw)
+        _pad_into(x, ph, pw, hq * wq, wq, phases.reshape(n_ch, n_img * hq * wq))
     elif _plain_2x2(h, w, sh, sw, ph, pw):
         _split_2x2(x, phases)
     else:
@@ -173,16 +173,26 @@ def _merge_2x2(planes, bias, x):
                         row[2 * j + 1] = odd[j] + bc
 
 
-@njit(cache=True, nogil=True, parallel=True)
-def _pad_into(x, planes, ph, pw):
-    """planes[c, n, ph + i, pw + j] = x[n, c, i, j]; the rest of planes (the zero border) is not touched."""
-    n_img, n_ch, h, w = x.shape
-    for n in prange(n_img):
+@njit(cache=True, nogil=True)
+def _pad_group(x, first, last, ph, pw, plane_len, wq, planes):
+    """planes[c, n * L + (ph + i) * W_q + pw + j] = x[n, c, i, j] for the images first <= n < last; the
+    other elements of planes (zero since it was made: the padding, the don't-care columns) are not
+    touched. With ph = pw = 0 this widens an output gradient's rows to W_q."""
+    n_ch, h, w = x.shape[1:]
+    for n in range(first, last):
         for c in range(n_ch):
             for i in range(h):
-                src, dst = x[n, c, i], planes[c, n, ph + i, pw:pw + w]
+                start = n * plane_len + (ph + i) * wq + pw
+                src, dst = x[n, c, i], planes[c, start:start + w]
                 for j in range(w):
                     dst[j] = src[j]
+
+
+@njit(cache=True, nogil=True, parallel=True)
+def _pad_into(x, ph, pw, plane_len, wq, planes):
+    """:func:`_pad_group` for all the images, in parallel."""
+    for n in prange(x.shape[0]):
+        _pad_group(x, n, n + 1, ph, pw, plane_len, wq, planes)
 
 
 def _wide_scratch(purpose, n_ch, n_img, hq, wq, dtype):
@@ -191,27 +201,13 @@ def _wide_scratch(purpose, n_ch, n_img, hq, wq, dtype):
 
 
 def _widened_scratch(n_ch, n_img, hq, wq, out_hw, dtype):
-    """The zero-padded array that :func:`_widen_group` fills: zeros everywhere but at the valid pixels,
+    """The zero-padded array that :func:`_pad_group` widens into: zeros everywhere but at the valid pixels,
     which are the same at every call, since the key holds the whole geometry."""
     return scratch(("widened", hq, wq, *out_hw), (n_ch, n_img * hq * wq), dtype, zeroed=True)
 
 
-# Widening and cropping are done by the kernels group by group, right before (widen) or after (crop)
-# the group's multiply-adds, while its planes are still in cache.
-
-@njit(cache=True, nogil=True)
-def _widen_group(g, first, last, plane_len, wq, wide):
-    """wide[o, n * L + i * W_q + j] = g[n, o, i, j] for the images first <= n < last; the other elements of
-    wide (zero since it was made) are not touched."""
-    n_ch, ho, wo = g.shape[1:]
-    for n in range(first, last):
-        for o in range(n_ch):
-            for i in range(ho):
-                start = n * plane_len + i * wq
-                src, dst = g[n, o, i], wide[o, start:start + wo]
-                for j in range(wo):
-                    dst[j] = src[j]
-
+# Widening (:func:`_pad_group` with no padding) and cropping are done by the kernels group by group,
+# right before (widen) or after (crop) the group's multiply-adds, while its planes are still in cache.
 
 @njit(cache=True, nogil=True)
 def _crop_group(wide, first, last, plane_len, wq, bias, y):
@@ -519,7 +515,7 @@ def conv2d_input_grad_phases(grad_y, weight, tap_phase, tap_offset, groups, plan
     fours = c_in - c_in % 4
     for i in prange(groups.size - 1):
         start, length = _group(groups, i, plane_len, span)
-        _widen_group(grad_y, groups[i], groups[i + 1], plane_len, wq, g)
+        _pad_group(grad_y, groups[i], groups[i + 1], 0, 0, plane_len, wq, g)
         grad_phases[:, :, start:groups[i + 1] * plane_len] = 0
         for uv in range(n_uv):
             offset, p = tap_offset[uv], tap_phase[uv]
@@ -542,7 +538,7 @@ def conv2d_weight_grad_phases(phases, grad_y, tap_channel, tap_phase, tap_offset
     per_group = np.zeros((n_groups, c_out, n_taps), phases.dtype)
     for i in prange(n_groups):
         start, length = _group(groups, i, plane_len, span)
-        _widen_group(grad_y, groups[i], groups[i + 1], plane_len, wq, g)
+        _pad_group(grad_y, groups[i], groups[i + 1], 0, 0, plane_len, wq, g)
         grad_w = per_group[i]
         for o in range(0, fours, 4):
             _weight_grad_rows4(grad_w[o:o + 4], g, o, phases, tap_channel, tap_phase, tap_offset, start, length)
