@@ -166,3 +166,64 @@ def test_conv2d_scratch_arrays_never_leak_between_geometries():
         in_hw = (2 * (out_hw[0] - 1) + kernel[0], 2 * (out_hw[1] - 1) + kernel[1])      # stride 2
         assert_close(fast_conv2d.input_grad(grad_y, weight, (2, 2), (0, 0), (1, 1), in_hw),
                      conv2d.input_grad(grad_y, weight, (2, 2), (0, 0), (1, 1), in_hw), 1e-12, f"input_grad {kernel}")
+
+
+def test_conv2d_weight_grad_reuses_the_split_of_the_forward_pass_just_before(monkeypatch):
+    rng = np.random.default_rng(7)
+    args = ((1, 1), (1, 1), (1, 1))
+    x, weight = rng.standard_normal((3, 4, 6, 6)), rng.standard_normal((5, 4, 3, 3))
+    grad_y = rng.standard_normal((3, 5, 6, 6))
+    splits = []
+    real = fast_conv2d._split_into_scratch
+    monkeypatch.setattr(fast_conv2d, "_split_into_scratch", lambda a, *g: splits.append(a) or real(a, *g))
+    fast_conv2d.forward(x, weight, *args, (6, 6))
+    assert_close(fast_conv2d.weight_grad(x, grad_y, *args, (3, 3)), conv2d.weight_grad(x, grad_y, *args, (3, 3)),
+                 1e-12, "weight_grad after forward")
+    assert [a is x for a in splits] == [True]                       # split once, for both
+    # used once only: a second weight gradient splits again
+    fast_conv2d.weight_grad(x, grad_y, *args, (3, 3))
+    assert len(splits) == 2
+
+
+def test_conv2d_split_reuse_never_serves_another_array_or_a_refilled_one():
+    rng = np.random.default_rng(8)
+    args = ((1, 1), (1, 1), (1, 1))
+    weight, grad_y = rng.standard_normal((5, 4, 3, 3)), rng.standard_normal((3, 5, 6, 6))
+    x, other = rng.standard_normal((3, 4, 6, 6)), rng.standard_normal((3, 4, 6, 6))
+    # another array of the same geometry: its own split
+    fast_conv2d.forward(x, weight, *args, (6, 6))
+    assert_close(fast_conv2d.weight_grad(other, grad_y, *args, (3, 3)),
+                 conv2d.weight_grad(other, grad_y, *args, (3, 3)), 1e-12, "another array")
+    # another split in between (a second layer's forward pass): not the phases of x any more
+    fast_conv2d.forward(x, weight, *args, (6, 6))
+    fast_conv2d.forward(other, weight, *args, (6, 6))
+    assert_close(fast_conv2d.weight_grad(x, grad_y, *args, (3, 3)), conv2d.weight_grad(x, grad_y, *args, (3, 3)),
+                 1e-12, "a split in between")
+    # a batch buffer refilled between two forward passes (say, evaluation): a forward pass never
+    # reuses a split
+    buffer = x.copy()
+    fast_conv2d.forward(buffer, weight, *args, (6, 6))
+    buffer[:] = other
+    assert_close(fast_conv2d.forward(buffer, weight, *args, (6, 6)), conv2d.forward(other, weight, *args, (6, 6)),
+                 1e-12, "refilled buffer")
+
+
+def test_conv_transpose_backward_splits_its_output_gradient_once(monkeypatch):
+    from scratchae import nn
+
+    rng = np.random.default_rng(9)
+    layer = nn.ConvTranspose2d(4, 6, 2, stride=2, dtype=np.float64, rng=rng)
+    x = rng.standard_normal((3, 4, 5, 5))
+    grad_y = rng.standard_normal((3, 6, 10, 10))
+    with kernels.use_backend("reference"):
+        layer(x)
+        expected_x = layer.backward(grad_y)
+        expected_w = layer.weight.grad.copy()
+    layer.zero_grad()
+    splits = []
+    real = fast_conv2d._split_into_scratch
+    monkeypatch.setattr(fast_conv2d, "_split_into_scratch", lambda a, *g: splits.append(a) or real(a, *g))
+    layer(x)
+    assert_close(layer.backward(grad_y), expected_x, 1e-12, "input gradient")
+    assert_close(layer.weight.grad, expected_w, 1e-12, "weight gradient")
+    assert [a is grad_y for a in splits] == [True]

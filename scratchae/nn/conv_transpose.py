@@ -128,16 +128,18 @@ class ConvTranspose2d(Module):
         out_hw = self.output_size(x.shape[2:])
         _checks.upstream(self, grad_out, (x.shape[0], self.out_channels, *out_hw), x.dtype)
         conv2d = kernels.kernels("conv2d")
-        # that convolution's weight gradient, with its input (our grad_out) and output gradient (our x)
+        grad_x = None
+        if self.needs_input_grad:
+            # that convolution's forward pass, back to our input's size (first: the fast kernels then
+            # reuse their split of grad_out for the weight gradient)
+            grad_x = conv2d.forward(grad_out, self.weight.data, self.stride, self.padding, self.dilation,
+                                    x.shape[2:])
+        # and its weight gradient, with its input (our grad_out) and output gradient (our x)
         self.weight.grad += conv2d.weight_grad(grad_out, x, self.stride, self.padding, self.dilation,
                                                self.kernel_size)
         if self.bias is not None:
             self.bias.grad += conv2d.bias_grad(grad_out)
-        if not self.needs_input_grad:
-            return None
-        # and its forward pass, back to our input's size
-        return conv2d.forward(grad_out, self.weight.data, self.stride, self.padding, self.dilation,
-                              x.shape[2:])
+        return grad_x
 
     def extra_repr(self) -> str:
         s = f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, stride={self.stride}"
