@@ -72,8 +72,7 @@ class Autoencoder(Module):
         self._input_layer().needs_input_grad = bool(value)
 
     def _check_images(self, x) -> None:
-        dtype = self.parameters()[0].dtype
-        _checks.floating_input(self._name(), x, dtype)
+        _checks.floating_input(self._name(), x, self.dtype)
         if x.ndim != 4 or x.shape[1:] != IMAGE_SHAPE:
             raise ValueError(
                 f"{self._name()} expected images of shape (N, 1, 28, 28), got {x.shape}"
@@ -106,7 +105,8 @@ class Autoencoder(Module):
 
     @property
     def dtype(self) -> np.dtype:
-        return self.parameters()[0].dtype
+        _, first = next(self.named_parameters())     # not parameters(): this runs on every batch
+        return first.dtype
 
     def config(self) -> dict:
         """The constructor's keyword arguments (JSON-serializable), without dtype and rng."""

@@ -30,10 +30,11 @@ def adam_update_flat(param, grad, exp_avg, exp_avg_sq, one_minus_beta1, beta2, o
 # -- the interface shared with scratchae.kernels.reference.adam ---------------------------------------
 
 def adam_update(param, grad, exp_avg, exp_avg_sq, step_size, bias_correction2_sqrt, beta1, beta2, eps):
-    f = param.dtype.type
-    arrays = (param, grad, exp_avg, exp_avg_sq)
-    if not all(a.flags.c_contiguous and a.dtype == param.dtype for a in arrays):
+    dtype = param.dtype
+    if not (param.flags.c_contiguous and grad.flags.c_contiguous and exp_avg.flags.c_contiguous
+            and exp_avg_sq.flags.c_contiguous and dtype == grad.dtype == exp_avg.dtype == exp_avg_sq.dtype):
         from ..reference.adam import adam_update as readable       # unusual layouts: the NumPy code
-        return readable(*arrays, step_size, bias_correction2_sqrt, beta1, beta2, eps)
-    adam_update_flat(*(a.reshape(-1) for a in arrays), f(1 - beta1), f(beta2), f(1 - beta2),
-                     f(bias_correction2_sqrt), f(eps), f(step_size))
+        return readable(param, grad, exp_avg, exp_avg_sq, step_size, bias_correction2_sqrt, beta1, beta2, eps)
+    f = dtype.type
+    adam_update_flat(param.ravel(), grad.ravel(), exp_avg.ravel(), exp_avg_sq.ravel(), f(1 - beta1), f(beta2),
+                     f(1 - beta2), f(bias_correction2_sqrt), f(eps), f(step_size))
