@@ -183,6 +183,13 @@ def test_conv2d_weight_grad_reuses_the_split_of_the_forward_pass_just_before(mon
     # used once only: a second weight gradient splits again
     fast_conv2d.weight_grad(x, grad_y, *args, (3, 3))
     assert len(splits) == 2
+    # a split of another shape in between (another layer) goes to another scratch array: still reused
+    fast_conv2d.forward(x, weight, *args, (6, 6))
+    narrow = rng.standard_normal((3, 2, 6, 6))
+    fast_conv2d.forward(narrow, weight[:, :2], *args, (6, 6))
+    assert_close(fast_conv2d.weight_grad(x, grad_y, *args, (3, 3)), conv2d.weight_grad(x, grad_y, *args, (3, 3)),
+                 1e-12, "weight_grad after another layer")
+    assert len(splits) == 4
 
 
 def test_conv2d_split_reuse_never_serves_another_array_or_a_refilled_one():

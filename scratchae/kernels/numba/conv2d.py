@@ -93,36 +93,36 @@ def _image_groups(n_img, plane_len):
     return starts
 
 
-# The last array split into phases on this thread, its geometry, and the phases: (x, key, phases).
-_last_split = threading.local()
+# For each scratch array of phases (one per input shape, dtype and geometry), the array last split into
+# it on this thread: {(shape, dtype, sh, sw, ph, pw): (x, phases)}.
+_last_splits = threading.local()
 
 
 def _to_phases(x, sh, sw, ph, pw):
     """Zero-padded x (N, C, H, W) split into phases, side by side: (C, s_h * s_w, N * H_q * W_q)."""
     phases = _split_into_scratch(x, sh, sw, ph, pw)
-    _last_split.entry = (x, (x.shape, sh, sw, ph, pw), phases)
+    _last_splits.__dict__.setdefault("entries", {})[(x.shape, x.dtype, sh, sw, ph, pw)] = (x, phases)
     return phases
 
 
 def _phases_for_weight_grad(x, sh, sw, ph, pw):
-    """The phases of x for a weight gradient: those of the last split, without splitting again, when it
-    was of this very array with this geometry.
+    """The phases of x for a weight gradient: without splitting again when the scratch array still
+    holds the split of this very array.
 
-    That is the usual order: a convolution's forward pass, then right after it (no other split in
-    between) its backward pass; and a transposed convolution's backward, which splits its output
-    gradient for the input gradient and again for the weight gradient. Measured: the padded copy of
-    the denoiser's 32 x 28 x 28 input of ``conv_out`` takes ~60 us of a ~3.3 ms step at batch 20, the
-    stride-2 split of ``t_conv3``'s output gradient about as much.
+    That is the usual case: a convolution's forward pass, then its backward pass, with no other split
+    of the same shape and geometry in between; and a transposed convolution's backward, which splits
+    its output gradient for the input gradient and again for the weight gradient. Measured on the
+    denoiser at batch 20 (a ~3.3 ms step): the padded copy of ``conv_out``'s 32 x 28 x 28 input takes
+    ~60 us, the stride-2 split of ``t_conv3``'s output gradient ~100 us, ``conv2``'s padding ~30 us.
 
     Only a weight gradient reuses a split, never a forward pass: a caller may refill the same input
     array between two forward passes. The entry holds ``x``, so its identity cannot pass to a new
     array; as in PyTorch, which saves a convolution's input for its backward, ``x`` must not be
     modified in place in between (this computes the gradient of the forward pass that was run).
     """
-    entry = getattr(_last_split, "entry", None)
-    _last_split.entry = None                        # used at most once
-    if entry is not None and entry[0] is x and entry[1] == (x.shape, sh, sw, ph, pw):
-        return entry[2]
+    entry = _last_splits.__dict__.setdefault("entries", {}).pop((x.shape, x.dtype, sh, sw, ph, pw), None)
+    if entry is not None and entry[0] is x:
+        return entry[1]
     return _to_phases(x, sh, sw, ph, pw)
 
 
