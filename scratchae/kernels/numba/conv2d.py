@@ -39,8 +39,7 @@ memory. Each pass serves four planes at once where it can (four output channels 
 weight gradient, four input channels in the scatter): the three source slices are loaded once for all
 four. The groups are handed out to threads by ``prange`` (see :mod:`scratchae.kernels.numba` for the
 threading choices); so are the images in the layout changes (zero padding, the stride-2 phase split,
-widening and cropping rows), written as plain loops. Only the general phase split of strides other than
-1 and 2 is done with NumPy slice assignments.
+widening and cropping rows), written as plain loops.
 
 Reductions use ``fastmath`` re-association so that LLVM may vectorize sums: float32 sums are rounded
 in a different order than a plain loop (as in any BLAS), not less accurately.
@@ -64,15 +63,6 @@ FASTMATH = {"reassoc", "contract", "nsz"}
 def _phase_geometry(h, w, sh, sw, ph, pw):
     """Rows and columns (H_q, W_q) of one phase plane of the padded input."""
     return (h + 2 * ph + sh - 1) // sh, (w + 2 * pw + sw - 1) // sw
-
-
-def _phase_span(size, pad, stride, phase, rows):
-    """For phase ``phase`` along one dimension: the slice of phase indices whose padded position
-    ``index * stride + phase`` is a real (unpadded) pixel, and the slice of those pixels in the input."""
-    first = max(0, (pad - phase + stride - 1) // stride)
-    last = max(first, min(rows, (size + pad - phase + stride - 1) // stride))
-    start = first * stride + phase - pad
-    return slice(first, last), slice(start, start + (last - first - 1) * stride + 1, stride)
 
 
 #: a group of images is made about as long as this many pixels (the four accumulated planes and three
@@ -136,12 +126,7 @@ def _split_into_scratch(x, sh, sw, ph, pw):
     elif _plain_2x2(h, w, sh, sw, ph, pw):
         _split_2x2(x, phases)
     else:
-        channel_major = x.transpose(1, 0, 2, 3)
-        for a in range(sh):
-            rows_q, rows_x = _phase_span(h, ph, sh, a, hq)
-            for b in range(sw):
-                cols_q, cols_x = _phase_span(w, pw, sw, b, wq)
-                phases[:, a, b, :, rows_q, cols_q] = channel_major[:, :, rows_x, cols_x]
+        _split_any(x, ph, pw, phases)
     return phases.reshape(n_ch, sh * sw, n_img * hq * wq)
 
 
@@ -151,17 +136,11 @@ def _from_phases(phases, h, w, sh, sw, ph, pw, x, bias=None):
     n_img, n_ch = x.shape[:2]
     hq, wq = _phase_geometry(h, w, sh, sw, ph, pw)
     planes = phases.reshape(n_ch, sh, sw, n_img, hq, wq)
+    bias = np.zeros(n_ch, x.dtype) if bias is None else bias
     if _plain_2x2(h, w, sh, sw, ph, pw):
-        _merge_2x2(planes, np.zeros(n_ch, x.dtype) if bias is None else bias, x)
-        return x
-    channel_major = x.transpose(1, 0, 2, 3)
-    for a in range(sh):
-        rows_q, rows_x = _phase_span(h, ph, sh, a, hq)
-        for b in range(sw):
-            cols_q, cols_x = _phase_span(w, pw, sw, b, wq)
-            channel_major[:, :, rows_x, cols_x] = planes[:, a, b, :, rows_q, cols_q]
-    if bias is not None:
-        _add_bias(x, bias)
+        _merge_2x2(planes, bias, x)
+    else:
+        _merge_any(planes, ph, pw, bias, x)
     return x
 
 
@@ -204,6 +183,38 @@ def _merge_2x2(planes, bias, x):
                     for j in range(wq):
                         row[2 * j] = even[j] + bc
                         row[2 * j + 1] = odd[j] + bc
+
+
+@njit(cache=True, nogil=True, parallel=True)
+def _split_any(x, ph, pw, phases):
+    """phases[c, a, b, n, i, j] = x[n, c, s_h i + a - p_h, s_w j + b - p_w], zero outside x: any stride
+    and padding (the loop that :func:`_split_2x2` unrolls)."""
+    n_img, n_ch, h, w = x.shape
+    sh, sw, hq, wq = phases.shape[1], phases.shape[2], phases.shape[4], phases.shape[5]
+    for n in prange(n_img):
+        for c in range(n_ch):
+            for a in range(sh):
+                for b in range(sw):
+                    for i in range(hq):
+                        r = sh * i + a - ph
+                        row = phases[c, a, b, n, i]
+                        for j in range(wq):
+                            q = sw * j + b - pw
+                            row[j] = x[n, c, r, q] if 0 <= r < h and 0 <= q < w else 0
+
+
+@njit(cache=True, nogil=True, parallel=True)
+def _merge_any(planes, ph, pw, bias, x):
+    """The inverse of :func:`_split_any`, plus a bias: x[n, c, r, q] = bias[c] + the element of the
+    phases at padded position (r + p_h, q + p_w)."""
+    n_img, n_ch, h, w = x.shape
+    sh, sw = planes.shape[1], planes.shape[2]
+    for n in prange(n_img):
+        for c in range(n_ch):
+            for r in range(h):
+                a, i = (r + ph) % sh, (r + ph) // sh
+                for q in range(w):
+                    x[n, c, r, q] = planes[c, a, (q + pw) % sw, n, i, (q + pw) // sw] + bias[c]
 
 
 @njit(cache=True, nogil=True)
@@ -254,16 +265,6 @@ def _crop_group(wide, first, last, plane_len, wq, bias, y):
                 src, dst = wide[o, start:start + wo], y[n, o, i]
                 for j in range(wo):
                     dst[j] = src[j] + b
-
-
-@njit(cache=True, nogil=True, parallel=True)
-def _add_bias(y, bias):
-    """y[n, o] += bias[o], in place."""
-    for n in prange(y.shape[0]):
-        for o in range(y.shape[1]):
-            plane, b = y[n, o].reshape(-1), bias[o]
-            for t in range(plane.size):
-                plane[t] += b
 
 
 @njit(cache=True, nogil=True, fastmath=FASTMATH, parallel=True)
