@@ -44,7 +44,7 @@ def threads(request):
 
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("case", CONV_CASES, ids=case_id)
-def test_conv2d(case, dtype):
+def test_conv2d(case, dtype, monkeypatch):
     kw, shape = case
     kernel, args, out_hw = conv_arguments(kw, shape)
     rng = np.random.default_rng(0)
@@ -56,8 +56,11 @@ def test_conv2d(case, dtype):
                  rtol, "forward")
     assert_close(fast_conv2d.input_grad(grad_y, weight, *args, shape[2:]),
                  conv2d.input_grad(grad_y, weight, *args, shape[2:]), rtol, "input_grad")
-    assert_close(fast_conv2d.weight_grad(x, grad_y, *args, kernel),
-                 conv2d.weight_grad(x, grad_y, *args, kernel), rtol, "weight_grad")
+    expected = conv2d.weight_grad(x, grad_y, *args, kernel)
+    for column_taps, path in [(0, "widened grad_y"), (10**9, "im2col columns")]:     # both weight-gradient paths
+        monkeypatch.setattr(fast_conv2d, "COLUMN_TAPS", column_taps)
+        assert_close(fast_conv2d.weight_grad(x, grad_y, *args, kernel), expected, rtol, f"weight_grad, {path}")
+    monkeypatch.undo()
     # with a bias: added by the forward pass, and by the input gradient (a transposed convolution's forward)
     bias_out = rng.standard_normal(kw["out_channels"]).astype(dtype)
     bias_in = rng.standard_normal(kw["in_channels"]).astype(dtype)

@@ -22,7 +22,9 @@ and one channel pair the whole output plane is **one shifted contiguous slice** 
   in place (with stride 1 it is instead computed as a forward convolution with the flipped kernel:
   see :func:`input_grad`);
 - weight gradient: ``grad_w[o, c, u, v] += dot(grad_y_wide[o], phase_slice(x[c], u, v))``, with zeros
-  in the don't-care columns of ``grad_y_wide``.
+  in the don't-care columns of ``grad_y_wide``. For a layer of few input taps and a large output (a
+  model's first layer) the phase slices are instead copied out at the output's row length (im2col
+  columns) and dotted with ``grad_y`` as it is: :func:`conv2d_weight_grad_columns`.
 
 With stride 1 there is a single phase: the padded plane itself.
 
@@ -64,6 +66,11 @@ def _phase_geometry(h, w, sh, sw, ph, pw):
     """Rows and columns (H_q, W_q) of one phase plane of the padded input."""
     return (h + 2 * ph + sh - 1) // sh, (w + 2 * pw + sw - 1) // sw
 
+
+#: a weight gradient over at most this many taps C_in * kH * kW (a first layer on 1- or 3-channel images)
+#: uses im2col columns of the input instead of a widened copy of grad_y (see
+#: :func:`conv2d_weight_grad_columns`): the denoiser's training step measured 4-5% faster
+COLUMN_TAPS = 27
 
 #: a group of images is made about as long as this many pixels (the four accumulated planes and three
 #: sources of a pass then stay within a 48 KiB L1 cache)
@@ -584,6 +591,39 @@ def conv2d_weight_grad_phases(phases, grad_y, tap_channel, tap_phase, tap_offset
     return total
 
 
+@njit(cache=True, nogil=True, fastmath=FASTMATH, parallel=True)
+def conv2d_weight_grad_columns(phases, grad_y, tap_channel, tap_phase, tap_offset, groups, plane_len, wq, wo,
+                               columns):
+    """grad_w[o, k] = sum over images n of grad_y[n, o] . columns[n, k], with grad_y (N, C_out, H_out W_out)
+    as it is and the im2col columns made here, image by image:
+    columns[n, k, i W_out + j] = phases[c_k, phase_k, n L + i W_q + j + offset_k].
+
+    For layers with few taps C_in kH kW and a large output (a model's first layer): the columns of a
+    1-channel image are smaller than the widened copy of its 32-channel grad_y that
+    :func:`conv2d_weight_grad_phases` would make. Private terms per group, summed in group order.
+    """
+    c_out, n_px, n_taps, n_groups = grad_y.shape[1], grad_y.shape[2], tap_channel.size, groups.size - 1
+    fours = c_out - c_out % 4
+    own, zero = np.arange(n_taps), np.zeros(n_taps, np.int64)     # column k is tap k, at offset 0
+    per_group = np.zeros((n_groups, c_out, n_taps), phases.dtype)
+    for i in prange(n_groups):
+        grad_w = per_group[i]
+        for n in range(groups[i], groups[i + 1]):
+            for k in range(n_taps):
+                for r in range(n_px // wo):
+                    a = n * plane_len + r * wq + tap_offset[k]
+                    columns[n, k, r * wo:(r + 1) * wo] = phases[tap_channel[k], tap_phase[k], a:a + wo]
+            image_columns, g = columns[n].reshape(n_taps, 1, n_px), grad_y[n]
+            for o in range(0, fours, 4):
+                _weight_grad_rows4(grad_w[o:o + 4], g, o, image_columns, own, zero, zero, 0, n_px)
+            for o in range(fours, c_out):
+                _weight_grad_row(grad_w[o], g, o, image_columns, own, zero, zero, 0, n_px)
+    total = np.zeros((c_out, n_taps), phases.dtype)
+    for i in range(n_groups):
+        total += per_group[i]
+    return total
+
+
 # -- the interface shared with scratchae.kernels.reference.conv2d -------------------------------------
 
 def forward(x, weight, stride, padding, dilation, out_hw, bias=None):
@@ -628,6 +668,12 @@ def weight_grad(x, grad_y, stride, padding, dilation, kernel_hw):
     n_img, c_out, ho, wo = grad_y.shape
     c_in = x.shape[1]
     hq, wq = _phase_geometry(x.shape[2], x.shape[3], sh, sw, ph, pw)
+    if c_in * kh * kw <= COLUMN_TAPS:
+        grad_w = conv2d_weight_grad_columns(
+            _phases_for_weight_grad(x, sh, sw, ph, pw), np.ascontiguousarray(grad_y).reshape(n_img, c_out, ho * wo),
+            *_flat_taps(c_in, kh, kw, sh, sw, dh, dw, wq), _image_groups(n_img, ho * wo), hq * wq, wq, wo,
+            scratch("columns", (n_img, c_in * kh * kw, ho * wo), grad_y.dtype))
+        return grad_w.reshape(c_out, c_in, kh, kw)
     grad_w = conv2d_weight_grad_phases(_phases_for_weight_grad(x, sh, sw, ph, pw), np.ascontiguousarray(grad_y),
                                        *_flat_taps(c_in, kh, kw, sh, sw, dh, dw, wq), _image_groups(n_img, hq * wq),
                                        hq * wq, wq, (ho - 1) * wq + wo,
