@@ -591,17 +591,27 @@ def conv2d_weight_grad_phases(phases, grad_y, tap_channel, tap_phase, tap_offset
     return total
 
 
+# The weight gradient of a layer of few taps C_in * kH * kW and a large output (a model's first layer, on
+# 1-channel images) copies each image's phase slices out at the output's row length W_out instead: the
+# im2col columns, (n_taps, 1, H_out * W_out) per image, small for so few taps. It then dots grad_y as it
+# is, with no widened copy of it (a 2 MB array for the denoiser's first layer). (The same columns for the
+# forward pass, written straight into y with no wide rows to crop, measured no faster: not kept.)
+
+@njit(cache=True, nogil=True)
+def _image_columns(phases, tap_channel, tap_phase, tap_offset, n, plane_len, wq, wo, columns):
+    """columns[k, 0, i * W_out + j] = phases[c_k, phase_k, n * L + i * W_q + j + offset_k] for image n."""
+    n_px = columns.shape[2]
+    for k in range(tap_channel.size):
+        for r in range(n_px // wo):
+            a = n * plane_len + r * wq + tap_offset[k]
+            columns[k, 0, r * wo:(r + 1) * wo] = phases[tap_channel[k], tap_phase[k], a:a + wo]
+
+
 @njit(cache=True, nogil=True, fastmath=FASTMATH, parallel=True)
 def conv2d_weight_grad_columns(phases, grad_y, tap_channel, tap_phase, tap_offset, groups, plane_len, wq, wo,
                                columns):
-    """grad_w[o, k] = sum over images n of grad_y[n, o] . columns[n, k], with grad_y (N, C_out, H_out W_out)
-    as it is and the im2col columns made here, image by image:
-    columns[n, k, i W_out + j] = phases[c_k, phase_k, n L + i W_q + j + offset_k].
-
-    For layers with few taps C_in kH kW and a large output (a model's first layer): the columns of a
-    1-channel image are smaller than the widened copy of its 32-channel grad_y that
-    :func:`conv2d_weight_grad_phases` would make. Private terms per group, summed in group order.
-    """
+    """grad_w[o, k] = sum over images n of grad_y[n, o] . columns[n, k], with grad_y (N, C_out,
+    H_out * W_out) as it is; private terms per group of images, summed in group order."""
     c_out, n_px, n_taps, n_groups = grad_y.shape[1], grad_y.shape[2], tap_channel.size, groups.size - 1
     fours = c_out - c_out % 4
     own, zero = np.arange(n_taps), np.zeros(n_taps, np.int64)     # column k is tap k, at offset 0
@@ -609,15 +619,11 @@ def conv2d_weight_grad_columns(phases, grad_y, tap_channel, tap_phase, tap_offse
     for i in prange(n_groups):
         grad_w = per_group[i]
         for n in range(groups[i], groups[i + 1]):
-            for k in range(n_taps):
-                for r in range(n_px // wo):
-                    a = n * plane_len + r * wq + tap_offset[k]
-                    columns[n, k, r * wo:(r + 1) * wo] = phases[tap_channel[k], tap_phase[k], a:a + wo]
-            image_columns, g = columns[n].reshape(n_taps, 1, n_px), grad_y[n]
+            _image_columns(phases, tap_channel, tap_phase, tap_offset, n, plane_len, wq, wo, columns[n])
             for o in range(0, fours, 4):
-                _weight_grad_rows4(grad_w[o:o + 4], g, o, image_columns, own, zero, zero, 0, n_px)
+                _weight_grad_rows4(grad_w[o:o + 4], grad_y[n], o, columns[n], own, zero, zero, 0, n_px)
             for o in range(fours, c_out):
-                _weight_grad_row(grad_w[o], g, o, image_columns, own, zero, zero, 0, n_px)
+                _weight_grad_row(grad_w[o], grad_y[n], o, columns[n], own, zero, zero, 0, n_px)
     total = np.zeros((c_out, n_taps), phases.dtype)
     for i in range(n_groups):
         total += per_group[i]
@@ -672,7 +678,7 @@ def weight_grad(x, grad_y, stride, padding, dilation, kernel_hw):
         grad_w = conv2d_weight_grad_columns(
             _phases_for_weight_grad(x, sh, sw, ph, pw), np.ascontiguousarray(grad_y).reshape(n_img, c_out, ho * wo),
             *_flat_taps(c_in, kh, kw, sh, sw, dh, dw, wq), _image_groups(n_img, ho * wo), hq * wq, wq, wo,
-            scratch("columns", (n_img, c_in * kh * kw, ho * wo), grad_y.dtype))
+            scratch("columns", (n_img, c_in * kh * kw, 1, ho * wo), grad_y.dtype))
         return grad_w.reshape(c_out, c_in, kh, kw)
     grad_w = conv2d_weight_grad_phases(_phases_for_weight_grad(x, sh, sw, ph, pw), np.ascontiguousarray(grad_y),
                                        *_flat_taps(c_in, kh, kw, sh, sw, dh, dw, wq), _image_groups(n_img, hq * wq),
