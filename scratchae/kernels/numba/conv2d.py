@@ -212,16 +212,22 @@ def _split_any(x, ph, pw, phases):
 
 @njit(cache=True, nogil=True, parallel=True)
 def _merge_any(planes, ph, pw, bias, x):
-    """The inverse of :func:`_split_any`, plus a bias: x[n, c, r, q] = bias[c] + the element of the
-    phases at padded position (r + p_h, q + p_w)."""
+    """The inverse of :func:`_split_any` (the same loop, copying the other way), plus a bias:
+    x[n, c, s_h i + a - p_h, s_w j + b - p_w] = planes[c, a, b, n, i, j] + bias[c] inside x."""
     n_img, n_ch, h, w = x.shape
-    sh, sw = planes.shape[1], planes.shape[2]
+    sh, sw, hq, wq = planes.shape[1], planes.shape[2], planes.shape[4], planes.shape[5]
     for n in prange(n_img):
         for c in range(n_ch):
-            for r in range(h):
-                a, i = (r + ph) % sh, (r + ph) // sh
-                for q in range(w):
-                    x[n, c, r, q] = planes[c, a, (q + pw) % sw, n, i, (q + pw) // sw] + bias[c]
+            for a in range(sh):
+                for b in range(sw):
+                    for i in range(hq):
+                        r = sh * i + a - ph
+                        if 0 <= r < h:
+                            row = planes[c, a, b, n, i]
+                            for j in range(wq):
+                                q = sw * j + b - pw
+                                if 0 <= q < w:
+                                    x[n, c, r, q] = row[j] + bias[c]
 
 
 @njit(cache=True, nogil=True)
@@ -310,6 +316,15 @@ def _tap_table(kh, kw, sh, sw, dh, dw, wq):
 # loads and stores: three at a time measured ~30% faster; six was no better than three).
 # Every slice below is written phases[c, p, start:stop] (an integer index on all but the last axis), so
 # that Numba knows it is contiguous and LLVM vectorizes the loop over it.
+
+@functools.lru_cache(maxsize=256)
+def _column_taps(n_taps):
+    """(0, 1, ..., n_taps - 1) and n_taps zeros: im2col column k as tap k, at offset 0 (read-only, like
+    the tables of :func:`_flat_taps`, so that the loops compiled for those serve them too)."""
+    own, zero = np.arange(n_taps), np.zeros(n_taps, np.int64)
+    own.flags.writeable = zero.flags.writeable = False
+    return own, zero
+
 
 @functools.lru_cache(maxsize=256)
 def _flat_taps(c_in, kh, kw, sh, sw, dh, dw, wq):
@@ -485,6 +500,17 @@ def _weight_grad_rows4(grad_w, g, o, phases, tap_channel, tap_phase, tap_offset,
 
 
 @njit(cache=True, nogil=True, fastmath=FASTMATH)
+def _weight_grad_all_rows(grad_w, g, phases, tap_channel, tap_phase, tap_offset, start, length):
+    """:func:`_weight_grad_rows4` for every four output channels, :func:`_weight_grad_row` for the rest."""
+    c_out = g.shape[0]
+    fours = c_out - c_out % 4
+    for o in range(0, fours, 4):
+        _weight_grad_rows4(grad_w[o:o + 4], g, o, phases, tap_channel, tap_phase, tap_offset, start, length)
+    for o in range(fours, c_out):
+        _weight_grad_row(grad_w[o], g, o, phases, tap_channel, tap_phase, tap_offset, start, length)
+
+
+@njit(cache=True, nogil=True, fastmath=FASTMATH)
 def _scatter_plane(grad_phases, c, p, offset, w, g, start, length):
     """grad_phases[c, p, start + offset + t] += sum over o of w[o] * g[o, start + t], for t < length:
     three output channels per pass."""
@@ -575,16 +601,11 @@ def conv2d_weight_grad_phases(phases, grad_y, tap_channel, tap_phase, tap_offset
     the same bits on any number of threads.
     """
     c_out, n_taps, n_groups = g.shape[0], tap_channel.size, groups.size - 1
-    fours = c_out - c_out % 4
     per_group = np.zeros((n_groups, c_out, n_taps), phases.dtype)
     for i in prange(n_groups):
         start, length = _group(groups, i, plane_len, span)
         _pad_group(grad_y, groups[i], groups[i + 1], 0, 0, plane_len, wq, g)
-        grad_w = per_group[i]
-        for o in range(0, fours, 4):
-            _weight_grad_rows4(grad_w[o:o + 4], g, o, phases, tap_channel, tap_phase, tap_offset, start, length)
-        for o in range(fours, c_out):
-            _weight_grad_row(grad_w[o], g, o, phases, tap_channel, tap_phase, tap_offset, start, length)
+        _weight_grad_all_rows(per_group[i], g, phases, tap_channel, tap_phase, tap_offset, start, length)
     total = np.zeros((c_out, n_taps), phases.dtype)
     for i in range(n_groups):
         total += per_group[i]
@@ -602,28 +623,26 @@ def _image_columns(phases, tap_channel, tap_phase, tap_offset, n, plane_len, wq,
     """columns[k, 0, i * W_out + j] = phases[c_k, phase_k, n * L + i * W_q + j + offset_k] for image n."""
     n_px = columns.shape[2]
     for k in range(tap_channel.size):
+        src, dst = phases[tap_channel[k], tap_phase[k]], columns[k, 0]
         for r in range(n_px // wo):
-            a = n * plane_len + r * wq + tap_offset[k]
-            columns[k, 0, r * wo:(r + 1) * wo] = phases[tap_channel[k], tap_phase[k], a:a + wo]
+            a, b = n * plane_len + r * wq + tap_offset[k], r * wo
+            for j in range(wo):
+                dst[b + j] = src[a + j]
 
 
 @njit(cache=True, nogil=True, fastmath=FASTMATH, parallel=True)
 def conv2d_weight_grad_columns(phases, grad_y, tap_channel, tap_phase, tap_offset, groups, plane_len, wq, wo,
-                               columns):
+                               columns, own, zero):
     """grad_w[o, k] = sum over images n of grad_y[n, o] . columns[n, k], with grad_y (N, C_out,
-    H_out * W_out) as it is; private terms per group of images, summed in group order."""
+    H_out * W_out) as it is; private terms per group of images, summed in group order. Column k is
+    tap k at offset 0 (own = 0, 1, 2, ..., zero = 0, 0, 0, ...)."""
     c_out, n_px, n_taps, n_groups = grad_y.shape[1], grad_y.shape[2], tap_channel.size, groups.size - 1
-    fours = c_out - c_out % 4
-    own, zero = np.arange(n_taps), np.zeros(n_taps, np.int64)     # column k is tap k, at offset 0
     per_group = np.zeros((n_groups, c_out, n_taps), phases.dtype)
+    first = zero[0]     # pixel 0, as a run-time int64: a literal 0 would compile the loops a second time
     for i in prange(n_groups):
-        grad_w = per_group[i]
         for n in range(groups[i], groups[i + 1]):
             _image_columns(phases, tap_channel, tap_phase, tap_offset, n, plane_len, wq, wo, columns[n])
-            for o in range(0, fours, 4):
-                _weight_grad_rows4(grad_w[o:o + 4], grad_y[n], o, columns[n], own, zero, zero, 0, n_px)
-            for o in range(fours, c_out):
-                _weight_grad_row(grad_w[o], grad_y[n], o, columns[n], own, zero, zero, 0, n_px)
+            _weight_grad_all_rows(per_group[i], grad_y[n], columns[n], own, zero, zero, first, n_px)
     total = np.zeros((c_out, n_taps), phases.dtype)
     for i in range(n_groups):
         total += per_group[i]
@@ -678,7 +697,8 @@ def weight_grad(x, grad_y, stride, padding, dilation, kernel_hw):
         grad_w = conv2d_weight_grad_columns(
             _phases_for_weight_grad(x, sh, sw, ph, pw), np.ascontiguousarray(grad_y).reshape(n_img, c_out, ho * wo),
             *_flat_taps(c_in, kh, kw, sh, sw, dh, dw, wq), _image_groups(n_img, ho * wo), hq * wq, wq, wo,
-            scratch("columns", (n_img, c_in * kh * kw, 1, ho * wo), grad_y.dtype))
+            scratch("columns", (n_img, c_in * kh * kw, 1, ho * wo), grad_y.dtype),
+            *_column_taps(c_in * kh * kw))
         return grad_w.reshape(c_out, c_in, kh, kw)
     grad_w = conv2d_weight_grad_phases(_phases_for_weight_grad(x, sh, sw, ph, pw), np.ascontiguousarray(grad_y),
                                        *_flat_taps(c_in, kh, kw, sh, sw, dh, dw, wq), _image_groups(n_img, hq * wq),
