@@ -368,6 +368,18 @@ def _add_scaled3_quad(acc0, acc1, acc2, acc3, w, s0, s1, s2):
 
 
 @njit(cache=True, nogil=True, fastmath=FASTMATH)
+def _add_scaled_quad(acc0, acc1, acc2, acc3, w, s):
+    """acc_i += w[i] * s for i = 0, 1, 2, 3: the last taps of a four-plane pass, one load of s for all four."""
+    w0, w1, w2, w3 = w[0], w[1], w[2], w[3]
+    for t in range(acc0.size):
+        x = s[t]
+        acc0[t] += w0 * x
+        acc1[t] += w1 * x
+        acc2[t] += w2 * x
+        acc3[t] += w3 * x
+
+
+@njit(cache=True, nogil=True, fastmath=FASTMATH)
 def _dot(g, s):
     total = g.dtype.type(0)
     for t in range(g.size):
@@ -403,6 +415,17 @@ def _dot3_quad(g0, g1, g2, g3, s0, s1, s2):
         u = g3[t]
         d0, d1, d2 = d0 + u * x0, d1 + u * x1, d2 + u * x2
     return a0, a1, a2, b0, b1, b2, c0, c1, c2, d0, d1, d2
+
+
+@njit(cache=True, nogil=True, fastmath=FASTMATH)
+def _dot_quad(g0, g1, g2, g3, s):
+    """(g0 . s, g1 . s, g2 . s, g3 . s) with one load of s for all four."""
+    zero = g0.dtype.type(0)
+    a = b = c = d = zero
+    for t in range(g0.size):
+        x = s[t]
+        a, b, c, d = a + g0[t] * x, b + g1[t] * x, c + g2[t] * x, d + g3[t] * x
+    return a, b, c, d
 
 
 # One group of images (pixels start .. start + length of every plane) at a time, for one output channel
@@ -447,11 +470,7 @@ def _forward_planes4(y, o, w, phases, tap_channel, tap_phase, tap_offset, start,
         k += 3
     for k in range(k, n_taps):
         a = start + tap_offset[k]
-        source = phases[tap_channel[k], tap_phase[k], a:a + length]
-        _add_scaled(acc0, w[0, k], source)
-        _add_scaled(acc1, w[1, k], source)
-        _add_scaled(acc2, w[2, k], source)
-        _add_scaled(acc3, w[3, k], source)
+        _add_scaled_quad(acc0, acc1, acc2, acc3, w[:, k], phases[tap_channel[k], tap_phase[k], a:a + length])
 
 
 @njit(cache=True, nogil=True, fastmath=FASTMATH)
@@ -492,11 +511,11 @@ def _weight_grad_rows4(grad_w, g, o, phases, tap_channel, tap_phase, tap_offset,
         k += 3
     for k in range(k, n_taps):
         a = start + tap_offset[k]
-        source = phases[tap_channel[k], tap_phase[k], a:a + length]
-        grad_w[0, k] += _dot(g0, source)
-        grad_w[1, k] += _dot(g1, source)
-        grad_w[2, k] += _dot(g2, source)
-        grad_w[3, k] += _dot(g3, source)
+        d0, d1, d2, d3 = _dot_quad(g0, g1, g2, g3, phases[tap_channel[k], tap_phase[k], a:a + length])
+        grad_w[0, k] += d0
+        grad_w[1, k] += d1
+        grad_w[2, k] += d2
+        grad_w[3, k] += d3
 
 
 @njit(cache=True, nogil=True, fastmath=FASTMATH)
@@ -538,11 +557,7 @@ def _scatter_planes4(grad_phases, c, p, offset, w, g, start, length):
                           g[o + 2, start:stop])
         o += 3
     for o in range(o, c_out):
-        source = g[o, start:stop]
-        _add_scaled(dst0, w[o, 0], source)
-        _add_scaled(dst1, w[o, 1], source)
-        _add_scaled(dst2, w[o, 2], source)
-        _add_scaled(dst3, w[o, 3], source)
+        _add_scaled_quad(dst0, dst1, dst2, dst3, w[o], g[o, start:stop])
 
 
 # The whole-batch kernels: prange hands the groups of images out to the threads (OpenMP threads, see
