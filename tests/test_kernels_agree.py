@@ -104,8 +104,10 @@ def test_upsample(factor, dtype):
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
-@pytest.mark.parametrize("shape", [(), (7,), (2, 3, 5, 4)])
+# (2, 3, 5, 4) runs on one thread, (2, 16, 32, 32) image by image on the threads
+@pytest.mark.parametrize("shape", [(), (7,), (2, 3, 5, 4), (2, 16, 32, 32)])
 def test_relu(shape, dtype):
+    assert (np.prod(shape) >= fast_activations.PARALLEL_SIZE) == (shape == (2, 16, 32, 32))
     rng = np.random.default_rng(3)
     x = rng.standard_normal(shape).astype(dtype)
     if x.size >= 4:
@@ -121,7 +123,7 @@ def test_relu(shape, dtype):
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
-@pytest.mark.parametrize("shape", [(), (7,), (2, 3, 5, 4), (3, 784)])
+@pytest.mark.parametrize("shape", [(), (7,), (2, 3, 5, 4), (3, 784), (2, 16, 32, 32)])
 def test_sigmoid(shape, dtype):
     rng = np.random.default_rng(5)
     x = (4 * rng.standard_normal(shape)).astype(dtype)

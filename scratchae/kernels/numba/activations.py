@@ -6,10 +6,12 @@ in the backward converts the mask first): 3-5x faster on a 20x32x28x28 float32 b
 computes one exponential where the NumPy version computes two (still with NumPy's vectorized exp), and
 its backward is one pass instead of three.
 
-A batch of images (4-D, what the convolution layers output) is shared out to threads image by image,
-as the convolution kernels are (~2x faster at 20x32x28x28). Anything else, e.g. the (N, features)
-outputs of Linear layers, runs on one thread: there the neighbours are BLAS matrix products, and
-OpenMP threads alternating with OpenBLAS's threads fight over the cores (see scratchae.kernels.numba).
+A batch of images (4-D, what the convolution layers output) of at least :data:`PARALLEL_SIZE` elements
+is shared out to threads image by image, as the convolution kernels are. Smaller ones run on one
+thread, where handing work to the other core costs more than it saves (ReLU on 20x8x7x7: 3.9 us on
+one thread, 7.3 us on two). So does anything else, e.g. the (N, features) outputs of Linear layers:
+there the neighbours are BLAS matrix products, and OpenMP threads alternating with OpenBLAS's threads
+fight over the cores (see scratchae.kernels.numba).
 """
 
 from __future__ import annotations
@@ -79,11 +81,15 @@ def _contiguous(a):
     return a if a.flags.c_contiguous else a.copy()      # (np.ascontiguousarray makes 0-d arrays 1-d)
 
 
+#: image batches of at least this many elements are shared out to threads
+PARALLEL_SIZE = 1 << 15
+
+
 def _elementwise(flat_kernel, images_kernel, *arrays):
     """Run a one-pass kernel over same-shaped contiguous arrays: image by image in parallel for a 4-D
     batch, on one thread otherwise (see the module docstring)."""
     first = arrays[0]
-    if first.ndim == 4 and first.size:
+    if first.ndim == 4 and first.size >= PARALLEL_SIZE:
         images_kernel(*(a.reshape(len(first), -1) for a in arrays))
     else:
         flat_kernel(*(a.reshape(-1) for a in arrays))
