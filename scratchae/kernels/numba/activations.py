@@ -87,7 +87,7 @@ PARALLEL_SIZE = 1 << 15
 
 def _elementwise(flat_kernel, images_kernel, *arrays):
     """Run a one-pass kernel over same-shaped contiguous arrays: image by image in parallel for a 4-D
-    batch, on one thread otherwise (see the module docstring)."""
+    batch of at least :data:`PARALLEL_SIZE` elements, on one thread otherwise (see the module docstring)."""
     first = arrays[0]
     if first.ndim == 4 and first.size >= PARALLEL_SIZE:
         images_kernel(*(a.reshape(len(first), -1) for a in arrays))
