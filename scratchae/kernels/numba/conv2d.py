@@ -706,19 +706,19 @@ def input_grad(grad_y, weight, stride, padding, dilation, in_hw, bias=None):
 def weight_grad(x, grad_y, stride, padding, dilation, kernel_hw):
     (sh, sw), (ph, pw), (dh, dw), (kh, kw) = stride, padding, dilation, kernel_hw
     n_img, c_out, ho, wo = grad_y.shape
-    c_in = x.shape[1]
+    c_in, n_taps = x.shape[1], x.shape[1] * kh * kw
     hq, wq = _phase_geometry(x.shape[2], x.shape[3], sh, sw, ph, pw)
-    if c_in * kh * kw <= COLUMN_TAPS:
-        grad_w = conv2d_weight_grad_columns(
-            _phases_for_weight_grad(x, sh, sw, ph, pw), np.ascontiguousarray(grad_y).reshape(n_img, c_out, ho * wo),
-            *_flat_taps(c_in, kh, kw, sh, sw, dh, dw, wq), _image_groups(n_img, ho * wo), hq * wq, wq, wo,
-            scratch("columns", (n_img, c_in * kh * kw, 1, ho * wo), grad_y.dtype),
-            *_column_taps(c_in * kh * kw))
-        return grad_w.reshape(c_out, c_in, kh, kw)
-    grad_w = conv2d_weight_grad_phases(_phases_for_weight_grad(x, sh, sw, ph, pw), np.ascontiguousarray(grad_y),
-                                       *_flat_taps(c_in, kh, kw, sh, sw, dh, dw, wq), _image_groups(n_img, hq * wq),
-                                       hq * wq, wq, (ho - 1) * wq + wo,
-                                       _widened_scratch(c_out, n_img, hq, wq, (ho, wo), grad_y.dtype))
+    phases, taps = _phases_for_weight_grad(x, sh, sw, ph, pw), _flat_taps(c_in, kh, kw, sh, sw, dh, dw, wq)
+    grad_y = np.ascontiguousarray(grad_y)
+    if n_taps <= COLUMN_TAPS:
+        grad_w = conv2d_weight_grad_columns(phases, grad_y.reshape(n_img, c_out, ho * wo), *taps,
+                                            _image_groups(n_img, ho * wo), hq * wq, wq, wo,
+                                            scratch("columns", (n_img, n_taps, 1, ho * wo), grad_y.dtype),
+                                            *_column_taps(n_taps))
+    else:
+        grad_w = conv2d_weight_grad_phases(phases, grad_y, *taps, _image_groups(n_img, hq * wq), hq * wq, wq,
+                                           (ho - 1) * wq + wo,
+                                           _widened_scratch(c_out, n_img, hq, wq, (ho, wo), grad_y.dtype))
     return grad_w.reshape(c_out, c_in, kh, kw)
 
 
