@@ -128,14 +128,16 @@ def run_steps(step, batches, count: int) -> float:
 
 
 def throughput(name: str, images: np.ndarray, batch: int, rounds: int, seconds: float,
-               with_torch: bool) -> dict:
-    """Images/s of scratchae and PyTorch, alternating rounds of the same steps; median ratio."""
+               with_torch: bool, with_peak: bool = False) -> dict:
+    """Images/s of scratchae and PyTorch, alternating rounds of the same steps; median ratio. With
+    ``with_peak``, each round starts with a measure of the matmul peak (``result["peak"]``, GFLOP/s), so
+    that a FLOP rate can be compared with the peak of the same minute."""
     model, ours = scratchae_trainer(name)
     batches = prepared_batches(name, images, batch, 200)
     run_steps(ours, batches, 3)                                       # compile / warm up
     per_step = run_steps(ours, batches, 5) / 5
     steps = max(5, int(seconds / per_step))
-    result = {"model": name, "batch": batch, "steps": steps, "ours": [], "torch": [], "ratio": []}
+    result = {"model": name, "batch": batch, "steps": steps, "ours": [], "torch": [], "ratio": [], "peak": []}
     theirs = None
     if with_torch:
         import torch
@@ -144,6 +146,9 @@ def throughput(name: str, images: np.ndarray, batch: int, rounds: int, seconds: 
         torch_batches = [(torch.from_numpy(x), torch.from_numpy(y)) for x, y in batches]
         run_steps(theirs, torch_batches, 3)
     for r in range(rounds):
+        if with_peak:
+            result["peak"].append(matmul_peak(repeat=3))
+            time.sleep(0.2)                 # OpenBLAS's threads spin a while after a product: let them sleep
         order = ("ours", "torch") if r % 2 == 0 else ("torch", "ours")
         took = {}
         for who in order:
@@ -424,12 +429,14 @@ def main() -> None:
 
     peak = matmul_peak()
     print(f"float32 matmul peak (numpy, 2048^3): {peak:.1f} GFLOP/s", flush=True)
+    report.insert(report.index("## Machine") + 2, f"- float32 matrix-multiply peak (2048^3 `numpy.matmul`, "
+                                                   f"best of 5) at the start: {peak:.0f} GFLOP/s")
 
     images = load_images(args.dataset)
     results = []
     for batch in args.batches:
         for name in args.models:
-            r = throughput(name, images, batch, args.rounds, args.seconds, with_torch)
+            r = throughput(name, images, batch, args.rounds, args.seconds, with_torch, with_peak=name == "denoise")
             results.append(r)
             line = f"{name:9s} batch {batch:4d}: scratchae {median(r['ours']):9,.0f} img/s"
             if with_torch:
@@ -444,21 +451,28 @@ def main() -> None:
                "", *throughput_table(results, with_torch), ""]
 
     flop_lines = []
+    per_image = training_flops("denoise", 1)
     for r in results:
         if r["model"] == "denoise":
-            rate = training_flops("denoise", r["batch"]) / r["batch"] * median(r["ours"]) / 1e9
-            line = (f"denoise, batch {r['batch']}: {training_flops('denoise', 1) / 1e6:.1f} MFLOP per image, "
-                    f"{rate:.1f} GFLOP/s = {100 * rate / peak:.0f}% of the {peak:.0f} GFLOP/s matmul peak")
+            ours = [100 * per_image * rate / 1e9 / p for rate, p in zip(r["ours"], r["peak"])]
+            line = (f"denoise, batch {r['batch']}: {per_image / 1e6:.1f} MFLOP per image, "
+                    f"{per_image * median(r['ours']) / 1e9:.1f} GFLOP/s; of the matmul peak of the same "
+                    f"round ({median(r['peak']):.0f} GFLOP/s, median): **{median(ours):.0f}%** "
+                    f"({min(ours):.0f}-{max(ours):.0f})")
             if with_torch:
-                torch_rate = training_flops("denoise", 1) * median(r["torch"]) / 1e9
-                line += f" (PyTorch: {torch_rate:.1f} GFLOP/s = {100 * torch_rate / peak:.0f}%)"
+                theirs = [100 * per_image * rate / 1e9 / p for rate, p in zip(r["torch"], r["peak"])]
+                line += f"; PyTorch {median(theirs):.0f}% ({min(theirs):.0f}-{max(theirs):.0f})"
             print(line, flush=True)
             flop_lines.append(f"- {line}")
     if flop_lines:
         report += ["## FLOP rate of the denoiser", "",
                    "Convolution FLOPs of a training step (forward, input and weight gradients, 2 per "
-                   "multiply-add, no input gradient for the first layer) times the measured images/s, "
-                   "against a 2048x2048 float32 `numpy.matmul` measured in the same run.", "", *flop_lines, ""]
+                   "multiply-add, no input gradient for the first layer) times the images/s of a round, "
+                   "as a fraction of the speed of a 2048x2048 float32 `numpy.matmul` (best of 3) measured "
+                   "at the start of the same round: median over rounds (min-max). The machine's speed "
+                   "drifts from minute to minute, and memory-bound work (most of a training step "
+                   "outside the large convolutions) slows down more than a matrix product in its slow "
+                   "periods.", "", *flop_lines, ""]
 
     if args.start_up or everything:
         rows = start_up(args.models, 20, with_torch, args.torch_threads, args.default_allocator)
