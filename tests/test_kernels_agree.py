@@ -23,6 +23,7 @@ CONV_CASES = conv_cases(24, seed=7) + [
     (dict(in_channels=32, out_channels=16, kernel_size=3, padding=1), (2, 32, 14, 14)),
     (dict(in_channels=16, out_channels=32, kernel_size=2, stride=2), (2, 16, 28, 28)),
     (dict(in_channels=8, out_channels=8, kernel_size=3, stride=2), (2, 8, 7, 7)),
+    (dict(in_channels=3, out_channels=5, kernel_size=2, stride=2), (3, 3, 10, 6)),
 ]
 
 
@@ -54,8 +55,10 @@ def test_conv2d(case, dtype, monkeypatch):
     rtol = RTOL[dtype]
     assert_close(fast_conv2d.forward(x, weight, *args, out_hw), conv2d.forward(x, weight, *args, out_hw),
                  rtol, "forward")
-    assert_close(fast_conv2d.input_grad(grad_y, weight, *args, shape[2:]),
-                 conv2d.input_grad(grad_y, weight, *args, shape[2:]), rtol, "input_grad")
+    expected = conv2d.input_grad(grad_y, weight, *args, shape[2:])
+    for transposed_2x2, path in [(False, "scatter"), (True, "2x2 gather where it applies")]:
+        monkeypatch.setattr(fast_conv2d, "TRANSPOSED_2X2", transposed_2x2)
+        assert_close(fast_conv2d.input_grad(grad_y, weight, *args, shape[2:]), expected, rtol, f"input_grad, {path}")
     expected = conv2d.weight_grad(x, grad_y, *args, kernel)
     for column_taps, path in [(0, "widened grad_y"), (10**9, "im2col columns")]:     # both weight-gradient paths
         monkeypatch.setattr(fast_conv2d, "COLUMN_TAPS", column_taps)
@@ -153,6 +156,26 @@ def test_adam_update_gives_the_same_bits(dtype):
         np.testing.assert_array_equal(a, b)
         assert a.dtype == dtype
     assert not np.array_equal(ours[0], arrays[0])                     # the parameter moved
+
+
+def test_transposed_2x2_gather_is_taken_and_its_tap_order_matters(monkeypatch):
+    # The autoencoders' transposed convolutions (kernel 2, stride 2) go through conv2d_input_grad_2x2,
+    # which must agree with the reference; the same kernel given the taps of phases (0, 1) and (1, 0)
+    # exchanged must not: the comparison would catch a wrong phase order.
+    rng = np.random.default_rng(10)
+    grad_y, weight, bias = rng.standard_normal((3, 6, 5, 4)), rng.standard_normal((6, 7, 2, 2)), rng.standard_normal(7)
+    args = ((2, 2), (0, 0), (1, 1))
+    expected = conv2d.input_grad(grad_y, weight, *args, (10, 8), bias=bias)
+    calls = []
+    real = fast_conv2d.conv2d_input_grad_2x2
+    monkeypatch.setattr(fast_conv2d, "conv2d_input_grad_2x2", lambda *a: calls.append(a) or real(*a))
+    assert_close(fast_conv2d.input_grad(grad_y, weight, *args, (10, 8), bias=bias), expected, 1e-12, "2x2 gather")
+    assert len(calls) == 1
+    arguments = list(calls[0])
+    arguments[1] = arguments[1][:, [0, 2, 1, 3]].copy()                # taps (0, 1) and (1, 0) exchanged
+    arguments[-1] = np.empty_like(expected)
+    real(*arguments)
+    assert not np.allclose(arguments[-1], expected)
 
 
 def test_conv2d_scratch_arrays_never_leak_between_geometries():

@@ -24,6 +24,11 @@ Design decisions, measured on the 2-core x86 machine the project targets (``benc
 - **Input gradient with stride 1 = a forward convolution** of the output gradient with the flipped,
   channel-swapped kernel (Dumoulin & Visin, 2016, section 4.1): it accumulates in contiguous memory
   instead of adding into shifted, strided slices (1.5-1.8x faster on the autoencoders' layers).
+- **A transposed convolution with a 2x2 kernel and stride 2 = a 1x1 convolution + depth-to-space.** Its
+  taps never reach the same output pixel, so each fills one of the four phases by itself: a gather into
+  four planes per channel, put in place while they are in cache, with no zeroed planes to scatter into
+  and no merge pass over the output. The denoiser's training step measured 4-6% faster (same-process
+  A/B at batch 20 and 128), the convolutional autoencoder's unchanged.
 - **Max pooling 2x2** is branch-free with int32 positions, which lets LLVM vectorize it (3x faster).
 - **Layout changes are parallel loops too.** Padding and the stride-2 phase split run over the images
   in parallel, and widening and cropping rows (with the bias added on the way) inside the kernels,
