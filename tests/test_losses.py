@@ -41,6 +41,19 @@ def test_losses_twin(torch, rng, dtype, reduction):
         assert_close(grad, tp.grad.numpy(), dtype, repr(ours))
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("reduction", ["mean", "sum"])
+def test_reduction_has_the_bits_of_numpy_mean_and_sum(dtype, reduction):
+    # the losses reduce with np.add.reduce and round a mean as ndarray.mean() does: the same float
+    rng = np.random.default_rng(3)
+    loss = nn.MSELoss(reduction=reduction)
+    for size in (1, 7, 784, 15_680, 100_003):
+        for _ in range(10):
+            squares = ((rng.standard_normal(size) * 10.0 ** rng.uniform(-5, 5)) ** 2).astype(dtype)
+            expected = float(squares.mean() if reduction == "mean" else squares.sum())
+            assert loss._reduce(squares) == expected
+
+
 def test_bce_extremes_are_finite():
     crit = nn.BCELoss()
     loss = crit(np.array([0.0, 1.0]), np.array([1.0, 0.0]))
