@@ -66,21 +66,21 @@ Design decisions, measured on the 2-core x86 machine the project targets (``benc
   took up to 40% of a training step at batch 128. The arrays that layers return must be fresh; for
   those, :func:`scratchae.memory.keep_freed_memory` (called by the Trainer) makes glibc keep freed
   blocks for reuse.
-- **Measured and not kept** (same-process A/B of whole training steps; the machine's noise is
-  +-30% from minute to minute, so only such A/Bs show a few percent): zero padding done inside the
-  forward kernel group by group instead of a separate pass (no faster, twice); a first pass that writes
-  the planes instead of clearing them first (1.25x on L1-resident data, no faster on the layers);
-  nine taps per pass for one-plane layers; Adam's update of all parameters in one Numba call (Adam
-  took ~35 us of Python per step, but the step measured no faster). What a training step spends
-  outside the big convolutions is mostly memory traffic between layers (each 32 x 28 x 28 activation
-  of a batch of 20 is 2 MB, more than the 1 MB L2 cache) and Python code that runs cold after them.
+- **Measured and not kept** (same-process A/B of whole training steps; the machine's noise is +-30% from
+  minute to minute, so only such A/Bs show a few percent): zero padding done inside the forward kernel
+  group by group instead of a separate pass (no faster, three times); a first pass that writes the
+  planes instead of clearing them first (1.25x on L1-resident data, no faster on the layers); nine taps
+  per pass for one-plane layers; Adam's update of all parameters in one Numba call (Adam took ~35 us of
+  Python per step, but the step measured no faster). What a training step spends outside the big
+  convolutions is mostly memory traffic between layers (each 32 x 28 x 28 activation of a batch of 20 is
+  2 MB, more than the 1 MB L2 cache) and Python code that runs cold after them.
 - **Compile time is the price.** With an empty cache, the first training step of a convolutional
   autoencoder takes ~20-30 s, almost all of it compiling the ``parallel=True`` convolution kernels
-  (3-5 s each, with their four-plane loops inlined; the serial kernels of the first version took
-  ~2 s in all; the 2x2 transposed kernel added ~3 s to the denoiser's); ~1 s for the linear one. It is paid once: ``cache=True`` keeps the machine code, and
-  with the cache warm the first training step of any model takes about 0.3 s (measured by
-  ``benchmarks/bench_training.py --start-up``). ``import scratchae`` does not import Numba: the kernel
-  modules are imported on the first call of a layer.
+  (3-5 s each, with their four-plane loops inlined; the serial kernels of the first version took ~2 s
+  in all; the 2x2 transposed kernel added ~3 s to the denoiser's); ~1 s for the linear one. It is paid
+  once: ``cache=True`` keeps the machine code, and with the cache warm the first training step of any
+  model takes about 0.3 s (measured by ``benchmarks/bench_training.py --start-up``). ``import
+  scratchae`` does not import Numba: the kernel modules are imported on the first call of a layer.
 """
 
 from __future__ import annotations
