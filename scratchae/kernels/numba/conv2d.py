@@ -149,12 +149,17 @@ def _from_phases(phases, h, w, sh, sw, ph, pw, x, bias=None):
     n_img, n_ch = x.shape[:2]
     hq, wq = _phase_geometry(h, w, sh, sw, ph, pw)
     planes = phases.reshape(n_ch, sh, sw, n_img, hq, wq)
-    bias = np.zeros(n_ch, x.dtype) if bias is None else bias
+    bias = _bias_or_zeros(bias, n_ch, x.dtype)
     if _plain_2x2(h, w, sh, sw, ph, pw):
         _merge_2x2(planes, bias, x)
     else:
         _merge_any(planes, ph, pw, bias, x)
     return x
+
+
+def _bias_or_zeros(bias, n_ch, dtype):
+    """The bias to add in a kernel's last copy: ``bias``, or zeros for a layer without one."""
+    return np.zeros(n_ch, dtype) if bias is None else bias
 
 
 def _plain_2x2(h, w, sh, sw, ph, pw):
@@ -706,7 +711,7 @@ def forward(x, weight, stride, padding, dilation, out_hw, bias=None):
     conv2d_forward_wide(phases, np.ascontiguousarray(weight).reshape(c_out, -1),
                         *_flat_taps(c_in, kh, kw, sh, sw, dh, dw, wq), _image_groups(n_img, hq * wq),
                         hq * wq, wq, (ho - 1) * wq + wo, _wide_scratch("wide", c_out, n_img, hq, wq, x.dtype),
-                        np.zeros(c_out, x.dtype) if bias is None else bias, y)
+                        _bias_or_zeros(bias, c_out, x.dtype), y)
     return y
 
 
@@ -746,7 +751,7 @@ def _input_grad_2x2(grad_y, weight, bias):
                           *_flat_taps(c_out, 1, 1, 1, 1, 1, 1, wo), _image_groups(n_img, ho * wo), ho * wo,
                           _wide_scratch("side by side", c_out, n_img, ho, wo, dtype),
                           scratch("grad_phases", (c_in, 2, 2, n_img, ho, wo), dtype),
-                          np.zeros(c_in, dtype) if bias is None else bias, grad_x)
+                          _bias_or_zeros(bias, c_in, dtype), grad_x)
     return grad_x
 
 
