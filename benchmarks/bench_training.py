@@ -278,20 +278,19 @@ def training_flops(name: str, batch: int) -> float:
     """
     from scratchae import nn
     from scratchae.models import build
+    from scratchae.nn.module import record_calls
 
     model = build(name)
-    x = np.zeros((1, 1, 28, 28), np.float32)
+    with record_calls() as calls:                      # each layer's input and output, in order
+        model(np.zeros((1, 1, 28, 28), np.float32))
     macs = []
-    for layer_name in model.encoder_layers + model.decoder_layers:
-        layer = getattr(model, layer_name)
-        y = layer(x)
+    for layer, (x,), y in calls:
         if isinstance(layer, nn.Conv2d):
             macs.append(layer.weight.data.size * y.shape[2] * y.shape[3])
         elif isinstance(layer, nn.ConvTranspose2d):
             macs.append(layer.weight.data.size * x.shape[2] * x.shape[3])
         elif isinstance(layer, nn.Linear):
             macs.append(layer.weight.data.size)
-        x = y
     return batch * 2.0 * (3 * sum(macs) - macs[0])
 
 

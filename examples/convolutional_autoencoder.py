@@ -17,6 +17,7 @@ import os
 
 import scratchae
 from scratchae import figures, nn, optim
+from scratchae.nn.module import record_calls
 from scratchae.data import load_dataset
 from scratchae.models import ConvAutoencoder
 
@@ -51,10 +52,13 @@ for name, parameter in model.named_parameters():
 
 x = train[:2]
 print(f"{'input':8s} {x.shape}")
-for name in model.encoder_layers + model.decoder_layers:
-    x = getattr(model, name)(x)
-    marker = "   <- the code" if name == model.encoder_layers[-1] else ""
-    print(f"{name:8s} {x.shape}{marker}")
+with record_calls() as calls:                     # every layer's output, in the order they ran
+    code = model.encode(x)
+    model.decode(code)
+names = {id(layer): name for name, layer in model.named_modules()}
+for layer, _, output in calls:
+    marker = "   <- the code" if output is code else ""
+    print(f"{names[id(layer)]:8s} {output.shape}{marker}")
 
 # %% [markdown]
 # ## Training, written out

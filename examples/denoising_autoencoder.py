@@ -23,6 +23,7 @@ import numpy as np
 
 import scratchae
 from scratchae import figures, nn, optim
+from scratchae.nn.module import record_calls
 from scratchae.data import add_gaussian_noise, load_dataset
 from scratchae.models import DenoisingAutoencoder
 
@@ -59,10 +60,13 @@ for name, parameter in model.named_parameters():
 
 x = noisy_test[:2]
 print(f"{'input':9s} {x.shape}")
-for name in model.encoder_layers + model.decoder_layers:
-    x = getattr(model, name)(x)
-    marker = "   <- the code" if name == model.encoder_layers[-1] else ""
-    print(f"{name:9s} {x.shape}{marker}")
+with record_calls() as calls:                     # every layer's output, in the order they ran
+    code = model.encode(x)
+    model.decode(code)
+names = {id(layer): name for name, layer in model.named_modules()}
+for layer, _, output in calls:
+    marker = "   <- the code" if output is code else ""
+    print(f"{names[id(layer)]:9s} {output.shape}{marker}")
 
 # %% [markdown]
 # ## Training, written out

@@ -23,6 +23,7 @@ from matplotlib import animation  # noqa: E402
 from matplotlib.patches import FancyArrowPatch, Rectangle  # noqa: E402
 
 from scratchae import transposed_views as tv  # noqa: E402
+from scratchae.arithmetic import conv_output_length, conv_transpose_output_length  # noqa: E402
 
 # -- what to draw: change these -----------------------------------------------------------------------
 SMALL_INPUT = np.array([[1.0, 2.0],
@@ -162,8 +163,8 @@ def figure_conv_matrix(path):
     kernel = np.arange(1.0, kh * kw + 1).reshape(kh, kw)   # taps numbered 1..9 so the pattern is readable
     c = tv.conv_matrix(as_weight(kernel), MATRIX_INPUT_SIZE, MATRIX_STRIDE, MATRIX_PADDING)
     rows, cols = c.shape
-    out_size = (tv.conv_output_length(MATRIX_INPUT_SIZE[0], kh, MATRIX_STRIDE, MATRIX_PADDING),
-                tv.conv_output_length(MATRIX_INPUT_SIZE[1], kw, MATRIX_STRIDE, MATRIX_PADDING))
+    out_size = (conv_output_length(MATRIX_INPUT_SIZE[0], kh, MATRIX_STRIDE, MATRIX_PADDING),
+                conv_output_length(MATRIX_INPUT_SIZE[1], kw, MATRIX_STRIDE, MATRIX_PADDING))
     style = dict(cmap="viridis", limit=kernel.max() * 1.1)
     fig = plt.figure(figsize=(13, 6.8), layout="constrained")
     grid = fig.add_gridspec(2, 2, width_ratios=[4.5, 1.2], height_ratios=[1, 1.2])
@@ -282,13 +283,13 @@ def shapes_through(layers, shape=IMAGE_SHAPE):
         if kind == "linear":
             shape = (a["out"],)
         elif kind == "conv":
-            shape = (a["out"], tv.conv_output_length(h, a["k"], a["s"], a["p"]),
-                     tv.conv_output_length(w, a["k"], a["s"], a["p"]))
+            shape = (a["out"], conv_output_length(h, a["k"], a["s"], a["p"]),
+                     conv_output_length(w, a["k"], a["s"], a["p"]))
         elif kind == "pool":   # MaxPool2d(2, 2) has the size arithmetic of a 2x2, stride-2 convolution
-            shape = (c, tv.conv_output_length(h, 2, 2), tv.conv_output_length(w, 2, 2))
+            shape = (c, conv_output_length(h, 2, 2), conv_output_length(w, 2, 2))
         elif kind == "tconv":
-            shape = (a["out"], tv.conv_transpose_output_length(h, a["k"], a["s"]),
-                     tv.conv_transpose_output_length(w, a["k"], a["s"]))
+            shape = (a["out"], conv_transpose_output_length(h, a["k"], a["s"]),
+                     conv_transpose_output_length(w, a["k"], a["s"]))
         elif kind == "up":
             shape = (c, 2 * h, 2 * w)
         out.append((describe(name, kind, a), shape))

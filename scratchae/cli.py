@@ -7,8 +7,7 @@
     scratchae train conv --resume runs/conv/checkpoint.npz --epochs 10
     scratchae reconstruct runs/conv/checkpoint.npz
 
-Every loss printed is the mean per-pixel loss; the course printed 20 times that number (see
-:mod:`scratchae.training.trainer`).
+Every loss printed is the mean per-pixel loss (see :mod:`scratchae.training.trainer`).
 """
 
 from __future__ import annotations
@@ -253,7 +252,7 @@ def make_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="scratchae",
         description="Autoencoders from scratch in NumPy: train them, look at what they learned.",
-        epilog="Losses are mean per-pixel losses (the course printed 20 times that number).",
+        epilog="Losses are mean per-pixel losses.",
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 

@@ -36,8 +36,11 @@ from collections.abc import Callable
 
 import numpy as np
 
+from .arithmetic import (conv2d_output_size, conv_output_length, conv_transpose2d_output_size,
+                         output_padding_for, pair)
+from .kernels.reference.conv2d import conv2d as reference_conv2d
+
 __all__ = [
-    "conv_output_length", "conv_transpose_output_length",
     "conv2d",
     "scatter",
     "conv_matrix", "conv2d_by_matrix", "conv_transpose2d_by_matrix",
@@ -46,37 +49,12 @@ __all__ = [
 ]
 
 
-# -- sizes -----------------------------------------------------------------------------------------
-
-def conv_output_length(size: int, kernel: int, stride: int = 1, padding: int = 0, dilation: int = 1) -> int:
-    r"""Output length of a convolution along one axis (Dumoulin & Visin, relationship 15 with dilation).
-
-    .. math:: o = \left\lfloor \frac{i + 2p - d(k-1) - 1}{s} \right\rfloor + 1
-    """
-    return (size + 2 * padding - dilation * (kernel - 1) - 1) // stride + 1
-
-
-def conv_transpose_output_length(size: int, kernel: int, stride: int = 1, padding: int = 0,
-                                 output_padding: int = 0, dilation: int = 1) -> int:
-    r"""Output length of a transposed convolution along one axis (the inverse of the relation above).
-
-    .. math:: o = (i - 1)s - 2p + d(k-1) + \text{output\_padding} + 1
-    """
-    return (size - 1) * stride - 2 * padding + dilation * (kernel - 1) + output_padding + 1
-
-
-def _pair(value, name: str) -> tuple[int, int]:
-    pair = (value, value) if isinstance(value, (int, np.integer)) else tuple(value)
-    if len(pair) != 2 or not all(isinstance(v, (int, np.integer)) for v in pair):
-        raise ValueError(f"expected {name} as an int or a pair of ints, got {value!r}")
-    return int(pair[0]), int(pair[1])
-
+# -- checking the arguments -------------------------------------------------------------------------
 
 def _settings(stride, padding, dilation, output_padding=0):
     """Turn each hyper-parameter into a (rows, columns) pair, after checking it."""
-    stride, padding, dilation, output_padding = (_pair(stride, "stride"), _pair(padding, "padding"),
-                                                 _pair(dilation, "dilation"),
-                                                 _pair(output_padding, "output_padding"))
+    stride, padding, dilation, output_padding = (pair(stride, "stride"), pair(padding, "padding"),
+                                                 pair(dilation, "dilation"), pair(output_padding, "output_padding"))
     if min(stride) < 1 or min(dilation) < 1 or min(padding) < 0:
         raise ValueError(f"expected stride >= 1, dilation >= 1, padding >= 0, got stride={stride}, "
                          f"dilation={dilation}, padding={padding}")
@@ -102,12 +80,7 @@ def _add_bias(out, bias):
 
 
 def _transposed_size(x, weight, stride, padding, output_padding, dilation) -> tuple[int, int]:
-    size = tuple(conv_transpose_output_length(x.shape[2 + a], weight.shape[2 + a], stride[a], padding[a],
-                                              output_padding[a], dilation[a]) for a in range(2))
-    if min(size) < 1:
-        raise ValueError(f"the transposed convolution of an input of shape {x.shape} would have an "
-                         f"empty output {size}; reduce padding")
-    return size
+    return conv_transpose2d_output_size(x.shape[2:], weight.shape[2:], stride, padding, output_padding, dilation)
 
 
 # -- the convolution we are transposing --------------------------------------------------------------
@@ -117,28 +90,18 @@ def conv2d(x, weight, bias=None, stride=1, padding=0, dilation=1):
 
     .. math::
 
-        y[n, o, p, q] = b[o] + \sum_{c, a, b}
-            w[o, c, a, b]\; x_{\text{padded}}[n, c,\; p s_h + a d_h,\; q s_w + b d_w]
+        y[n, o, i, j] = b[o] + \sum_{c, u, v}
+            w[o, c, u, v]\; x_{\text{padded}}[n, c,\; i s_h + u d_h,\; j s_w + v d_w]
 
     Shapes: x ``(N, C_in, H, W)``, weight ``(C_out, C_in, kH, kW)`` -> ``(N, C_out, H_out, W_out)``.
-    The loop runs over the kernel taps; each tap multiplies a strided slice of the padded input.
+    This is the library's own readable convolution (:func:`scratchae.kernels.reference.conv2d.conv2d`,
+    which loops over the kernel taps, each multiplying a strided slice of the padded input), called with
+    PyTorch's defaults and ints or pairs for the hyper-parameters.
     """
     _check_arrays(x, weight, channel_axis=1)
-    (sh, sw), (ph, pw), (dh, dw), _ = _settings(stride, padding, dilation)
-    _, _, kh, kw = weight.shape
-    ho = conv_output_length(x.shape[2], kh, sh, ph, dh)
-    wo = conv_output_length(x.shape[3], kw, sw, pw, dw)
-    if ho < 1 or wo < 1:
-        raise ValueError(f"the convolution of an input of shape {x.shape} with a kernel {weight.shape[2:]} "
-                         f"would have an empty output ({ho}, {wo})")
-    padded = np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)))
-    out = np.zeros((x.shape[0], weight.shape[0], ho, wo), dtype=np.result_type(x, weight))
-    for a in range(kh):
-        for b in range(kw):
-            window = padded[:, :, a * dh: a * dh + sh * (ho - 1) + 1: sh,
-                                  b * dw: b * dw + sw * (wo - 1) + 1: sw]
-            out += np.einsum("nchw,oc->nohw", window, weight[:, :, a, b])
-    return _add_bias(out, bias)
+    stride, padding, dilation, _ = _settings(stride, padding, dilation)
+    conv2d_output_size(x.shape[2:], weight.shape[2:], stride, padding, dilation)   # a clear error if empty
+    return reference_conv2d(x, weight, bias, stride, padding, dilation)
 
 
 # -- view 1: scatter ---------------------------------------------------------------------------------
@@ -193,7 +156,7 @@ def conv_matrix(weight, input_size, stride=1, padding=0, dilation=1):
         Rows and columns in C order (channel, row, column), as ``ravel`` lays them out.
     """
     (sh, sw), (ph, pw), (dh, dw), _ = _settings(stride, padding, dilation)
-    h, w = _pair(input_size, "input_size")
+    h, w = pair(input_size, "input_size")
     c_out, c_in, kh, kw = weight.shape
     ho, wo = conv_output_length(h, kh, sh, ph, dh), conv_output_length(w, kw, sw, pw, dw)
     matrix = np.zeros((c_out, ho, wo, c_in, h, w), dtype=weight.dtype)
@@ -232,7 +195,8 @@ def conv_transpose2d_by_matrix(x, weight, bias=None, stride=1, padding=0, output
     ho, wo = _transposed_size(x, weight, stride, padding, output_padding, dilation)
     c = conv_matrix(weight, (ho, wo), stride, padding, dilation)
     # When output_padding >= stride (allowed if dilation > stride), the convolution of an (ho, wo) image
-    # has one more output row/column than x: those rows of C meet no input, so they are dropped.
+    # has floor(output_padding / stride) more output rows/columns than x: those rows of C meet no input,
+    # so they are dropped.
     rows = conv_output_length(ho, weight.shape[2], stride[0], padding[0], dilation[0])
     cols = conv_output_length(wo, weight.shape[3], stride[1], padding[1], dilation[1])
     c = c.reshape(c_in, rows, cols, -1)[:, :h, :w].reshape(c_in * h * w, -1)
@@ -278,28 +242,6 @@ def as_input_gradient(x, weight, bias=None, stride=1, padding=0, output_padding=
     return _add_bias(input_gradient(convolution, (n, weight.shape[1], ho, wo), x), bias)
 
 
-def output_padding_for(input_size, output_size, kernel_size, stride=1, padding=0, dilation=1):
-    """The ``output_padding`` that makes a transposed convolution of ``input_size`` return ``output_size``.
-
-    With stride > 1 several sizes convolve to the same size, so the transposed convolution needs this
-    extra number to know which one to return (PyTorch computes it the same way when given
-    ``output_size``). Raises ValueError if no allowed ``output_padding`` gives ``output_size``.
-    """
-    sizes = [_pair(v, name) for v, name in ((input_size, "input_size"), (output_size, "output_size"),
-             (kernel_size, "kernel_size"), (stride, "stride"), (padding, "padding"),
-             (dilation, "dilation"))]
-    result = []
-    for i, o, k, s, p, d in zip(*sizes):
-        extra = o - conv_transpose_output_length(i, k, s, p, 0, d)
-        if not 0 <= extra < max(s, d):
-            smallest = conv_transpose_output_length(i, k, s, p, 0, d)
-            raise ValueError(f"a transposed convolution of size {i} (kernel {k}, stride {s}, padding {p}, "
-                             f"dilation {d}) can return sizes {smallest}..{smallest + max(s, d) - 1}, "
-                             f"not {o}")
-        result.append(extra)
-    return tuple(result)
-
-
 def adjoint_inner_products(x, y, weight, stride=1, padding=0, dilation=1, conv_transpose=None):
     r"""The two sides of :math:`\langle \text{conv2d}(x), y\rangle = \langle x, \text{conv\_transpose2d}(y)\rangle`.
 
@@ -322,7 +264,7 @@ def adjoint_inner_products(x, y, weight, stride=1, padding=0, dilation=1, conv_t
 
 def insert_zeros(x, stride=1):
     """Put ``stride - 1`` zeros between neighbouring pixels: ``(N, C, H, W)`` -> ``(N, C, (H-1)s_h+1, (W-1)s_w+1)``."""
-    sh, sw = _pair(stride, "stride")
+    sh, sw = pair(stride, "stride")
     n, c, h, w = x.shape
     spread = np.zeros((n, c, (h - 1) * sh + 1, (w - 1) * sw + 1), dtype=x.dtype)
     spread[:, :, ::sh, ::sw] = x
@@ -334,9 +276,8 @@ def pad_for_transpose(x, kernel_size, padding=0, output_padding=0, dilation=1):
 
     A negative amount (``padding > dilation * (k - 1)``) crops instead of padding.
     """
-    (kh, kw), (ph, pw), (oh, ow), (dh, dw) = (_pair(kernel_size, "kernel_size"), _pair(padding, "padding"),
-                                              _pair(output_padding, "output_padding"),
-                                              _pair(dilation, "dilation"))
+    (kh, kw), (ph, pw), (oh, ow), (dh, dw) = (pair(kernel_size, "kernel_size"), pair(padding, "padding"),
+                                              pair(output_padding, "output_padding"), pair(dilation, "dilation"))
     top, left = dh * (kh - 1) - ph, dw * (kw - 1) - pw
     bottom, right = top + oh, left + ow
     x = np.pad(x, ((0, 0), (0, 0), (max(top, 0), max(bottom, 0)), (max(left, 0), max(right, 0))))

@@ -6,21 +6,21 @@ import numpy as np
 import pytest
 
 from conv_cases import conv_cases, conv_transpose_cases, maxpool_cases
-from scratchae.arithmetic import (_pair, conv2d_output_size, conv_transpose2d_output_size,
+from scratchae.arithmetic import (pair, conv2d_output_size, conv_transpose2d_output_size,
                                   maxpool2d_output_size, upsample_output_size)
 
 
 def test_pair():
-    assert _pair(3) == (3, 3) and _pair((2, 5)) == (2, 5) and _pair([1, 4]) == (1, 4)
-    assert _pair(np.int64(2)) == (2, 2) and type(_pair(np.int64(2))[0]) is int
+    assert pair(3) == (3, 3) and pair((2, 5)) == (2, 5) and pair([1, 4]) == (1, 4)
+    assert pair(np.int64(2)) == (2, 2) and type(pair(np.int64(2))[0]) is int
     with pytest.raises(TypeError, match=r"Conv2d expected stride to be an int or a pair of ints"):
-        _pair(1.0, "stride", "Conv2d")
+        pair(1.0, "stride", "Conv2d")
     with pytest.raises(TypeError, match="an int or a pair"):
-        _pair(True)
+        pair(True)
     with pytest.raises(TypeError, match="an int or a pair"):
-        _pair((1, 2, 3))
+        pair((1, 2, 3))
     with pytest.raises(ValueError, match=r"X expected padding to be non-negative, got \(1, -1\)"):
-        _pair((1, -1), "padding", "X", minimum=0)
+        pair((1, -1), "padding", "X", minimum=0)
 
 
 def test_the_autoencoders_shapes():

@@ -150,3 +150,108 @@ def test_needs_input_grad_false_skips_only_the_input_gradient():
     assert layer.backward(g) is None and full.shape == x.shape
     for a, p in zip(grads, layer.parameters()):
         np.testing.assert_array_equal(a, p.grad)
+
+
+# -- forward(x, output_size=...), as in PyTorch ------------------------------------------------------------
+
+OUTPUT_SIZE_CASES = [
+    # (layer arguments, input shape, output sizes to ask for: every valid one, as (H, W) or (N, C, H, W))
+    (dict(in_channels=2, out_channels=3, kernel_size=3, stride=2, padding=1), (2, 2, 4, 5)),
+    (dict(in_channels=1, out_channels=2, kernel_size=(2, 3), stride=(3, 2), padding=(0, 1)), (1, 1, 3, 4)),
+    (dict(in_channels=2, out_channels=1, kernel_size=3, stride=(2, 1), dilation=2, output_padding=1), (2, 2, 3, 3)),
+    (dict(in_channels=3, out_channels=2, kernel_size=1, stride=1), (1, 3, 4, 4)),
+]
+
+
+def _valid_sizes(layer, in_hw):
+    low = layer.output_size(in_hw, (0, 0))
+    return [(h, w) for h in range(low[0], low[0] + layer.stride[0]) for w in range(low[1], low[1] + layer.stride[1])]
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("kw, shape", OUTPUT_SIZE_CASES)
+def test_output_size_picks_the_output_padding_as_torch(backend, kw, shape):
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(11)
+    layer = make(kw)
+    twin = torch.nn.ConvTranspose2d(**kw, dtype=torch.float64)
+    with torch.no_grad():
+        twin.weight.copy_(torch.from_numpy(layer.weight.data))
+        twin.bias.copy_(torch.from_numpy(layer.bias.data))
+    x = rng.standard_normal(shape)
+    for size in _valid_sizes(layer, shape[2:]):
+        for asked in (size, (shape[0], kw["out_channels"], *size), list(size)):
+            y = layer(x, output_size=asked)
+            tx = torch.from_numpy(x).requires_grad_(True)
+            ty = twin(tx, output_size=list(asked))
+            assert y.shape[2:] == size == tuple(ty.shape[2:])
+            np.testing.assert_allclose(y, ty.detach().numpy(), rtol=1e-10, atol=1e-12)
+            # backward works after it, with the output padding it used
+            g = rng.standard_normal(y.shape)
+            layer.zero_grad()
+            np.testing.assert_allclose(layer.backward(g), torch.autograd.grad(ty, tx, torch.from_numpy(g))[0].numpy(),
+                                       rtol=1e-10, atol=1e-12)
+    # and without output_size again: the layer's own output_padding
+    assert layer(x).shape == twin(torch.from_numpy(x)).shape
+
+
+@pytest.mark.parametrize("kw, shape", OUTPUT_SIZE_CASES)
+def test_output_size_gradcheck(backend, kw, shape):
+    layer = make(kw)
+    sizes = _valid_sizes(layer, shape[2:])
+
+    class Sized(nn.Module):                       # the layer called with the largest valid size
+        def __init__(self):
+            self.inner = layer
+
+        def forward(self, x):
+            return self.inner(x, output_size=sizes[-1])
+
+        def backward(self, grad):
+            return self.inner.backward(grad)
+
+    assert gradcheck(Sized(), np.random.default_rng(12).standard_normal(shape))
+
+
+@pytest.mark.parametrize("asked, message", [
+    ((10, 10), r"requested an output size of \(10, 10\), but valid sizes range from \(7, 7\) to \(8, 8\) "
+               r"\(for an input of \(4, 4\)\)"),
+    ((6, 7), r"valid sizes range from \(7, 7\) to \(8, 8\)"),
+    ((1, 2, 3), r"expected output_size as \(H, W\) or \(N, C, H, W\)"),
+    (8, r"expected output_size as \(H, W\) or \(N, C, H, W\)"),
+    ((7.0, 8), r"expected output_size"),
+])
+def test_output_size_outside_the_valid_range_is_refused(asked, message):
+    layer = nn.ConvTranspose2d(1, 1, 3, stride=2, padding=1, dtype=np.float64)
+    with pytest.raises(ValueError, match=message):
+        layer(np.zeros((1, 1, 4, 4)), output_size=asked)
+
+
+@pytest.mark.torch
+def test_output_size_refused_where_torch_refuses_it():
+    torch = pytest.importorskip("torch")
+    layer = nn.ConvTranspose2d(1, 1, 3, stride=2, padding=1, dtype=np.float64)
+    twin = torch.nn.ConvTranspose2d(1, 1, 3, stride=2, padding=1, dtype=torch.float64)
+    x = np.zeros((1, 1, 4, 4))
+    for h in range(4, 12):
+        try:
+            twin(torch.from_numpy(x), output_size=[h, h])
+            torch_accepts = True
+        except ValueError:
+            torch_accepts = False
+        if torch_accepts:
+            assert layer(x, output_size=(h, h)).shape[2:] == (h, h)
+        else:
+            with pytest.raises(ValueError, match="valid sizes range"):
+                layer(x, output_size=(h, h))
+
+
+def test_backward_crops_the_extra_rows_when_output_padding_reaches_the_stride(backend):
+    # s=1, d=3, a=2, k=2 on a 3x3 input: an 8x8 output, whose convolution has floor(2/1) = 2 rows
+    # and columns more than the input; backward returns the input's shape, and gradchecks
+    layer = nn.ConvTranspose2d(1, 1, 2, stride=1, dilation=3, output_padding=2, dtype=np.float64,
+                               rng=np.random.default_rng(0))
+    x = np.random.default_rng(1).standard_normal((1, 1, 3, 3))
+    assert layer(x).shape == (1, 1, 3 + 3 + 2, 3 + 3 + 2)
+    assert layer.backward(np.ones((1, 1, 8, 8))).shape == x.shape
+    assert gradcheck(layer, x)

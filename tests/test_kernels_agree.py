@@ -7,12 +7,14 @@ import pytest
 
 from conv_cases import assert_close, case_id, conv_cases, maxpool_cases
 from scratchae import kernels
-from scratchae.arithmetic import _pair, conv2d_output_size, maxpool2d_output_size
+from scratchae.arithmetic import conv2d_output_size, maxpool2d_output_size, pair
 from scratchae.kernels.numba import conv2d as fast_conv2d
+from scratchae.kernels.numba import conv_layout
 from scratchae.kernels.numba import maxpool2d as fast_maxpool2d
 from scratchae.kernels.numba import activations as fast_activations
 from scratchae.kernels.numba import upsample as fast_upsample
-from scratchae.kernels.reference import activations, conv2d, maxpool2d, upsample
+from scratchae.kernels.reference import activations, maxpool2d, upsample
+from scratchae.kernels.reference import conv2d as readable_conv2d
 
 DTYPES = [np.float64, np.float32]
 RTOL = {np.float64: 1e-12, np.float32: 1e-5}
@@ -28,8 +30,8 @@ CONV_CASES = conv_cases(24, seed=7) + [
 
 
 def conv_arguments(kw, shape):
-    args = [_pair(kw.get(k, d)) for k, d in (("stride", 1), ("padding", 0), ("dilation", 1))]
-    kernel = _pair(kw["kernel_size"])
+    args = [pair(kw.get(k, d)) for k, d in (("stride", 1), ("padding", 0), ("dilation", 1))]
+    kernel = pair(kw["kernel_size"])
     out_hw = conv2d_output_size(shape[2:], kernel, *args)
     return kernel, args, out_hw
 
@@ -53,25 +55,29 @@ def test_conv2d(case, dtype, monkeypatch):
     weight = rng.standard_normal((kw["out_channels"], kw["in_channels"], *kernel)).astype(dtype)
     grad_y = rng.standard_normal((shape[0], kw["out_channels"], *out_hw)).astype(dtype)
     rtol = RTOL[dtype]
-    assert_close(fast_conv2d.forward(x, weight, *args, out_hw), conv2d.forward(x, weight, *args, out_hw),
-                 rtol, "forward")
-    expected = conv2d.input_grad(grad_y, weight, *args, shape[2:])
-    for transposed_2x2, path in [(False, "scatter"), (True, "2x2 gather where it applies")]:
-        monkeypatch.setattr(fast_conv2d, "TRANSPOSED_2X2", transposed_2x2)
-        assert_close(fast_conv2d.input_grad(grad_y, weight, *args, shape[2:]), expected, rtol, f"input_grad, {path}")
-    expected = conv2d.weight_grad(x, grad_y, *args, kernel)
+    assert_close(fast_conv2d.conv2d(x, weight, None, *args), readable_conv2d.conv2d(x, weight, None, *args),
+                 rtol, "conv2d")
+    expected = readable_conv2d.conv2d_input_grad(grad_y, weight, *args, shape[2:])
+    assert_close(fast_conv2d.conv2d_input_grad(grad_y, weight, *args, shape[2:]), expected, rtol,
+                 "conv2d_input_grad (the way that fits)")
+    assert_close(fast_conv2d.input_grad_by_scatter(grad_y, weight, None, *args, shape[2:]), expected, rtol,
+                 "conv2d_input_grad by scatter")
+    expected = readable_conv2d.conv2d_weight_grad(x, grad_y, *args, kernel)
     for column_taps, path in [(0, "widened grad_y"), (10**9, "im2col columns")]:     # both weight-gradient paths
         monkeypatch.setattr(fast_conv2d, "COLUMN_TAPS", column_taps)
-        assert_close(fast_conv2d.weight_grad(x, grad_y, *args, kernel), expected, rtol, f"weight_grad, {path}")
+        assert_close(fast_conv2d.conv2d_weight_grad(x, grad_y, *args, kernel), expected, rtol,
+                     f"conv2d_weight_grad, {path}")
     monkeypatch.undo()
-    # with a bias: added by the forward pass, and by the input gradient (a transposed convolution's forward)
+    # with a bias: added by the forward pass, and by the transposed convolution (the input gradient)
     bias_out = rng.standard_normal(kw["out_channels"]).astype(dtype)
     bias_in = rng.standard_normal(kw["in_channels"]).astype(dtype)
-    assert_close(fast_conv2d.forward(x, weight, *args, out_hw, bias=bias_out),
-                 conv2d.forward(x, weight, *args, out_hw, bias=bias_out), rtol, "forward with bias")
-    assert_close(fast_conv2d.input_grad(grad_y, weight, *args, shape[2:], bias=bias_in),
-                 conv2d.input_grad(grad_y, weight, *args, shape[2:], bias=bias_in), rtol, "input_grad with bias")
-    assert_close(fast_conv2d.bias_grad(grad_y), conv2d.bias_grad(grad_y), rtol, "bias_grad")
+    assert_close(fast_conv2d.conv2d(x, weight, bias_out, *args),
+                 readable_conv2d.conv2d(x, weight, bias_out, *args), rtol, "conv2d with bias")
+    assert_close(fast_conv2d.conv_transpose2d(grad_y, weight, bias_in, *args, shape[2:]),
+                 readable_conv2d.conv_transpose2d(grad_y, weight, bias_in, *args, shape[2:]), rtol,
+                 "conv_transpose2d with bias")
+    assert_close(fast_conv2d.conv2d_bias_grad(grad_y), readable_conv2d.conv2d_bias_grad(grad_y), rtol,
+                 "conv2d_bias_grad")
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
@@ -80,19 +86,19 @@ def test_conv2d(case, dtype, monkeypatch):
                          ids=case_id)
 def test_maxpool2d(case, ties, dtype):
     kw, shape = case
-    kernel = _pair(kw["kernel_size"])
-    stride, padding = _pair(kw.get("stride", kernel)), _pair(kw["padding"])
+    kernel = pair(kw["kernel_size"])
+    stride, padding = pair(kw.get("stride", kernel)), pair(kw["padding"])
     out_hw = maxpool2d_output_size(shape[2:], kernel, stride, padding)
     rng = np.random.default_rng(1)
     x = (rng.integers(-1, 2, shape) if ties else rng.standard_normal(shape)).astype(dtype)
-    y, indices = maxpool2d.forward(x, kernel, stride, padding, out_hw)
-    fast_y, fast_indices = fast_maxpool2d.forward(x, kernel, stride, padding, out_hw)
+    y, indices = maxpool2d.max_pool2d(x, kernel, stride, padding, out_hw)
+    fast_y, fast_indices = fast_maxpool2d.max_pool2d(x, kernel, stride, padding, out_hw)
     np.testing.assert_array_equal(fast_y, y)
     np.testing.assert_array_equal(fast_indices, indices)
     assert fast_y.dtype == y.dtype == dtype
     grad_y = rng.standard_normal(y.shape).astype(dtype)
-    assert_close(fast_maxpool2d.backward(grad_y, indices, shape[2:]),
-                 maxpool2d.backward(grad_y, indices, shape[2:]), RTOL[dtype], "backward")
+    assert_close(fast_maxpool2d.max_pool2d_backward(grad_y, indices, shape[2:]),
+                 maxpool2d.max_pool2d_backward(grad_y, indices, shape[2:]), RTOL[dtype], "backward")
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
@@ -100,9 +106,9 @@ def test_maxpool2d(case, ties, dtype):
 def test_upsample(factor, dtype):
     rng = np.random.default_rng(2)
     x = rng.standard_normal((2, 3, 5, 4)).astype(dtype)
-    np.testing.assert_array_equal(fast_upsample.forward(x, factor), upsample.forward(x, factor))
+    np.testing.assert_array_equal(fast_upsample.upsample_nearest(x, factor), upsample.upsample_nearest(x, factor))
     grad_y = rng.standard_normal((2, 3, 5 * factor[0], 4 * factor[1])).astype(dtype)
-    assert_close(fast_upsample.backward(grad_y, factor), upsample.backward(grad_y, factor),
+    assert_close(fast_upsample.upsample_nearest_backward(grad_y, factor), upsample.upsample_nearest_backward(grad_y, factor),
                  RTOL[dtype], "backward")
 
 
@@ -115,8 +121,8 @@ def test_relu(shape, dtype):
     x = rng.standard_normal(shape).astype(dtype)
     if x.size >= 4:
         x.flat[:4] = [np.nan, -np.inf, np.inf, 0.0]
-    y, positive = activations.relu_forward(x)
-    fast_y, fast_positive = fast_activations.relu_forward(x)
+    y, positive = activations.relu(x)
+    fast_y, fast_positive = fast_activations.relu(x)
     np.testing.assert_array_equal(fast_y, y)
     np.testing.assert_array_equal(fast_positive, positive)
     assert fast_y.dtype == dtype and fast_y.shape == x.shape
@@ -132,7 +138,7 @@ def test_sigmoid(shape, dtype):
     x = (4 * rng.standard_normal(shape)).astype(dtype)
     if x.size >= 6:
         x.flat[:6] = [np.nan, -np.inf, np.inf, 0.0, -200.0, 200.0]      # limits, and underflow to 0
-    y, fast_y = activations.sigmoid_forward(x), fast_activations.sigmoid_forward(x)
+    y, fast_y = activations.sigmoid(x), fast_activations.sigmoid(x)
     assert fast_y.dtype == dtype and fast_y.shape == x.shape
     assert_close(fast_y, y, RTOL[dtype], "forward")
     grad_y = rng.standard_normal(shape).astype(dtype)
@@ -159,17 +165,17 @@ def test_adam_update_gives_the_same_bits(dtype):
 
 
 def test_transposed_2x2_gather_is_taken_and_its_tap_order_matters(monkeypatch):
-    # The autoencoders' transposed convolutions (kernel 2, stride 2) go through conv2d_input_grad_2x2,
+    # The autoencoders' transposed convolutions (kernel 2, stride 2) go through conv_transpose_2x2_groups,
     # which must agree with the reference; the same kernel given the taps of phases (0, 1) and (1, 0)
     # exchanged must not: the comparison would catch a wrong phase order.
     rng = np.random.default_rng(10)
     grad_y, weight, bias = rng.standard_normal((3, 6, 5, 4)), rng.standard_normal((6, 7, 2, 2)), rng.standard_normal(7)
     args = ((2, 2), (0, 0), (1, 1))
-    expected = conv2d.input_grad(grad_y, weight, *args, (10, 8), bias=bias)
+    expected = readable_conv2d.conv_transpose2d(grad_y, weight, bias, *args, (10, 8))
     calls = []
-    real = fast_conv2d.conv2d_input_grad_2x2
-    monkeypatch.setattr(fast_conv2d, "conv2d_input_grad_2x2", lambda *a: calls.append(a) or real(*a))
-    assert_close(fast_conv2d.input_grad(grad_y, weight, *args, (10, 8), bias=bias), expected, 1e-12, "2x2 gather")
+    real = fast_conv2d.conv_transpose_2x2_groups
+    monkeypatch.setattr(fast_conv2d, "conv_transpose_2x2_groups", lambda *a: calls.append(a) or real(*a))
+    assert_close(fast_conv2d.conv_transpose2d(grad_y, weight, bias, *args, (10, 8)), expected, 1e-12, "2x2 gather")
     assert len(calls) == 1
     arguments = list(calls[0])
     arguments[1] = arguments[1][:, [0, 2, 1, 3]].copy()                # taps (0, 1) and (1, 0) exchanged
@@ -188,12 +194,13 @@ def test_conv2d_scratch_arrays_never_leak_between_geometries():
     for kernel in [(3, 3), (1, 1), (3, 3)]:
         out_hw = (7 - kernel[0], 7 - kernel[1])
         grad_y = rng.standard_normal((1, 2, *out_hw))
-        assert_close(fast_conv2d.weight_grad(x, grad_y, *one, kernel), conv2d.weight_grad(x, grad_y, *one, kernel),
-                     1e-12, f"weight_grad {kernel}")
+        assert_close(fast_conv2d.conv2d_weight_grad(x, grad_y, *one, kernel),
+                     readable_conv2d.conv2d_weight_grad(x, grad_y, *one, kernel), 1e-12, f"weight_grad {kernel}")
         weight = rng.standard_normal((2, 3, *kernel))
         in_hw = (2 * (out_hw[0] - 1) + kernel[0], 2 * (out_hw[1] - 1) + kernel[1])      # stride 2
-        assert_close(fast_conv2d.input_grad(grad_y, weight, (2, 2), (0, 0), (1, 1), in_hw),
-                     conv2d.input_grad(grad_y, weight, (2, 2), (0, 0), (1, 1), in_hw), 1e-12, f"input_grad {kernel}")
+        assert_close(fast_conv2d.conv2d_input_grad(grad_y, weight, (2, 2), (0, 0), (1, 1), in_hw),
+                     readable_conv2d.conv2d_input_grad(grad_y, weight, (2, 2), (0, 0), (1, 1), in_hw), 1e-12,
+                     f"input_grad {kernel}")
 
 
 def test_conv2d_weight_grad_reuses_the_split_of_the_forward_pass_just_before(monkeypatch):
@@ -202,20 +209,20 @@ def test_conv2d_weight_grad_reuses_the_split_of_the_forward_pass_just_before(mon
     x, weight = rng.standard_normal((3, 4, 6, 6)), rng.standard_normal((5, 4, 3, 3))
     grad_y = rng.standard_normal((3, 5, 6, 6))
     splits = []
-    real = fast_conv2d._split_into_scratch
-    monkeypatch.setattr(fast_conv2d, "_split_into_scratch", lambda a, *g: splits.append(a) or real(a, *g))
-    fast_conv2d.forward(x, weight, *args, (6, 6))
-    assert_close(fast_conv2d.weight_grad(x, grad_y, *args, (3, 3)), conv2d.weight_grad(x, grad_y, *args, (3, 3)),
+    real = conv_layout._split_into_scratch
+    monkeypatch.setattr(conv_layout, "_split_into_scratch", lambda a, *g: splits.append(a) or real(a, *g))
+    fast_conv2d.conv2d(x, weight, None, *args)
+    assert_close(fast_conv2d.conv2d_weight_grad(x, grad_y, *args, (3, 3)), readable_conv2d.conv2d_weight_grad(x, grad_y, *args, (3, 3)),
                  1e-12, "weight_grad after forward")
     assert [a is x for a in splits] == [True]                       # split once, for both
     # used once only: a second weight gradient splits again
-    fast_conv2d.weight_grad(x, grad_y, *args, (3, 3))
+    fast_conv2d.conv2d_weight_grad(x, grad_y, *args, (3, 3))
     assert len(splits) == 2
     # a split of another shape in between (another layer) goes to another scratch array: still reused
-    fast_conv2d.forward(x, weight, *args, (6, 6))
+    fast_conv2d.conv2d(x, weight, None, *args)
     narrow = rng.standard_normal((3, 2, 6, 6))
-    fast_conv2d.forward(narrow, weight[:, :2], *args, (6, 6))
-    assert_close(fast_conv2d.weight_grad(x, grad_y, *args, (3, 3)), conv2d.weight_grad(x, grad_y, *args, (3, 3)),
+    fast_conv2d.conv2d(narrow, weight[:, :2], None, *args)
+    assert_close(fast_conv2d.conv2d_weight_grad(x, grad_y, *args, (3, 3)), readable_conv2d.conv2d_weight_grad(x, grad_y, *args, (3, 3)),
                  1e-12, "weight_grad after another layer")
     assert len(splits) == 4
 
@@ -226,20 +233,20 @@ def test_conv2d_split_reuse_never_serves_another_array_or_a_refilled_one():
     weight, grad_y = rng.standard_normal((5, 4, 3, 3)), rng.standard_normal((3, 5, 6, 6))
     x, other = rng.standard_normal((3, 4, 6, 6)), rng.standard_normal((3, 4, 6, 6))
     # another array of the same geometry: its own split
-    fast_conv2d.forward(x, weight, *args, (6, 6))
-    assert_close(fast_conv2d.weight_grad(other, grad_y, *args, (3, 3)),
-                 conv2d.weight_grad(other, grad_y, *args, (3, 3)), 1e-12, "another array")
+    fast_conv2d.conv2d(x, weight, None, *args)
+    assert_close(fast_conv2d.conv2d_weight_grad(other, grad_y, *args, (3, 3)),
+                 readable_conv2d.conv2d_weight_grad(other, grad_y, *args, (3, 3)), 1e-12, "another array")
     # another split in between (a second layer's forward pass): not the phases of x any more
-    fast_conv2d.forward(x, weight, *args, (6, 6))
-    fast_conv2d.forward(other, weight, *args, (6, 6))
-    assert_close(fast_conv2d.weight_grad(x, grad_y, *args, (3, 3)), conv2d.weight_grad(x, grad_y, *args, (3, 3)),
+    fast_conv2d.conv2d(x, weight, None, *args)
+    fast_conv2d.conv2d(other, weight, None, *args)
+    assert_close(fast_conv2d.conv2d_weight_grad(x, grad_y, *args, (3, 3)), readable_conv2d.conv2d_weight_grad(x, grad_y, *args, (3, 3)),
                  1e-12, "a split in between")
     # a batch buffer refilled between two forward passes (say, evaluation): a forward pass never
     # reuses a split
     buffer = x.copy()
-    fast_conv2d.forward(buffer, weight, *args, (6, 6))
+    fast_conv2d.conv2d(buffer, weight, None, *args)
     buffer[:] = other
-    assert_close(fast_conv2d.forward(buffer, weight, *args, (6, 6)), conv2d.forward(other, weight, *args, (6, 6)),
+    assert_close(fast_conv2d.conv2d(buffer, weight, None, *args), readable_conv2d.conv2d(other, weight, None, *args),
                  1e-12, "refilled buffer")
 
 
@@ -256,8 +263,8 @@ def test_conv_transpose_backward_splits_its_output_gradient_once(monkeypatch):
         expected_w = layer.weight.grad.copy()
     layer.zero_grad()
     splits = []
-    real = fast_conv2d._split_into_scratch
-    monkeypatch.setattr(fast_conv2d, "_split_into_scratch", lambda a, *g: splits.append(a) or real(a, *g))
+    real = conv_layout._split_into_scratch
+    monkeypatch.setattr(conv_layout, "_split_into_scratch", lambda a, *g: splits.append(a) or real(a, *g))
     layer(x)
     assert_close(layer.backward(grad_y), expected_x, 1e-12, "input gradient")
     assert_close(layer.weight.grad, expected_w, 1e-12, "weight gradient")

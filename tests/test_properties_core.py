@@ -105,9 +105,9 @@ def test_linear_refuses_bad_inputs(fin, fout, shape, data):
 
 @pytest.mark.parametrize("bad", [0, -3, 2.0, True, "3", None])
 def test_linear_refuses_bad_sizes(bad):
-    with pytest.raises(ValueError, match="Linear expected a positive integer in_features"):
+    with pytest.raises(ValueError, match="Linear expected in_features to be a positive integer"):
         nn.Linear(bad, 2)
-    with pytest.raises(ValueError, match="Linear expected a positive integer out_features"):
+    with pytest.raises(ValueError, match="Linear expected out_features to be a positive integer"):
         nn.Linear(2, bad)
 
 

@@ -46,7 +46,7 @@ def test_weight_gradient_has_the_same_bits_on_one_or_two_threads():
     try:
         for threads in (1, 2):
             kernels.set_num_threads(threads)
-            results.append(conv2d.weight_grad(x, grad_y, (1, 1), (1, 1), (1, 1), (3, 3)))
+            results.append(conv2d.conv2d_weight_grad(x, grad_y, (1, 1), (1, 1), (1, 1), (3, 3)))
     finally:
         kernels.set_num_threads(before)
     assert results[0].tobytes() == results[1].tobytes()

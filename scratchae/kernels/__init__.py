@@ -3,9 +3,9 @@
 - ``reference``: plain NumPy written to be read, matching the math in each layer's docstring.
 - ``numba``: compiled kernels (``@njit(cache=True)``), the default.
 
-Each kernel module (``conv2d``, ``maxpool2d``, ``upsample``, ``activations``, ``adam``) exists in both packages with the same
-functions and signatures; a layer asks :func:`kernels` for the one of the current backend on every call.
-Only the chosen backend is imported, so ``import scratchae`` does not import Numba.
+Each kernel module (``conv2d``, ``maxpool2d``, ``upsample``, ``activations``, ``adam``) exists in both
+packages with the same functions and signatures. :mod:`scratchae.nn.functional` calls one or the other,
+with an ``if numba_enabled():`` you can read, and the layers call :mod:`scratchae.nn.functional`.
 
 Choose with the environment variable ``SCRATCHAE_KERNELS=reference|numba`` (read at import) or with
 :func:`set_backend` / the :func:`use_backend` context manager at run time.
@@ -18,10 +18,8 @@ The Numba kernels share the images of a batch out to threads (``prange``, see
 from __future__ import annotations
 
 import contextlib
-import importlib
 import os
 import sys
-from types import ModuleType
 
 BACKENDS = ("numba", "reference")
 _ENV = "SCRATCHAE_KERNELS"
@@ -69,6 +67,11 @@ def get_backend() -> str:
     return _backend
 
 
+def numba_enabled() -> bool:
+    """Whether the layers run the Numba kernels (else the readable NumPy ones)."""
+    return _backend == "numba"
+
+
 def set_backend(name: str) -> None:
     """Select the kernels used by every layer from now on."""
     global _backend
@@ -84,19 +87,3 @@ def use_backend(name: str):
         yield
     finally:
         set_backend(previous)
-
-
-def kernels(name: str) -> ModuleType:
-    """The kernel module ``name`` (``'conv2d'``, ``'maxpool2d'``, ``'upsample'``, ``'activations'``,
-    ``'adam'``) of the current backend.
-
-    >>> kernels("conv2d").forward  # doctest: +SKIP
-    <function scratchae.kernels.numba.conv2d.forward>
-    """
-    module = _loaded.get((_backend, name))
-    if module is None:                 # importlib is slow enough to show in a small layer's step
-        module = _loaded[_backend, name] = importlib.import_module(f"{__name__}.{_backend}.{name}")
-    return module
-
-
-_loaded: dict[tuple[str, str], ModuleType] = {}

@@ -1,4 +1,4 @@
-"""The four autoencoders of the course, and a registry from their CLI names to their classes.
+"""The four autoencoders of the course, and a table from their names on the command line to their classes.
 
 >>> from scratchae.models import build
 >>> model = build("linear")                       # same as LinearAutoencoder()

@@ -1,9 +1,11 @@
-"""What every autoencoder here shares: an encoder and a decoder made of named layers.
+"""What every autoencoder here shares: an encoder and a decoder made of layers held as attributes.
 
 A model assigns its layers as attributes in the order the course's PyTorch model creates its parameters
 (``self.conv1 = ...``), so :meth:`~scratchae.nn.Module.named_parameters` yields ``conv1.weight``,
-``conv1.bias``, ... exactly as ``torch.nn.Module.named_parameters`` does, and lists the names of the
-layers its encoder and decoder apply, in order. Then
+``conv1.bias``, ... exactly as ``torch.nn.Module.named_parameters`` does. Each model then writes out, top
+to bottom, what its encoder and decoder apply (:meth:`~Autoencoder.encode`, :meth:`~Autoencoder.decode`)
+and, in reverse order, their backward passes (:meth:`~Autoencoder.backward_decode`,
+:meth:`~Autoencoder.backward_encode`). By the chain rule,
 
 .. math::
 
@@ -11,14 +13,14 @@ layers its encoder and decoder apply, in order. Then
     \\frac{\\partial L}{\\partial x} = J_\\text{encode}^\\top\\, J_\\text{decode}^\\top\\,
     \\frac{\\partial L}{\\partial \\hat x},
 
-so :meth:`Autoencoder.backward` runs the decoder's layers backwards, then the encoder's.
+so :meth:`Autoencoder.backward` runs the decoder's backward, then the encoder's.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from ..nn import _checks
+from ..nn import checks
 from ..nn.module import Module
 
 #: the shape of one image: (channels, height, width)
@@ -26,32 +28,49 @@ IMAGE_SHAPE = (1, 28, 28)
 
 
 class Autoencoder(Module):
-    """Base class of the four models: ``encode``, ``decode``, ``forward`` and ``backward``.
+    """Base class of the models: ``forward`` and ``backward`` from the four methods a model writes.
 
-    Subclasses set :attr:`name` (the registry key), :attr:`encoder_layers` and :attr:`decoder_layers`
-    (attribute names, in the order they are applied), and :meth:`config` (the constructor's arguments).
+    Subclasses set :attr:`name` (the CLI's name for the model), implement :meth:`encode`,
+    :meth:`decode`, :meth:`backward_decode` and :meth:`backward_encode`, and :meth:`config` if their
+    constructor takes arguments.
     """
 
     name: str = ""
-    encoder_layers: tuple[str, ...] = ()
-    decoder_layers: tuple[str, ...] = ()
 
-    def _run(self, names, x):
-        for name in names:
-            x = getattr(self, name)(x)
+    def encode(self, x: np.ndarray) -> np.ndarray:  # pragma: no cover - abstract
+        """The code (latent representation) of images ``x`` of shape (N, 1, 28, 28)."""
+        raise NotImplementedError(f"{self._name()} does not implement encode")
+
+    def decode(self, z: np.ndarray) -> np.ndarray:  # pragma: no cover - abstract
+        """Images of shape (N, 1, 28, 28), values in (0, 1), reconstructed from codes ``z``."""
+        raise NotImplementedError(f"{self._name()} does not implement decode")
+
+    def backward_decode(self, grad_out: np.ndarray) -> np.ndarray:  # pragma: no cover - abstract
+        """dL/dz from dL/d(reconstruction), adding into the decoder's parameter gradients."""
+        raise NotImplementedError(f"{self._name()} does not implement backward_decode")
+
+    def backward_encode(self, grad_code: np.ndarray) -> np.ndarray | None:  # pragma: no cover - abstract
+        """dL/dx from dL/dz (None unless :attr:`needs_input_grad`), adding into the encoder's parameter
+        gradients."""
+        raise NotImplementedError(f"{self._name()} does not implement backward_encode")
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        return self.decode(self.encode(x))
+
+    def backward(self, grad_out: np.ndarray) -> np.ndarray | None:
+        """Add every parameter's gradient; return dL/d(images) if :attr:`needs_input_grad`, else None."""
+        return self.backward_encode(self.backward_decode(grad_out))
+
+    def check_images(self, x) -> np.ndarray:
+        """``x`` after checking it is a batch of images (N, 1, 28, 28) of the model's dtype."""
+        checks.floating_input(self._name(), x, self.dtype)
+        if x.ndim != 4 or x.shape[1:] != IMAGE_SHAPE:
+            raise ValueError(f"{self._name()} expected images of shape (N, 1, 28, 28), got {x.shape}")
         return x
-
-    def _run_backward(self, names, grad):
-        for name in reversed(names):
-            grad = getattr(self, name).backward(grad)
-            if grad is None:            # the input layer was told not to compute dL/dx
-                return None
-        return grad
 
     def _input_layer(self) -> Module:
         """The first layer with parameters: the one that would compute dL/d(images)."""
-        for name in self.encoder_layers:
-            layer = getattr(self, name)
+        for _, layer in self.named_children():
             if layer.parameters():
                 return layer
         raise RuntimeError(f"{self._name()} has no layer with parameters")
@@ -70,38 +89,6 @@ class Autoencoder(Module):
     @needs_input_grad.setter
     def needs_input_grad(self, value: bool) -> None:
         self._input_layer().needs_input_grad = bool(value)
-
-    def _check_images(self, x) -> None:
-        _checks.floating_input(self._name(), x, self.dtype)
-        if x.ndim != 4 or x.shape[1:] != IMAGE_SHAPE:
-            raise ValueError(
-                f"{self._name()} expected images of shape (N, 1, 28, 28), got {x.shape}"
-            )
-
-    def encode(self, x: np.ndarray) -> np.ndarray:
-        """The code (latent representation) of images ``x`` of shape (N, 1, 28, 28)."""
-        self._check_images(x)
-        return self._run(self.encoder_layers, x)
-
-    def decode(self, z: np.ndarray) -> np.ndarray:
-        """Images of shape (N, 1, 28, 28), values in (0, 1), reconstructed from codes ``z``."""
-        return self._run(self.decoder_layers, z)
-
-    def forward(self, x: np.ndarray) -> np.ndarray:
-        return self.decode(self.encode(x))
-
-    def backward_decode(self, grad_out: np.ndarray) -> np.ndarray:
-        """dL/dz from dL/d(reconstruction), adding into the decoder's parameter gradients."""
-        return self._run_backward(self.decoder_layers, grad_out)
-
-    def backward_encode(self, grad_code: np.ndarray) -> np.ndarray | None:
-        """dL/dx from dL/dz (None unless :attr:`needs_input_grad`), adding into the encoder's parameter
-        gradients."""
-        return self._run_backward(self.encoder_layers, grad_code)
-
-    def backward(self, grad_out: np.ndarray) -> np.ndarray | None:
-        """Add every parameter's gradient; return dL/d(images) if :attr:`needs_input_grad`, else None."""
-        return self.backward_encode(self.backward_decode(grad_out))
 
     @property
     def dtype(self) -> np.dtype:

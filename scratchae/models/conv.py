@@ -32,8 +32,6 @@ class ConvAutoencoder(Autoencoder):
     """
 
     name = "conv"
-    encoder_layers = ("conv1", "relu1", "pool1", "conv2", "relu2", "pool2")
-    decoder_layers = ("t_conv1", "relu3", "t_conv2", "sigmoid")
 
     def __init__(self, *, dtype=np.float32, rng=None):
         self.conv1 = Conv2d(1, 16, 3, padding=1, dtype=dtype, rng=rng)
@@ -47,3 +45,19 @@ class ConvAutoencoder(Autoencoder):
         self.t_conv2 = ConvTranspose2d(16, 1, 2, stride=2, dtype=dtype, rng=rng)
         self.sigmoid = Sigmoid()
         self.needs_input_grad = False     # images are data: no dL/d(images) (see Autoencoder)
+
+    def encode(self, x: np.ndarray) -> np.ndarray:
+        x = self.pool1(self.relu1(self.conv1(self.check_images(x))))   # (N, 16, 14, 14)
+        return self.pool2(self.relu2(self.conv2(x)))                    # (N, 4, 7, 7)
+
+    def decode(self, z: np.ndarray) -> np.ndarray:
+        x = self.relu3(self.t_conv1(z))                                 # (N, 16, 14, 14)
+        return self.sigmoid(self.t_conv2(x))                            # (N, 1, 28, 28)
+
+    def backward_decode(self, grad_out: np.ndarray) -> np.ndarray:
+        grad = self.t_conv2.backward(self.sigmoid.backward(grad_out))
+        return self.t_conv1.backward(self.relu3.backward(grad))
+
+    def backward_encode(self, grad_code: np.ndarray) -> np.ndarray | None:
+        grad = self.conv2.backward(self.relu2.backward(self.pool2.backward(grad_code)))
+        return self.conv1.backward(self.relu1.backward(self.pool1.backward(grad)))

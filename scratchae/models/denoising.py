@@ -30,8 +30,6 @@ class DenoisingAutoencoder(Autoencoder):
     """
 
     name = "denoise"
-    encoder_layers = ("conv1", "relu1", "pool1", "conv2", "relu2", "pool2", "conv3", "relu3", "pool3")
-    decoder_layers = ("t_conv1", "relu4", "t_conv2", "relu5", "t_conv3", "relu6", "conv_out", "sigmoid")
 
     def __init__(self, *, dtype=np.float32, rng=None):
         self.conv1 = Conv2d(1, 32, 3, padding=1, dtype=dtype, rng=rng)
@@ -52,3 +50,25 @@ class DenoisingAutoencoder(Autoencoder):
         self.conv_out = Conv2d(32, 1, 3, padding=1, dtype=dtype, rng=rng)
         self.sigmoid = Sigmoid()
         self.needs_input_grad = False     # images are data: no dL/d(images) (see Autoencoder)
+
+    def encode(self, x: np.ndarray) -> np.ndarray:
+        x = self.pool1(self.relu1(self.conv1(self.check_images(x))))   # (N, 32, 14, 14)
+        x = self.pool2(self.relu2(self.conv2(x)))                       # (N, 16, 7, 7)
+        return self.pool3(self.relu3(self.conv3(x)))                    # (N, 8, 3, 3)
+
+    def decode(self, z: np.ndarray) -> np.ndarray:
+        x = self.relu4(self.t_conv1(z))                                 # (N, 8, 7, 7)
+        x = self.relu5(self.t_conv2(x))                                 # (N, 16, 14, 14)
+        x = self.relu6(self.t_conv3(x))                                 # (N, 32, 28, 28)
+        return self.sigmoid(self.conv_out(x))                           # (N, 1, 28, 28)
+
+    def backward_decode(self, grad_out: np.ndarray) -> np.ndarray:
+        grad = self.conv_out.backward(self.sigmoid.backward(grad_out))
+        grad = self.t_conv3.backward(self.relu6.backward(grad))
+        grad = self.t_conv2.backward(self.relu5.backward(grad))
+        return self.t_conv1.backward(self.relu4.backward(grad))
+
+    def backward_encode(self, grad_code: np.ndarray) -> np.ndarray | None:
+        grad = self.conv3.backward(self.relu3.backward(self.pool3.backward(grad_code)))
+        grad = self.conv2.backward(self.relu2.backward(self.pool2.backward(grad)))
+        return self.conv1.backward(self.relu1.backward(self.pool1.backward(grad)))

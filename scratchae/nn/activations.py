@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import kernels
-from . import _checks
+from . import checks
+from .functional import relu, relu_backward, sigmoid, sigmoid_backward
 from .module import Module
 
 
@@ -20,7 +20,8 @@ class ReLU(Module):
 
     At :math:`x = 0` the derivative is taken as 0, as in PyTorch. Any shape; dtype is kept.
     NaN stays NaN and :math:`-\infty` gives 0, as in PyTorch. The element-wise loops are in
-    :mod:`scratchae.kernels.reference.activations` (NumPy) and :mod:`scratchae.kernels.numba.activations`.
+    :mod:`scratchae.kernels.reference.activations` (NumPy) and :mod:`scratchae.kernels.numba.activations`,
+    called through :func:`scratchae.nn.functional.relu`.
     """
 
     def __init__(self):
@@ -28,15 +29,15 @@ class ReLU(Module):
         self._dtype = None
 
     def forward(self, x: np.ndarray) -> np.ndarray:
-        _checks.floating_input("ReLU", x)
-        y, self._positive = kernels.kernels("activations").relu_forward(x)
+        checks.floating_input("ReLU", x)
+        y, self._positive = relu(x)
         self._dtype = x.dtype
         return y
 
     def backward(self, grad_out: np.ndarray) -> np.ndarray:
         positive = self._cached(self._positive)
-        _checks.upstream("ReLU", grad_out, positive.shape, self._dtype)
-        return kernels.kernels("activations").relu_backward(grad_out, positive)
+        checks.upstream("ReLU", grad_out, positive.shape, self._dtype)
+        return relu_backward(grad_out, positive)
 
 
 class Sigmoid(Module):
@@ -59,12 +60,12 @@ class Sigmoid(Module):
         self._y = None
 
     def forward(self, x: np.ndarray) -> np.ndarray:
-        _checks.floating_input("Sigmoid", x)
-        y = kernels.kernels("activations").sigmoid_forward(x)
+        checks.floating_input("Sigmoid", x)
+        y = sigmoid(x)
         self._y = y
         return y
 
     def backward(self, grad_out: np.ndarray) -> np.ndarray:
         y = self._cached(self._y)
-        _checks.upstream("Sigmoid", grad_out, y.shape, y.dtype)
-        return kernels.kernels("activations").sigmoid_backward(grad_out, y)
+        checks.upstream("Sigmoid", grad_out, y.shape, y.dtype)
+        return sigmoid_backward(grad_out, y)

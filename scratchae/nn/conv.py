@@ -2,50 +2,13 @@
 
 from __future__ import annotations
 
-import functools
-
 import numpy as np
 
-from .. import kernels
-from ..arithmetic import _pair, conv2d_output_size
-from . import _checks
+from ..arithmetic import conv2d_output_size, pair
+from . import checks
+from .functional import conv2d, conv2d_bias_grad, conv2d_input_grad, conv2d_weight_grad
 from .init import default_weight_and_bias
 from .module import Module, Parameter
-
-
-def _memoized(size_function):
-    """Output-size arithmetic (over tuples) remembered: layers ask for the same sizes at every step, and
-    validating the arguments again each time cost ~10% of the convolutional autoencoder's step."""
-    return functools.lru_cache(maxsize=1024)(size_function)
-
-
-_conv2d_output_size = _memoized(conv2d_output_size)
-
-
-def _count(value, name: str, layer: str) -> int:
-    """A positive number of channels."""
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)) or value <= 0:
-        raise ValueError(f"{layer} expected {name} to be a positive integer, got {value!r}")
-    return int(value)
-
-
-def _no_groups(groups, layer: str) -> None:
-    if groups != 1:
-        raise ValueError(f"{layer} supports only groups=1, got groups={groups!r}")
-
-
-def _data(parameter):
-    """A parameter's array, or None for a missing one (a layer built with ``bias=False``)."""
-    return None if parameter is None else parameter.data
-
-
-def _input(layer: Module, x: np.ndarray, channels: int) -> np.ndarray:
-    """Check that ``x`` is a (N, C, H, W) float array of the parameters' dtype with ``channels`` channels."""
-    _checks.floating_input(layer, x, layer.weight.dtype)
-    _checks.images(layer, x)
-    if x.shape[1] != channels:
-        raise ValueError(f"{layer!r} expected {channels} channels, got {x.shape[1]} (input shape {x.shape})")
-    return x
 
 
 class Conv2d(Module):
@@ -98,9 +61,10 @@ class Conv2d(Module):
             \sum_o w_{o,c,u,v}\, G_{n,o,i,j}
 
     The input gradient spreads every output gradient back over the input pixels its kernel touched:
-    that operation is the transposed convolution (:class:`~scratchae.nn.ConvTranspose2d`). The three
-    operations are in :mod:`scratchae.kernels.reference.conv2d` (readable NumPy) and
-    :mod:`scratchae.kernels.numba.conv2d` (fast); :func:`scratchae.kernels.set_backend` chooses.
+    that operation is the transposed convolution (:class:`~scratchae.nn.ConvTranspose2d`). Each line is
+    one function of :mod:`scratchae.nn.functional` (:func:`~scratchae.nn.functional.conv2d`,
+    :func:`~scratchae.nn.functional.conv2d_weight_grad`, ...), which runs the readable NumPy kernel of
+    :mod:`scratchae.kernels.reference.conv2d` or the fast one of :mod:`scratchae.kernels.numba.conv2d`.
     With ``needs_input_grad = False`` (see :class:`~scratchae.nn.Module`) backward skips the input
     gradient and returns ``None``.
 
@@ -112,13 +76,13 @@ class Conv2d(Module):
     def __init__(self, in_channels: int, out_channels: int, kernel_size, stride=1, padding=0,
                  dilation=1, groups: int = 1, bias: bool = True, *, dtype=np.float32, rng=None):
         layer = type(self).__name__
-        self.in_channels = _count(in_channels, "in_channels", layer)
-        self.out_channels = _count(out_channels, "out_channels", layer)
-        self.kernel_size = _pair(kernel_size, "kernel_size", layer, minimum=1)
-        self.stride = _pair(stride, "stride", layer, minimum=1)
-        self.padding = _pair(padding, "padding", layer, minimum=0)
-        self.dilation = _pair(dilation, "dilation", layer, minimum=1)
-        _no_groups(groups, layer)
+        self.in_channels = checks.positive_int(in_channels, "in_channels", layer)
+        self.out_channels = checks.positive_int(out_channels, "out_channels", layer)
+        self.kernel_size = pair(kernel_size, "kernel_size", layer, minimum=1)
+        self.stride = pair(stride, "stride", layer, minimum=1)
+        self.padding = pair(padding, "padding", layer, minimum=0)
+        self.dilation = pair(dilation, "dilation", layer, minimum=1)
+        checks.no_groups(groups, layer)
         weight, b = default_weight_and_bias((self.out_channels, self.in_channels, *self.kernel_size),
                                             self.out_channels if bias else None, dtype, rng)
         self.weight = Parameter(weight)
@@ -128,30 +92,29 @@ class Conv2d(Module):
     def output_size(self, input_hw) -> tuple[int, int]:
         """``(H_out, W_out)`` for an input of spatial size ``input_hw``; ValueError if the kernel does not fit."""
         try:
-            return _conv2d_output_size(tuple(input_hw), self.kernel_size, self.stride, self.padding,
-                                       self.dilation)
+            return conv2d_output_size(tuple(input_hw), self.kernel_size, self.stride, self.padding,
+                                      self.dilation)
         except ValueError as error:
             raise ValueError(f"{self!r}: {error}") from None
 
     def forward(self, x: np.ndarray) -> np.ndarray:
-        _input(self, x, self.in_channels)
-        out_hw = self.output_size(x.shape[2:])
+        checks.images_with_channels(self, x, self.in_channels, self.weight.dtype)
+        self.output_size(x.shape[2:])                      # a clear error if the kernel does not fit
         self._x = x
-        return kernels.kernels("conv2d").forward(x, self.weight.data, self.stride, self.padding,
-                                                 self.dilation, out_hw, bias=_data(self.bias))
+        bias = None if self.bias is None else self.bias.data
+        return conv2d(x, self.weight.data, bias, self.stride, self.padding, self.dilation)
 
-    def backward(self, grad_out: np.ndarray) -> np.ndarray:
+    def backward(self, grad_out: np.ndarray) -> np.ndarray | None:
         x = self._cached(self._x)
         out_hw = self.output_size(x.shape[2:])
-        _checks.upstream(self, grad_out, (x.shape[0], self.out_channels, *out_hw), x.dtype)
-        conv2d = kernels.kernels("conv2d")
-        self.weight.grad += conv2d.weight_grad(x, grad_out, self.stride, self.padding, self.dilation,
+        checks.upstream(self, grad_out, (x.shape[0], self.out_channels, *out_hw), x.dtype)
+        self.weight.grad += conv2d_weight_grad(x, grad_out, self.stride, self.padding, self.dilation,
                                                self.kernel_size)
         if self.bias is not None:
-            self.bias.grad += conv2d.bias_grad(grad_out)
+            self.bias.grad += conv2d_bias_grad(grad_out)
         if not self.needs_input_grad:              # e.g. the first layer of a model: x is data
             return None
-        return conv2d.input_grad(grad_out, self.weight.data, self.stride, self.padding, self.dilation,
+        return conv2d_input_grad(grad_out, self.weight.data, self.stride, self.padding, self.dilation,
                                  x.shape[2:])
 
     def extra_repr(self) -> str:

@@ -4,14 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import kernels
-from ..arithmetic import _pair, conv_transpose2d_output_size
-from . import _checks
-from .conv import _count, _data, _input, _memoized, _no_groups
+from ..arithmetic import conv_transpose2d_output_size, pair
+from . import checks
+from .functional import conv2d, conv2d_bias_grad, conv2d_weight_grad, conv_transpose2d
 from .init import default_weight_and_bias
 from .module import Module, Parameter
-
-_output_size = _memoized(conv_transpose2d_output_size)
 
 
 class ConvTranspose2d(Module):
@@ -23,9 +20,17 @@ class ConvTranspose2d(Module):
     input pixel, weighted by the kernel, over an output neighbourhood, and so *up*-samples when
     :math:`s > 1`. Hence the code below:
 
-    - forward = the input gradient of a convolution with weight :math:`w`;
+    - forward = the input gradient of a convolution with weight :math:`w`
+      (:func:`~scratchae.nn.functional.conv_transpose2d`);
     - backward (input gradient) = the forward convolution with the same weight (:math:`(C^\top)^\top = C`);
     - backward (weight gradient) = a convolution's weight gradient, with input and output exchanged.
+
+    ``docs/transposed-convolution.md`` explains it from the start, with pictures, and
+    :mod:`scratchae.transposed_views` computes it four ways that are shown to agree: the scatter of
+    stamped kernels (:func:`~scratchae.transposed_views.scatter`), the transposed matrix :math:`C^\top`
+    (:func:`~scratchae.transposed_views.conv_transpose2d_by_matrix`), the input gradient of a
+    convolution (:func:`~scratchae.transposed_views.as_input_gradient`) and zero insertion with a
+    flipped kernel (:func:`~scratchae.transposed_views.zero_insertion`).
 
     Parameters
     ----------
@@ -39,7 +44,7 @@ class ConvTranspose2d(Module):
     output_padding : int or (int, int), default 0
         Extra rows/columns :math:`a` added at the bottom/right of the output, to pick one of the
         :math:`s` input sizes that a strided convolution maps to the same output size. Must be smaller
-        than the stride or the dilation.
+        than the stride or the dilation. ``forward(x, output_size=...)`` can choose it instead.
     groups : int, default 1
         Only 1 is supported.
     bias : bool, default True
@@ -74,7 +79,7 @@ class ConvTranspose2d(Module):
         \qquad \frac{\partial L}{\partial b_o} = \sum_{n,i,j} G_{n,o,i,j}
 
     The first line is the input gradient of a convolution, the second line *is* a convolution of
-    :math:`G`, the third is a convolution's weight gradient: see :mod:`scratchae.kernels.reference.conv2d`.
+    :math:`G`, the third is a convolution's weight gradient: see :mod:`scratchae.nn.functional`.
     With ``needs_input_grad = False`` (see :class:`~scratchae.nn.Module`) backward skips the second line
     and returns ``None``.
 
@@ -87,14 +92,14 @@ class ConvTranspose2d(Module):
                  output_padding=0, groups: int = 1, bias: bool = True, dilation=1, *, dtype=np.float32,
                  rng=None):
         layer = type(self).__name__
-        self.in_channels = _count(in_channels, "in_channels", layer)
-        self.out_channels = _count(out_channels, "out_channels", layer)
-        self.kernel_size = _pair(kernel_size, "kernel_size", layer, minimum=1)
-        self.stride = _pair(stride, "stride", layer, minimum=1)
-        self.padding = _pair(padding, "padding", layer, minimum=0)
-        self.output_padding = _pair(output_padding, "output_padding", layer, minimum=0)
-        self.dilation = _pair(dilation, "dilation", layer, minimum=1)
-        _no_groups(groups, layer)
+        self.in_channels = checks.positive_int(in_channels, "in_channels", layer)
+        self.out_channels = checks.positive_int(out_channels, "out_channels", layer)
+        self.kernel_size = pair(kernel_size, "kernel_size", layer, minimum=1)
+        self.stride = pair(stride, "stride", layer, minimum=1)
+        self.padding = pair(padding, "padding", layer, minimum=0)
+        self.output_padding = pair(output_padding, "output_padding", layer, minimum=0)
+        self.dilation = pair(dilation, "dilation", layer, minimum=1)
+        checks.no_groups(groups, layer)
         for a, s, d in zip(self.output_padding, self.stride, self.dilation):
             if a >= max(s, d):
                 raise ValueError(
@@ -106,39 +111,67 @@ class ConvTranspose2d(Module):
         self.weight = Parameter(weight)
         self.bias = Parameter(b) if bias else None
         self._x = None
+        self._output_padding_used = self.output_padding
 
-    def output_size(self, input_hw) -> tuple[int, int]:
-        """``(H_out, W_out)`` for an input of spatial size ``input_hw``."""
+    def output_size(self, input_hw, output_padding=None) -> tuple[int, int]:
+        """``(H_out, W_out)`` for an input of spatial size ``input_hw`` (with the layer's
+        ``output_padding`` unless another is given)."""
+        extra = self.output_padding if output_padding is None else output_padding
         try:
-            return _output_size(tuple(input_hw), self.kernel_size, self.stride, self.padding,
-                                self.output_padding, self.dilation)
+            return conv_transpose2d_output_size(tuple(input_hw), self.kernel_size, self.stride, self.padding,
+                                                extra, self.dilation)
         except ValueError as error:
             raise ValueError(f"{self!r}: {error}") from None
 
-    def forward(self, x: np.ndarray) -> np.ndarray:
-        _input(self, x, self.in_channels)
-        out_hw = self.output_size(x.shape[2:])
-        self._x = x
-        # the input gradient of a convolution whose weight (C_in, C_out, kH, kW) maps C_out -> C_in
-        return kernels.kernels("conv2d").input_grad(x, self.weight.data, self.stride, self.padding,
-                                                    self.dilation, out_hw, bias=_data(self.bias))
+    def output_padding_for(self, input_hw, output_size) -> tuple[int, int]:
+        """The output padding that gives ``output_size``, as PyTorch's ``forward(x, output_size)`` picks it.
 
-    def backward(self, grad_out: np.ndarray) -> np.ndarray:
+        ``output_size`` is (H_out, W_out) or (N, C, H_out, W_out) (only the last two count). The sizes a
+        transposed convolution can return for ``input_hw`` run from the one with no output padding to
+        that one plus ``stride - 1``, as in PyTorch; any other is refused with a ValueError naming them.
+        """
+        size = tuple(output_size) if isinstance(output_size, (tuple, list)) else None
+        if size is None or len(size) not in (2, 4) or not all(isinstance(s, (int, np.integer)) for s in size):
+            raise ValueError(f"{self!r} expected output_size as (H, W) or (N, C, H, W) ints, got {output_size!r}")
+        wanted = (int(size[-2]), int(size[-1]))
+        smallest = self.output_size(input_hw, (0, 0))
+        largest = (smallest[0] + self.stride[0] - 1, smallest[1] + self.stride[1] - 1)
+        if not all(lo <= s <= hi for lo, s, hi in zip(smallest, wanted, largest)):
+            raise ValueError(f"{self!r}: requested an output size of {wanted}, but valid sizes range from "
+                             f"{smallest} to {largest} (for an input of {tuple(input_hw)})")
+        return wanted[0] - smallest[0], wanted[1] - smallest[1]
+
+    def forward(self, x: np.ndarray, output_size=None) -> np.ndarray:
+        checks.images_with_channels(self, x, self.in_channels, self.weight.dtype)
+        if output_size is None:
+            self._output_padding_used = self.output_padding
+        else:
+            self._output_padding_used = self.output_padding_for(x.shape[2:], output_size)
+        self.output_size(x.shape[2:], self._output_padding_used)   # a clear error if the output is empty
+        self._x = x
+        bias = None if self.bias is None else self.bias.data
+        return conv_transpose2d(x, self.weight.data, bias, self.stride, self.padding, self._output_padding_used,
+                                self.dilation)
+
+    def backward(self, grad_out: np.ndarray) -> np.ndarray | None:
         x = self._cached(self._x)
-        out_hw = self.output_size(x.shape[2:])
-        _checks.upstream(self, grad_out, (x.shape[0], self.out_channels, *out_hw), x.dtype)
-        conv2d = kernels.kernels("conv2d")
+        out_hw = self.output_size(x.shape[2:], self._output_padding_used)
+        checks.upstream(self, grad_out, (x.shape[0], self.out_channels, *out_hw), x.dtype)
         grad_x = None
         if self.needs_input_grad:
-            # that convolution's forward pass, back to our input's size (first: the fast kernels then
-            # reuse their split of grad_out for the weight gradient)
-            grad_x = conv2d.forward(grad_out, self.weight.data, self.stride, self.padding, self.dilation,
-                                    x.shape[2:])
-        # and its weight gradient, with its input (our grad_out) and output gradient (our x)
-        self.weight.grad += conv2d.weight_grad(grad_out, x, self.stride, self.padding, self.dilation,
+            # (C^T)^T = C: the forward pass of the convolution with the same weight, which maps our
+            # output size back to our input's (first: the fast kernels then reuse their split of
+            # grad_out for the weight gradient)
+            grad_x = conv2d(grad_out, self.weight.data, None, self.stride, self.padding, self.dilation)
+            if grad_x.shape != x.shape:
+                # output_padding >= stride (possible with dilation > stride): the convolution sees
+                # floor(output_padding / stride) more rows (columns) than x had, which no pixel of x made
+                grad_x = np.ascontiguousarray(grad_x[:, :, :x.shape[2], :x.shape[3]])
+        # that convolution's weight gradient, with its input (our grad_out) and output gradient (our x)
+        self.weight.grad += conv2d_weight_grad(grad_out, x, self.stride, self.padding, self.dilation,
                                                self.kernel_size)
         if self.bias is not None:
-            self.bias.grad += conv2d.bias_grad(grad_out)
+            self.bias.grad += conv2d_bias_grad(grad_out)
         return grad_x
 
     def extra_repr(self) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import _checks
+from . import checks
 from .init import default_weight_and_bias
 from .module import Module, Parameter
 
@@ -46,10 +46,8 @@ class Linear(Module):
 
     def __init__(self, in_features: int, out_features: int, bias: bool = True, *, dtype=np.float32,
                  rng=None):
-        for name, v in (("in_features", in_features), ("out_features", out_features)):
-            if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v <= 0:
-                raise ValueError(f"Linear expected a positive integer {name}, got {v!r}")
-        self.in_features, self.out_features = int(in_features), int(out_features)
+        self.in_features = checks.positive_int(in_features, "in_features", "Linear")
+        self.out_features = checks.positive_int(out_features, "out_features", "Linear")
         w, b = default_weight_and_bias((out_features, in_features), out_features if bias else None,
                                        dtype, rng)
         self.weight = Parameter(w)
@@ -57,7 +55,7 @@ class Linear(Module):
         self._x = None
 
     def forward(self, x: np.ndarray) -> np.ndarray:
-        _checks.floating_input(self, x, self.weight.dtype)
+        checks.floating_input(self, x, self.weight.dtype)
         if x.ndim < 1 or x.shape[-1] != self.in_features:
             raise ValueError(f"{self!r} expected input of shape (*, {self.in_features}), got {x.shape}")
         self._x = x
@@ -66,9 +64,9 @@ class Linear(Module):
             y += self.bias.data
         return y
 
-    def backward(self, grad_out: np.ndarray) -> np.ndarray:
+    def backward(self, grad_out: np.ndarray) -> np.ndarray | None:
         x = self._cached(self._x)
-        _checks.upstream(self, grad_out, x.shape[:-1] + (self.out_features,), x.dtype)
+        checks.upstream(self, grad_out, x.shape[:-1] + (self.out_features,), x.dtype)
         g2 = grad_out.reshape(-1, self.out_features)
         x2 = x.reshape(-1, self.in_features)
         self.weight.grad += g2.T @ x2

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import _checks
+from . import checks
 from .module import Module
 
 _REDUCTIONS = ("mean", "sum")
@@ -23,9 +23,9 @@ class Loss(Module):
         self.reduction = reduction
         self._saved = None
 
-    def _pair(self, prediction, target) -> tuple[np.ndarray, np.ndarray]:
-        _checks.floating_input(self._name(), prediction)
-        _checks.floating_input(f"{self._name()} target", target, prediction.dtype)
+    def _prediction_and_target(self, prediction, target) -> tuple[np.ndarray, np.ndarray]:
+        checks.floating_input(self._name(), prediction)
+        checks.floating_input(f"{self._name()} target", target, prediction.dtype)
         if prediction.shape != target.shape:
             raise ValueError(
                 f"{self._name()} expected prediction and target of the same shape, got "
@@ -65,7 +65,7 @@ class MSELoss(Loss):
     """
 
     def forward(self, prediction: np.ndarray, target: np.ndarray) -> float:
-        prediction, target = self._pair(prediction, target)
+        prediction, target = self._prediction_and_target(prediction, target)
         diff = prediction - target
         self._saved = diff
         return self._reduce(diff * diff)
@@ -96,7 +96,7 @@ class BCELoss(Loss):
     EPSILON = float(np.float32(1e-12))
 
     def forward(self, prediction: np.ndarray, target: np.ndarray) -> float:
-        prediction, target = self._pair(prediction, target)
+        prediction, target = self._prediction_and_target(prediction, target)
         if not np.all((prediction >= 0) & (prediction <= 1)):
             bad = prediction[~((prediction >= 0) & (prediction <= 1))].ravel()[0]
             raise ValueError(f"BCELoss expected every prediction in [0, 1], got {bad} (apply a Sigmoid first)")

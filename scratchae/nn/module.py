@@ -16,9 +16,30 @@ returning ``dL/dx`` and *adding* ``dL/dtheta`` into each parameter's ``.grad`` (
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterator
 
 import numpy as np
+
+#: the open :func:`record_calls` blocks, innermost last
+_recorders: list[list] = []
+
+
+@contextlib.contextmanager
+def record_calls():
+    """Record every module call made inside the block: a list of ``(module, inputs, output)``, in the
+    order the calls *returned* (a layer before the model that called it).
+
+    >>> with record_calls() as calls:                     # doctest: +SKIP
+    ...     model(images)
+    >>> [(type(m).__name__, y.shape) for m, _, y in calls]   # doctest: +SKIP
+    """
+    calls: list = []
+    _recorders.append(calls)
+    try:
+        yield calls
+    finally:
+        _recorders.remove(calls)
 
 
 class Parameter:
@@ -73,7 +94,10 @@ class Module:
 
     # -- forward / backward -------------------------------------------------------------------------
     def __call__(self, *args, **kwargs):
-        return self.forward(*args, **kwargs)
+        output = self.forward(*args, **kwargs)
+        if _recorders:                                       # inside a record_calls() block
+            _recorders[-1].append((self, args, output))
+        return output
 
     def forward(self, x: np.ndarray) -> np.ndarray:  # pragma: no cover - abstract
         raise NotImplementedError(f"{type(self).__name__} does not implement forward")

@@ -4,13 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import kernels
-from ..arithmetic import _pair, maxpool2d_output_size
-from . import _checks
-from .conv import _memoized
+from ..arithmetic import maxpool2d_output_size, pair
+from . import checks
+from .functional import max_pool2d, max_pool2d_backward
 from .module import Module
-
-_output_size = _memoized(maxpool2d_output_size)
 
 
 class MaxPool2d(Module):
@@ -51,9 +48,9 @@ class MaxPool2d(Module):
     def __init__(self, kernel_size, stride=None, padding=0):
         layer = type(self).__name__
         self.kernel_size, self.stride, self.padding = kernel_size, stride, padding
-        self._kernel = _pair(kernel_size, "kernel_size", layer, minimum=1)
-        self._stride = self._kernel if stride is None else _pair(stride, "stride", layer, minimum=1)
-        self._padding = _pair(padding, "padding", layer, minimum=0)
+        self._kernel = pair(kernel_size, "kernel_size", layer, minimum=1)
+        self._stride = self._kernel if stride is None else pair(stride, "stride", layer, minimum=1)
+        self._padding = pair(padding, "padding", layer, minimum=0)
         if any(2 * p > k for p, k in zip(self._padding, self._kernel)):
             raise ValueError(
                 f"{layer} expected padding to be at most half of kernel_size, got padding={padding!r}, "
@@ -65,24 +62,23 @@ class MaxPool2d(Module):
     def output_size(self, input_hw) -> tuple[int, int]:
         """``(H_out, W_out)`` for an input of spatial size ``input_hw``; ValueError if the window does not fit."""
         try:
-            return _output_size(tuple(input_hw), self._kernel, self._stride, self._padding)
+            return maxpool2d_output_size(tuple(input_hw), self._kernel, self._stride, self._padding)
         except ValueError as error:
             raise ValueError(f"{self!r}: {error}") from None
 
     def forward(self, x: np.ndarray) -> np.ndarray:
-        _checks.floating_input(self, x)
-        _checks.images(self, x)
+        checks.floating_input(self, x)
+        checks.images(self, x)
         out_hw = self.output_size(x.shape[2:])
-        y, self._indices = kernels.kernels("maxpool2d").forward(x, self._kernel, self._stride,
-                                                                self._padding, out_hw)
+        y, self._indices = max_pool2d(x, self._kernel, self._stride, self._padding, out_hw)
         self._in_shape, self._dtype = x.shape, x.dtype
         return y
 
     def backward(self, grad_out: np.ndarray) -> np.ndarray:
         indices = self._cached(self._indices)
         n, c, h, w = self._in_shape
-        _checks.upstream(self, grad_out, indices.shape, self._dtype)
-        return kernels.kernels("maxpool2d").backward(grad_out, indices, (h, w))
+        checks.upstream(self, grad_out, indices.shape, self._dtype)
+        return max_pool2d_backward(grad_out, indices, (h, w))
 
     def extra_repr(self) -> str:
         stride = self.kernel_size if self.stride is None else self.stride

@@ -6,7 +6,7 @@ import math
 
 import numpy as np
 
-from . import _checks
+from . import checks
 from .module import Module
 
 
@@ -21,7 +21,7 @@ class Flatten(Module):
         self._shape = self._out = None
 
     def forward(self, x: np.ndarray) -> np.ndarray:
-        _checks.floating_input("Flatten", x)
+        checks.floating_input("Flatten", x)
         nd = max(x.ndim, 1)
         start, end = self.start_dim % nd, self.end_dim % nd
         if not (-nd <= self.start_dim < nd and -nd <= self.end_dim < nd) or start > end:
@@ -35,7 +35,7 @@ class Flatten(Module):
 
     def backward(self, grad_out: np.ndarray) -> np.ndarray:
         shape = self._cached(self._shape)
-        _checks.upstream("Flatten", grad_out, *self._out)
+        checks.upstream("Flatten", grad_out, *self._out)
         return grad_out.reshape(shape)
 
     def extra_repr(self) -> str:
@@ -56,7 +56,7 @@ class Unflatten(Module):
         self._shape = self._out = None
 
     def forward(self, x: np.ndarray) -> np.ndarray:
-        _checks.floating_input("Unflatten", x)
+        checks.floating_input("Unflatten", x)
         if not -x.ndim <= self.dim < x.ndim:
             raise ValueError(f"Unflatten(dim={self.dim}) needs an input with that dimension, got shape {x.shape}")
         d = self.dim % x.ndim
@@ -83,7 +83,7 @@ class Unflatten(Module):
 
     def backward(self, grad_out: np.ndarray) -> np.ndarray:
         shape = self._cached(self._shape)
-        _checks.upstream("Unflatten", grad_out, *self._out)
+        checks.upstream("Unflatten", grad_out, *self._out)
         return grad_out.reshape(shape)
 
     def extra_repr(self) -> str:

@@ -6,9 +6,9 @@ import numbers
 
 import numpy as np
 
-from .. import kernels
-from ..arithmetic import _pair, upsample_output_size
-from . import _checks
+from ..arithmetic import pair, upsample_output_size
+from . import checks
+from .functional import upsample_nearest, upsample_nearest_backward
 from .module import Module
 
 
@@ -22,7 +22,7 @@ def _integer_factor(scale_factor, layer: str) -> tuple[int, int]:
             f"{layer} supports only positive integer scale factors (nearest upsampling copies each pixel "
             f"into a whole block), got scale_factor={scale_factor!r}"
         )
-    return _pair((int(values[0]), int(values[1])), "scale_factor", layer, minimum=1)
+    return pair((int(values[0]), int(values[1])), "scale_factor", layer, minimum=1)
 
 
 class Upsample(Module):
@@ -69,7 +69,7 @@ class Upsample(Module):
                 f"scale_factor={scale_factor!r}"
             )
         self.size, self.scale_factor, self.mode = size, scale_factor, mode
-        self._size = None if size is None else _pair(size, "size", layer, minimum=1)
+        self._size = None if size is None else pair(size, "size", layer, minimum=1)
         self._factor = None if scale_factor is None else _integer_factor(scale_factor, layer)
         self._in_shape = self._dtype = self._factor_used = None
 
@@ -86,17 +86,17 @@ class Upsample(Module):
         return ho // h, wo // w
 
     def forward(self, x: np.ndarray) -> np.ndarray:
-        _checks.floating_input(self, x)
-        _checks.images(self, x)
+        checks.floating_input(self, x)
+        checks.images(self, x)
         factor = self.factor(x.shape[2:])
         self._in_shape, self._dtype, self._factor_used = x.shape, x.dtype, factor
-        return kernels.kernels("upsample").forward(x, factor)
+        return upsample_nearest(x, factor)
 
     def backward(self, grad_out: np.ndarray) -> np.ndarray:
         n, c, h, w = self._cached(self._in_shape)
         out_hw = upsample_output_size((h, w), self._factor_used)
-        _checks.upstream(self, grad_out, (n, c, *out_hw), self._dtype)
-        return kernels.kernels("upsample").backward(grad_out, self._factor_used)
+        checks.upstream(self, grad_out, (n, c, *out_hw), self._dtype)
+        return upsample_nearest_backward(grad_out, self._factor_used)
 
     def extra_repr(self) -> str:
         if self.size is not None:

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import math
 
-from .. import kernels
+from ..kernels import numba_enabled
+from ..kernels.numba.adam import adam_update as fast_adam_update
+from ..kernels.reference.adam import adam_update as readable_adam_update
 from .optimizer import Optimizer
 
 
@@ -46,7 +48,7 @@ class Adam(Optimizer):
         t = self.step_count
         step_size = self.lr / (1 - self.beta1 ** t)
         bias_correction2_sqrt = math.sqrt(1 - self.beta2 ** t)
-        update = kernels.kernels("adam").adam_update     # NumPy (reference) or one Numba pass
+        update = fast_adam_update if numba_enabled() else readable_adam_update     # one Numba pass, or NumPy
         for p, state in zip(self.params, self.state):
             g = p.grad
             if self.weight_decay:

@@ -1,17 +1,15 @@
 """ReLU and the sigmoid compiled with Numba: same math and signatures as
 :mod:`scratchae.kernels.reference.activations`.
 
-One pass writes both the ReLU's output and its mask (NumPy needs two, and its float-times-bool product
-in the backward converts the mask first): 3-5x faster on a 20x32x28x28 float32 batch. The sigmoid
-computes one exponential where the NumPy version computes two (still with NumPy's vectorized exp), and
-its backward is one pass instead of three.
+One pass writes both the ReLU's output and its mask (NumPy needs two). The sigmoid computes one
+exponential where the NumPy version computes two (still with NumPy's vectorized exp), and its backward
+is one pass instead of three.
 
 A batch of images (4-D, what the convolution layers output) of at least :data:`PARALLEL_SIZE` elements
 is shared out to threads image by image, as the convolution kernels are. Smaller ones run on one
-thread, where handing work to the other core costs more than it saves (ReLU on 20x8x7x7: 3.9 us on
-one thread, 7.3 us on two). So does anything else, e.g. the (N, features) outputs of Linear layers:
-there the neighbours are BLAS matrix products, and OpenMP threads alternating with OpenBLAS's threads
-fight over the cores (see scratchae.kernels.numba).
+thread, where handing work to the other core costs more than it saves. So does anything else, e.g. the
+(N, features) outputs of Linear layers: there the neighbours are BLAS matrix products, and OpenMP
+threads alternating with OpenBLAS's threads fight over the cores (see docs/performance.md).
 """
 
 from __future__ import annotations
@@ -95,7 +93,7 @@ def _elementwise(flat_kernel, images_kernel, *arrays):
         flat_kernel(*(a.reshape(-1) for a in arrays))
 
 
-def relu_forward(x):
+def relu(x):
     x = _contiguous(x)
     y, positive = np.empty_like(x), np.empty(x.shape, np.bool_)
     _elementwise(relu_forward_flat, relu_forward_images, x, y, positive)
@@ -109,7 +107,7 @@ def relu_backward(grad_y, positive):
     return grad_x
 
 
-def sigmoid_forward(x):
+def sigmoid(x):
     x = _contiguous(x)
     # e^{-|x|} by NumPy, whose exp is vectorized (a Numba loop calls a scalar exp: measured 2x slower)
     e = np.abs(x, out=np.empty_like(x))

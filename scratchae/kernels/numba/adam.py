@@ -1,11 +1,9 @@
 """One Adam update compiled with Numba: same math, signature and rounding as
-:mod:`scratchae.kernels.reference.adam`, in one pass over the parameter instead of nine NumPy passes
-(which, with their call overheads, were a third of the linear autoencoder's training step).
+:mod:`scratchae.kernels.reference.adam`, in one pass over the parameter instead of nine NumPy passes.
 
 No ``fastmath``: each element goes through the same float operations in the same order as the NumPy
 version, so both give the same bits. ``error_model="numpy"``: a division by zero gives inf as in NumPy
-instead of raising, which also lets LLVM vectorize the loop (Numba's default checks every division:
-84 us against 14 us for a 32x784 float32 weight).
+instead of raising, which also lets LLVM vectorize the loop (Numba's default checks every division).
 """
 
 from __future__ import annotations

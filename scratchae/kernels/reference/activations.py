@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 
 
-def relu_forward(x):
+def relu(x):
     """``(y, positive)``: ``y = max(x, 0)`` (NaN stays NaN, -inf gives 0) and the mask ``x > 0``."""
     # np.maximum, not x * mask: -inf * 0 would be NaN. asarray keeps a 0-d input an array.
     return np.asarray(np.maximum(x, x.dtype.type(0))), x > 0
@@ -24,7 +24,7 @@ def relu_backward(grad_y, positive):
     return np.asarray(grad_y * positive)
 
 
-def sigmoid_forward(x):
+def sigmoid(x):
     """``1 / (1 + e^-x)`` computed as ``e^min(x, 0) / (1 + e^-|x|)``: no exponential overflows, and the
     underflow of very negative inputs to 0 (their correct limit) raises no warning."""
     zero, one = x.dtype.type(0), x.dtype.type(1)

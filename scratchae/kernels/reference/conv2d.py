@@ -24,13 +24,15 @@ Differentiating the sum with respect to each factor gives the two gradients
         \sum_{n,i,j} g_{n,o,i,j}\; \tilde x_{n,\,c,\; s_h i + d_h u,\; s_w j + d_w v}.
 
 The input gradient scatters each output gradient back through the kernel: it *is* the transposed
-convolution (Dumoulin & Visin, 2016, section 4), which is why ``ConvTranspose2d.forward`` calls
-:func:`input_grad`. The weight gradient correlates the input with the output gradient.
+convolution (Dumoulin & Visin, 2016, section 4), which is why :func:`conv_transpose2d` is
+:func:`conv2d_input_grad` plus a bias. The weight gradient correlates the input with the output gradient.
 """
 
 from __future__ import annotations
 
 import numpy as np
+
+from ...arithmetic import conv2d_output_size
 
 
 def _window(padded: np.ndarray, u: int, v: int, out_hw, stride, dilation) -> np.ndarray:
@@ -45,12 +47,13 @@ def _zero_pad(x: np.ndarray, padding) -> np.ndarray:
     return np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)))
 
 
-def forward(x, weight, stride, padding, dilation, out_hw, bias=None):
+def conv2d(x, weight, bias, stride, padding, dilation):
     """:math:`y = x \\star w + b`: (N, C_in, H, W), (C_out, C_in, kH, kW), optional (C_out,)
     -> (N, C_out, H_out, W_out)."""
+    out_hw = conv2d_output_size(x.shape[2:], weight.shape[2:], stride, padding, dilation)
     xp = _zero_pad(x, padding)
     c_out, _, kh, kw = weight.shape
-    y = np.zeros((x.shape[0], c_out) + tuple(out_hw), dtype=x.dtype)
+    y = np.zeros((x.shape[0], c_out, *out_hw), dtype=np.result_type(x, weight))
     for u in range(kh):
         for v in range(kw):
             patch = _window(xp, u, v, out_hw, stride, dilation)
@@ -58,20 +61,29 @@ def forward(x, weight, stride, padding, dilation, out_hw, bias=None):
     return _plus_bias(y, bias)
 
 
-def input_grad(grad_y, weight, stride, padding, dilation, in_hw, bias=None):
+def conv2d_input_grad(grad_y, weight, stride, padding, dilation, in_hw):
     """:math:`\\partial L/\\partial x`: (N, C_out, H_out, W_out) -> (N, C_in, H, W), given ``in_hw = (H, W)``.
 
-    ``bias`` (C_in,), if given, is added to the result: this is then the forward pass of a transposed
-    convolution with that bias."""
+    Each output gradient is scattered back, through the kernel, onto the input pixels its window read."""
     (h, w), (ph, pw) = in_hw, padding
     _, c_in, kh, kw = weight.shape
-    grad_xp = np.zeros((grad_y.shape[0], c_in, h + 2 * ph, w + 2 * pw), dtype=grad_y.dtype)
+    grad_xp = np.zeros((grad_y.shape[0], c_in, h + 2 * ph, w + 2 * pw), dtype=np.result_type(grad_y, weight))
     out_hw = grad_y.shape[2:]
     for u in range(kh):
         for v in range(kw):
             patch = _window(grad_xp, u, v, out_hw, stride, dilation)   # a view: += writes into grad_xp
             patch += np.einsum("nohw,oc->nchw", grad_y, weight[:, :, u, v])
-    return _plus_bias(np.ascontiguousarray(grad_xp[:, :, ph:ph + h, pw:pw + w]), bias)
+    return np.ascontiguousarray(grad_xp[:, :, ph:ph + h, pw:pw + w])
+
+
+def conv_transpose2d(x, weight, bias, stride, padding, dilation, out_hw):
+    """The transposed convolution of ``x`` (N, C_in, H, W) with ``weight`` (C_in, C_out, kH, kW):
+    (N, C_out, *out_hw).
+
+    It *is* the input gradient of the convolution with the same ``weight`` array (read as a convolution
+    from C_out to C_in channels), evaluated at ``x`` as if ``x`` were that convolution's output gradient:
+    :math:`y = C^\\top x + b`."""
+    return _plus_bias(conv2d_input_grad(x, weight, stride, padding, dilation, out_hw), bias)
 
 
 def _plus_bias(y, bias):
@@ -80,17 +92,17 @@ def _plus_bias(y, bias):
     return y
 
 
-def bias_grad(grad_y):
+def conv2d_bias_grad(grad_y):
     """:math:`\\partial L/\\partial b_o = \\sum_{n, i, j} \\partial L/\\partial y_{n, o, i, j}`: (N, C, H, W) -> (C,)."""
     return grad_y.sum(axis=(0, 2, 3))
 
 
-def weight_grad(x, grad_y, stride, padding, dilation, kernel_hw):
+def conv2d_weight_grad(x, grad_y, stride, padding, dilation, kernel_hw):
     """:math:`\\partial L/\\partial w`: (N, C_in, H, W), (N, C_out, H_out, W_out) -> (C_out, C_in, kH, kW)."""
     xp = _zero_pad(x, padding)
     kh, kw = kernel_hw
     out_hw = grad_y.shape[2:]
-    grad_w = np.zeros((grad_y.shape[1], x.shape[1], kh, kw), dtype=x.dtype)
+    grad_w = np.zeros((grad_y.shape[1], x.shape[1], kh, kw), dtype=np.result_type(x, grad_y))
     for u in range(kh):
         for v in range(kw):
             patch = _window(xp, u, v, out_hw, stride, dilation)

@@ -24,7 +24,7 @@ from __future__ import annotations
 import numpy as np
 
 
-def forward(x, kernel_hw, stride, padding, out_hw):
+def max_pool2d(x, kernel_hw, stride, padding, out_hw):
     """``(y, indices)``: the window maxima (N, C, H_out, W_out) and their flat positions (int64)."""
     (kh, kw), (sh, sw), (ph, pw), (ho, wo) = kernel_hw, stride, padding, out_hw
     h_in, w_in = x.shape[2:]
@@ -48,7 +48,7 @@ def forward(x, kernel_hw, stride, padding, out_hw):
     return y, (rows * w_in + cols).astype(np.int64)
 
 
-def backward(grad_y, indices, in_hw):
+def max_pool2d_backward(grad_y, indices, in_hw):
     """Route each output gradient to the input pixel that was its window's maximum: -> (N, C, H, W)."""
     n, c, ho, wo = grad_y.shape
     h, w = in_hw

@@ -15,13 +15,13 @@ from __future__ import annotations
 import numpy as np
 
 
-def forward(x, factor):
+def upsample_nearest(x, factor):
     """(N, C, H, W) -> (N, C, f_h H, f_w W)."""
     fh, fw = factor
     return x.repeat(fh, axis=2).repeat(fw, axis=3)
 
 
-def backward(grad_y, factor):
+def upsample_nearest_backward(grad_y, factor):
     """(N, C, f_h H, f_w W) -> (N, C, H, W): sum each f_h x f_w block."""
     fh, fw = factor
     n, c, h_out, w_out = grad_y.shape

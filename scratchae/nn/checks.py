@@ -1,4 +1,8 @@
-"""Input validation shared by the layers: every bad input names the layer, what it expected and what came."""
+"""Input validation shared by the layers: every bad input names the layer, what it expected and what came.
+
+The layers check their arguments when they are built and their inputs at every call, then hand
+validated arrays to :mod:`scratchae.nn.functional`, which does not check again.
+"""
 
 from __future__ import annotations
 
@@ -63,3 +67,25 @@ def upstream(layer, grad_out: np.ndarray, shape: tuple[int, ...], dtype) -> np.n
             f"output), got {grad_out.dtype}"
         )
     return grad_out
+
+
+def positive_int(value, name: str, layer: str) -> int:
+    """``value`` as a Python int after checking it is a positive integer (a number of channels or features)."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)) or value <= 0:
+        raise ValueError(f"{layer} expected {name} to be a positive integer, got {value!r}")
+    return int(value)
+
+
+def no_groups(groups, layer: str) -> None:
+    """Refuse grouped convolutions (only ``groups=1`` is implemented)."""
+    if groups != 1:
+        raise ValueError(f"{layer} supports only groups=1, got groups={groups!r}")
+
+
+def images_with_channels(layer, x, channels: int, dtype) -> np.ndarray:
+    """Check that ``x`` is a (N, C, H, W) float array of ``dtype`` (the parameters') with ``channels`` channels."""
+    floating_input(layer, x, dtype)
+    images(layer, x)
+    if x.shape[1] != channels:
+        raise ValueError(f"{layer!r} expected {channels} channels, got {x.shape[1]} (input shape {x.shape})")
+    return x

@@ -1,0 +1,295 @@
+r"""How the Numba convolution kernels lay out their data: phase planes, side by side.
+
+Strided, padded, dilated convolution as stride-1 shifted copies
+----------------------------------------------------------------
+Output pixel :math:`(i, j)` reads padded-input pixel :math:`(s_h i + d_h u,\ s_w j + d_w v)` for kernel tap
+:math:`(u, v)`. Split the padded input into its :math:`s_h s_w` *phases* (``space-to-depth``): phase
+:math:`(a, b)` keeps the rows :math:`r \equiv a \pmod{s_h}` and columns :math:`q \equiv b \pmod{s_w}`,
+as a plane of :math:`H_q \times W_q` pixels (:math:`H_q = \lceil H_p / s_h \rceil`,
+:math:`W_q = \lceil W_p / s_w \rceil`, with :math:`H_p = H + 2p_h`, :math:`W_p = W + 2p_w`). Tap
+:math:`(u, v)` then reads phase :math:`(d_h u \bmod s_h,\ d_w v \bmod s_w)` at row
+:math:`i + \lfloor d_h u / s_h \rfloor` and column :math:`j + \lfloor d_w v / s_w \rfloor`: a stride-1
+access. Storing each plane flat, row after row, and the output "wide" with the same row length
+:math:`W_q` (its last :math:`W_q - W_{out}` columns are don't-care, cropped at the end), pixel
+:math:`t = i W_q + j` of the output reads pixel :math:`t + \text{offset}(u, v)` of a phase: for one tap
+and one channel pair the whole output plane is **one shifted contiguous slice** of one phase plane,
+and every inner loop (:mod:`.conv_loops`) a vectorizable ``a[t] += w * b[t]``. With stride 1 there is a
+single phase: the padded plane itself.
+
+Images side by side
+-------------------
+The planes are stored channel-major: for each channel and phase, the planes of all N images one after
+the other, each :math:`L = H_q W_q` long, and the wide output likewise with the same plane length
+:math:`L` (its rows :math:`H_{out}` to :math:`H_q` are don't-care too). Pixel :math:`t` of image
+:math:`n` is then at :math:`nL + t`, and a tap's offset is the same for every image, so one slice covers
+a whole *group* of consecutive images (:func:`image_groups`): reads that cross into the next image only
+reach don't-care outputs. Small images gain most: a 7x7 layer's loops run over a group of images
+instead of 49 pixels.
+
+This module holds the tables of taps, the groups, and the copies into and out of this layout (zero
+padding, the phase split and merge, widening and cropping rows). The arrays it fills are scratch
+arrays reused from call to call (:mod:`.workspace`).
+"""
+
+from __future__ import annotations
+
+import functools
+import threading
+
+import numpy as np
+from numba import njit, prange
+
+from .workspace import scratch
+
+
+def phase_geometry(h, w, sh, sw, ph, pw):
+    """Rows and columns (H_q, W_q) of one phase plane of the padded input."""
+    return (h + 2 * ph + sh - 1) // sh, (w + 2 * pw + sw - 1) // sw
+
+
+#: a group of images is made about as long as this many pixels (the four accumulated planes and three
+#: sources of a pass then stay within a 48 KiB L1 cache)
+GROUP_PIXELS = 1600
+
+
+@functools.lru_cache(maxsize=256)
+def image_groups(n_img, plane_len):
+    """Starts of the groups of consecutive images, and N at the end: an even number of groups (so that
+    two threads get equal shares) of near-equal sizes, about :data:`GROUP_PIXELS` long. It depends on
+    the sizes only, never on the number of threads, so that the weight gradient (summed group by group)
+    has the same bits on any of them."""
+    wanted = -(-n_img * plane_len // GROUP_PIXELS)
+    n_groups = min(n_img, max(2, wanted + wanted % 2))
+    starts = np.array([round(i * n_img / n_groups) for i in range(n_groups + 1)] if n_img else [0], np.int64)
+    starts.flags.writeable = False                                          # shared by every call
+    return starts
+
+
+# For each scratch array of phases (one per input shape, dtype and geometry), the array last split into
+# it on this thread: {(shape, dtype, sh, sw, ph, pw): (x, phases)}.
+_last_splits = threading.local()
+
+
+def to_phases(x, sh, sw, ph, pw):
+    """Zero-padded x (N, C, H, W) split into phases, side by side: (C, s_h * s_w, N * H_q * W_q)."""
+    phases = _split_into_scratch(x, sh, sw, ph, pw)
+    _last_splits.__dict__.setdefault("entries", {})[(x.shape, x.dtype, sh, sw, ph, pw)] = (x, phases)
+    return phases
+
+
+def phases_for_weight_grad(x, sh, sw, ph, pw):
+    """The phases of x for a weight gradient: without splitting again when the scratch array still
+    holds the split of this very array.
+
+    That is the usual case: a convolution's forward pass, then its backward pass, with no other split
+    of the same shape and geometry in between; and a transposed convolution's backward, which splits
+    its output gradient for the input gradient and again for the weight gradient.
+
+    Only a weight gradient reuses a split, never a forward pass: a caller may refill the same input
+    array between two forward passes. The entry holds ``x``, so its identity cannot pass to a new
+    array; as in PyTorch, which saves a convolution's input for its backward, ``x`` must not be
+    modified in place in between (this computes the gradient of the forward pass that was run).
+    """
+    entry = _last_splits.__dict__.setdefault("entries", {}).pop((x.shape, x.dtype, sh, sw, ph, pw), None)
+    if entry is not None and entry[0] is x:
+        return entry[1]
+    return to_phases(x, sh, sw, ph, pw)
+
+
+def _split_into_scratch(x, sh, sw, ph, pw):
+    n_img, n_ch, h, w = x.shape
+    hq, wq = phase_geometry(h, w, sh, sw, ph, pw)
+    # the padding stays zero: every call with this geometry writes the same interior elements
+    phases = scratch(("phases", h, w, ph, pw), (n_ch, sh, sw, n_img, hq, wq), x.dtype, zeroed=True)
+    if (sh, sw) == (1, 1):
+        _pad_into(x, ph, pw, hq * wq, wq, phases.reshape(n_ch, n_img * hq * wq))
+    elif plain_2x2(h, w, sh, sw, ph, pw):
+        _split_2x2(x, phases)
+    else:
+        _split_any(x, ph, pw, phases)
+    return phases.reshape(n_ch, sh * sw, n_img * hq * wq)
+
+
+def from_phases(phases, h, w, sh, sw, ph, pw, x, bias=None):
+    """The inverse of :func:`to_phases` without the padding: (C, s_h * s_w, N * H_q * W_q) -> x (N, C, H, W),
+    plus ``bias`` (C,) if given."""
+    n_img, n_ch = x.shape[:2]
+    hq, wq = phase_geometry(h, w, sh, sw, ph, pw)
+    planes = phases.reshape(n_ch, sh, sw, n_img, hq, wq)
+    bias = bias_or_zeros(bias, n_ch, x.dtype)
+    if plain_2x2(h, w, sh, sw, ph, pw):
+        _merge_2x2(planes, bias, x)
+    else:
+        _merge_any(planes, ph, pw, bias, x)
+    return x
+
+
+def bias_or_zeros(bias, n_ch, dtype):
+    """The bias to add in a kernel's last copy: ``bias``, or zeros for a layer without one."""
+    return np.zeros(n_ch, dtype) if bias is None else bias
+
+
+def plain_2x2(h, w, sh, sw, ph, pw):
+    """Stride 2 without padding on even sizes: the autoencoders' strided layers."""
+    return (sh, sw, ph, pw) == (2, 2, 0, 0) and h % 2 == 0 and w % 2 == 0
+
+
+# The copies that change layout are parallel loops over the images (NumPy's slice assignments run on one
+# thread); the merge adds the bias on the way.
+
+@njit(cache=True, nogil=True, parallel=True)
+def _split_2x2(x, phases):
+    """phases[c, a, b, n, i, j] = x[n, c, 2i + a, 2j + b]: the four phases of stride 2, in one pass.
+
+    The general loop (:func:`_split_any`) with the stride fixed at 2, which LLVM vectorizes.
+    """
+    n_img, n_ch, hq, wq = x.shape[0], x.shape[1], x.shape[2] // 2, x.shape[3] // 2
+    for n in prange(n_img):
+        for c in range(n_ch):
+            for i in range(hq):
+                for a in range(2):
+                    row, even, odd = x[n, c, 2 * i + a], phases[c, a, 0, n, i], phases[c, a, 1, n, i]
+                    for j in range(wq):
+                        even[j] = row[2 * j]
+                        odd[j] = row[2 * j + 1]
+
+
+@njit(cache=True, nogil=True, parallel=True)
+def _merge_2x2(planes, bias, x):
+    """The inverse of :func:`_split_2x2`, plus a bias: x[n, c, 2i + a, 2j + b] = planes[c, a, b, n, i, j] + bias[c]."""
+    for n in prange(x.shape[0]):
+        for c in range(x.shape[1]):
+            merge_2x2_plane(planes, n, c, bias[c], x)
+
+
+@njit(cache=True, nogil=True)
+def merge_2x2_plane(planes, n, c, bias_c, x):
+    """:func:`_merge_2x2` for image n and channel c."""
+    for i in range(x.shape[2] // 2):
+        for a in range(2):
+            row, even, odd = x[n, c, 2 * i + a], planes[c, a, 0, n, i], planes[c, a, 1, n, i]
+            for j in range(x.shape[3] // 2):
+                row[2 * j] = even[j] + bias_c
+                row[2 * j + 1] = odd[j] + bias_c
+
+
+@njit(cache=True, nogil=True, parallel=True)
+def _split_any(x, ph, pw, phases):
+    """phases[c, a, b, n, i, j] = x[n, c, s_h i + a - p_h, s_w j + b - p_w], zero outside x: any stride
+    and padding (the loop that :func:`_split_2x2` unrolls)."""
+    n_img, n_ch, h, w = x.shape
+    sh, sw, hq, wq = phases.shape[1], phases.shape[2], phases.shape[4], phases.shape[5]
+    for n in prange(n_img):
+        for c in range(n_ch):
+            for a in range(sh):
+                for b in range(sw):
+                    for i in range(hq):
+                        r = sh * i + a - ph
+                        row = phases[c, a, b, n, i]
+                        for j in range(wq):
+                            q = sw * j + b - pw
+                            row[j] = x[n, c, r, q] if 0 <= r < h and 0 <= q < w else 0
+
+
+@njit(cache=True, nogil=True, parallel=True)
+def _merge_any(planes, ph, pw, bias, x):
+    """The inverse of :func:`_split_any` (the same loop, copying the other way), plus a bias:
+    x[n, c, s_h i + a - p_h, s_w j + b - p_w] = planes[c, a, b, n, i, j] + bias[c] inside x."""
+    n_img, n_ch, h, w = x.shape
+    sh, sw, hq, wq = planes.shape[1], planes.shape[2], planes.shape[4], planes.shape[5]
+    for n in prange(n_img):
+        for c in range(n_ch):
+            for a in range(sh):
+                for b in range(sw):
+                    for i in range(hq):
+                        r = sh * i + a - ph
+                        if 0 <= r < h:
+                            row = planes[c, a, b, n, i]
+                            for j in range(wq):
+                                q = sw * j + b - pw
+                                if 0 <= q < w:
+                                    x[n, c, r, q] = row[j] + bias[c]
+
+
+@njit(cache=True, nogil=True)
+def pad_group(x, first, last, ph, pw, plane_len, wq, planes):
+    """planes[c, n * L + (ph + i) * W_q + pw + j] = x[n, c, i, j] for the images first <= n < last; the
+    other elements of planes (zero since it was made: the padding, the don't-care columns) are not
+    touched. With ph = pw = 0 this widens an output gradient's rows to W_q."""
+    n_ch, h, w = x.shape[1:]
+    for n in range(first, last):
+        for c in range(n_ch):
+            for i in range(h):
+                start = n * plane_len + (ph + i) * wq + pw
+                src, dst = x[n, c, i], planes[c, start:start + w]
+                for j in range(w):
+                    dst[j] = src[j]
+
+
+@njit(cache=True, nogil=True, parallel=True)
+def _pad_into(x, ph, pw, plane_len, wq, planes):
+    """:func:`pad_group` for all the images, in parallel."""
+    for n in prange(x.shape[0]):
+        pad_group(x, n, n + 1, ph, pw, plane_len, wq, planes)
+
+
+def wide_scratch(purpose, n_ch, n_img, hq, wq, dtype):
+    """A (C, N * H_q * W_q) side-by-side array for ``purpose``, uninitialised."""
+    return scratch(purpose, (n_ch, n_img * hq * wq), dtype)
+
+
+def widened_scratch(n_ch, n_img, hq, wq, out_hw, dtype):
+    """The zero-padded array that :func:`pad_group` widens into: zeros everywhere but at the valid pixels,
+    which are the same at every call, since the key holds the whole geometry."""
+    return scratch(("widened", hq, wq, *out_hw), (n_ch, n_img * hq * wq), dtype, zeroed=True)
+
+
+# Widening (:func:`pad_group` with no padding) and cropping are done by the kernels group by group,
+# right before (widen) or after (crop) the group's multiply-adds, while its planes are still in cache.
+
+@njit(cache=True, nogil=True)
+def crop_group(wide, first, last, plane_len, wq, bias, y):
+    """y[n, o, i, j] = wide[o, n * L + i * W_q + j] + bias[o] for the images first <= n < last."""
+    n_ch, ho, wo = y.shape[1:]
+    for n in range(first, last):
+        for o in range(n_ch):
+            b = bias[o]
+            for i in range(ho):
+                start = n * plane_len + i * wq
+                src, dst = wide[o, start:start + wo], y[n, o, i]
+                for j in range(wo):
+                    dst[j] = src[j] + b
+
+
+@functools.lru_cache(maxsize=256)
+def tap_table(kh, kw, sh, sw, dh, dw, wq):
+    """For every kernel tap (u, v): the phase it reads and its flat offset in that phase plane.
+
+    Tap (u, v) reads phase ((d_h u) mod s_h, (d_w v) mod s_w) at row i + floor(d_h u / s_h) and column
+    j + floor(d_w v / s_w), i.e. at flat offset floor(d_h u / s_h) * W_q + floor(d_w v / s_w) from t.
+    """
+    u, v = np.meshgrid(np.arange(kh) * dh, np.arange(kw) * dw, indexing="ij")
+    tap_phase, tap_offset = (u % sh) * sw + v % sw, (u // sh) * wq + v // sw
+    tap_phase.flags.writeable = tap_offset.flags.writeable = False          # shared by every call
+    return tap_phase, tap_offset
+
+
+@functools.lru_cache(maxsize=256)
+def column_taps(n_taps):
+    """(0, 1, ..., n_taps - 1) and n_taps zeros: im2col column k as tap k, at offset 0 (read-only, like
+    the tables of :func:`flat_taps`, so that the loops compiled for those serve them too)."""
+    own, zero = np.arange(n_taps), np.zeros(n_taps, np.int64)
+    own.flags.writeable = zero.flags.writeable = False
+    return own, zero
+
+
+@functools.lru_cache(maxsize=256)
+def flat_taps(c_in, kh, kw, sh, sw, dh, dw, wq):
+    """(tap_channel, tap_phase, tap_offset), each of length C_in * kH * kW, in (c, u, v) order."""
+    tap_phase, tap_offset = tap_table(kh, kw, sh, sw, dh, dw, wq)
+    flat = (np.repeat(np.arange(c_in), kh * kw), np.tile(tap_phase.ravel(), c_in),
+            np.tile(tap_offset.ravel(), c_in))
+    for array in flat:
+        array.flags.writeable = False
+    return flat
+
