@@ -285,7 +285,7 @@ def make_parser() -> argparse.ArgumentParser:
     rec.set_defaults(run=command_reconstruct)
 
     demo = commands.add_parser("demo", help="train all four models briefly on the embedded sample and "
-                                            "write one summary figure (about 2 minutes)")
+                                            "write one summary figure (under a minute once the kernels are compiled)")
     demo.add_argument("--out", default=os.path.join("runs", "demo"), help="output directory "
                                                                           "(default: runs/demo)")
     demo.add_argument("--epochs", type=_positive_int, help="epochs for every model (default: "
