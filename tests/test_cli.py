@@ -24,7 +24,9 @@ def synthetic(monkeypatch):
         data = SPLITS[split]
         return data[:limit] if limit else data
 
-    monkeypatch.setattr(cli, "load_images", load_images)
+    for command in cli.COMMANDS:                   # each command module that loads images
+        if hasattr(command, "load_images"):
+            monkeypatch.setattr(command, "load_images", load_images)
     return calls
 
 

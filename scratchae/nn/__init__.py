@@ -6,13 +6,13 @@ from .conv import Conv2d
 from .conv_transpose import ConvTranspose2d
 from .linear import Linear
 from .losses import BCELoss, Loss, MSELoss
-from .module import Module, Parameter
+from .module import Buffer, Module, Parameter
 from .pooling import MaxPool2d
 from .reshape import Flatten, Unflatten
 from .upsample import Upsample
 
 __all__ = [
-    "Module", "Parameter", "Sequential",
+    "Module", "Parameter", "Buffer", "Sequential",
     "Linear", "ReLU", "Sigmoid", "Flatten", "Unflatten",
     "Conv2d", "ConvTranspose2d", "MaxPool2d", "Upsample",
     "Loss", "MSELoss", "BCELoss",

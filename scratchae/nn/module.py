@@ -12,6 +12,11 @@ A module computes ``y = f(x; theta)`` in :meth:`Module.forward` and keeps what i
 
 returning ``dL/dx`` and *adding* ``dL/dtheta`` into each parameter's ``.grad`` (as PyTorch accumulates
 ``.grad`` until ``zero_grad()``).
+
+A module may also keep :class:`Buffer` arrays: state that is saved with the parameters but not trained
+(a batch normalization's running mean). And it is in training mode or in evaluation mode
+(:meth:`Module.train`, :meth:`Module.eval`), for the layers that behave differently (dropout, batch
+normalization).
 """
 
 from __future__ import annotations
@@ -72,6 +77,30 @@ class Parameter:
         return f"Parameter(shape={self.data.shape}, dtype={self.data.dtype})"
 
 
+class Buffer:
+    """An array a module keeps and saves, but does not train (PyTorch's ``register_buffer``).
+
+    Attributes
+    ----------
+    data : numpy.ndarray
+        The value, updated by the module itself (e.g. a running mean during training).
+    """
+
+    def __init__(self, data: np.ndarray):
+        self.data = np.ascontiguousarray(data)
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return self.data.shape
+
+    @property
+    def dtype(self) -> np.dtype:
+        return self.data.dtype
+
+    def __repr__(self) -> str:
+        return f"Buffer(shape={self.data.shape}, dtype={self.data.dtype})"
+
+
 class Module:
     """Base class of every layer and model.
 
@@ -91,6 +120,9 @@ class Module:
     """
 
     needs_input_grad = True
+
+    #: training mode (True, the default) or evaluation mode; set with :meth:`train` / :meth:`eval`
+    training = True
 
     # -- forward / backward -------------------------------------------------------------------------
     def __call__(self, *args, **kwargs):
@@ -127,35 +159,77 @@ class Module:
     def parameters(self) -> list[Parameter]:
         return [p for _, p in self.named_parameters()]
 
+    def named_buffers(self, prefix: str = "") -> Iterator[tuple[str, Buffer]]:
+        for name, value in vars(self).items():
+            full = f"{prefix}.{name}" if prefix else name
+            if isinstance(value, Buffer):
+                yield full, value
+            elif isinstance(value, Module):
+                yield from value.named_buffers(full)
+
+    def buffers(self) -> list[Buffer]:
+        return [b for _, b in self.named_buffers()]
+
+    # -- modes --------------------------------------------------------------------------------------
+    def train(self, mode: bool = True) -> Module:
+        """Put this module and every module inside it in training mode (or evaluation mode with
+        ``mode=False``); returns ``self``, as ``torch.nn.Module.train``."""
+        if not isinstance(mode, bool):
+            raise TypeError(f"{self._name()}.train expected a bool mode, got {mode!r}")
+        for _, module in self.named_modules():
+            module.training = mode
+        return self
+
+    def eval(self) -> Module:
+        """Evaluation mode: ``train(False)``. Dropout passes its input through, batch normalization uses
+        its running statistics."""
+        return self.train(False)
+
     def zero_grad(self) -> None:
         for p in self.parameters():
             p.zero_grad()
 
     # -- dtype --------------------------------------------------------------------------------------
     def to(self, dtype) -> Module:
-        """Convert every parameter (value and gradient) to ``dtype`` in place; returns ``self``."""
+        """Convert every parameter (value and gradient) and every floating-point buffer to ``dtype`` in
+        place; returns ``self``. (An integer buffer, such as a count of batches, stays an integer.)"""
         dtype = np.dtype(dtype)
         if dtype.kind != "f" or dtype.itemsize < 4:
             raise TypeError(f"{type(self).__name__}.to expected float32 or float64, got {dtype}")
         for p in self.parameters():
             p.data = p.data.astype(dtype)
             p.grad = p.grad.astype(dtype)
+        for b in self.buffers():
+            if b.dtype.kind == "f":
+                b.data = b.data.astype(dtype)
         return self
 
     # -- state dict ---------------------------------------------------------------------------------
+    def _named_state(self, prefix: str = "") -> dict[str, Parameter | Buffer]:
+        """Parameters and buffers in PyTorch's ``state_dict`` order: a module's own parameters, then its
+        own buffers, then those of each child."""
+        own = vars(self).items()
+        state = {prefix + name: v for name, v in own if isinstance(v, Parameter)}
+        state.update({prefix + name: v for name, v in own if isinstance(v, Buffer)})
+        for name, child in self.named_children():
+            state.update(child._named_state(f"{prefix}{name}."))
+        return state
+
     def state_dict(self) -> dict[str, np.ndarray]:
-        """A copy of every parameter, keyed by its dotted name."""
-        return {name: p.data.copy() for name, p in self.named_parameters()}
+        """A copy of every parameter and buffer, keyed by its dotted name (``conv1.weight``,
+        ``bn1.running_mean``, ...)."""
+        return {name: p.data.copy() for name, p in self._named_state().items()}
 
     def load_state_dict(self, state: dict[str, np.ndarray]) -> None:
-        """Copy ``state`` into the parameters (cast to their dtype), after checking every key and shape.
+        """Copy ``state`` into the parameters and buffers (cast to their dtype), after checking every key
+        and shape.
 
         Raises
         ------
         ValueError
             Listing every missing key, unexpected key and shape mismatch at once; nothing is changed.
         """
-        own = dict(self.named_parameters())
+        own = self._named_state()
         problems = [f"missing key {k!r}" for k in own if k not in state]
         problems += [f"unexpected key {k!r}" for k in state if k not in own]
         for k, p in own.items():

@@ -171,6 +171,7 @@ class Trainer:
         ``bar`` is a tqdm bar to advance (default: a new one for this epoch, if progress is on).
         """
         epoch = self.epoch + 1
+        self.model.train()                  # dropout drops, batch normalization uses the batch's statistics
         rng = epoch_rng(self.seed, epoch)   # draws the epoch's order first, then the batches' noise
         n = len(images)
         batches = iterate_batches(images, None, self.batch_size, shuffle=self.shuffle, seed=rng)
@@ -193,14 +194,20 @@ class Trainer:
         return total / seen
 
     def evaluate(self, data, batch_size: int = 200) -> float:
-        """Mean per-pixel loss over ``data`` (noisy inputs vs. clean targets for a denoiser)."""
+        """Mean per-pixel loss over ``data`` (noisy inputs vs. clean targets for a denoiser), in evaluation
+        mode (the model's mode is restored afterwards)."""
         images = as_images(data)
         rng = evaluation_rng(self.seed)
         total = 0.0
-        for start in range(0, len(images), batch_size):
-            batch = images[start:start + batch_size]
-            inputs, targets = self.inputs_and_targets(batch, rng)
-            total += self.criterion(self.model(inputs), targets) * len(batch)
+        was_training = self.model.training
+        self.model.eval()
+        try:
+            for start in range(0, len(images), batch_size):
+                batch = images[start:start + batch_size]
+                inputs, targets = self.inputs_and_targets(batch, rng)
+                total += self.criterion(self.model(inputs), targets) * len(batch)
+        finally:
+            self.model.train(was_training)
         return total / len(images)
 
     def fit(self, train, test=None, epochs: int = 1) -> dict:

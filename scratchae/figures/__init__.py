@@ -9,6 +9,9 @@ save one with :func:`save` (the PNG is rendered by the Agg backend) or show it i
 - :func:`loss_curves`: training and test loss per epoch, for one run or several.
 - :func:`latent_maps`: the channels of the code of the convolutional models, for a few images.
 - :func:`demo_figure`: the one-page summary written by ``scratchae demo``.
+
+:func:`image_stack` and :func:`image_rows` are the building blocks of the image grids; the modules of
+this package draw the figures of other parts of the library with them.
 """
 
 from __future__ import annotations
@@ -22,8 +25,8 @@ from matplotlib.figure import Figure
 MODEL_COLORS = {"linear": "tab:blue", "conv": "tab:orange", "upsample": "tab:green", "denoise": "tab:red"}
 
 
-def _images(array, name: str) -> np.ndarray:
-    """(N, H, W) from (N, 1, H, W) or (N, H, W)."""
+def image_stack(array, name: str) -> np.ndarray:
+    """(N, H, W) grey images from (N, 1, H, W) or (N, H, W)."""
     array = np.asarray(array)
     if array.ndim == 4 and array.shape[1] == 1:
         array = array[:, 0]
@@ -32,10 +35,10 @@ def _images(array, name: str) -> np.ndarray:
     return array
 
 
-def _image_rows(fig_or_subfig, rows: list[tuple[str, np.ndarray]], n: int | None = None,
+def image_rows(fig_or_subfig, rows: list[tuple[str, np.ndarray]], n: int | None = None,
                 fontsize: float = 9) -> None:
     """One row of grey images per (label, images) pair, the label at the left of the row."""
-    rows = [(label, _images(images, label)) for label, images in rows]
+    rows = [(label, image_stack(images, label)) for label, images in rows]
     n = min(len(images) for _, images in rows) if n is None else min([n] + [len(i) for _, i in rows])
     axes = fig_or_subfig.subplots(len(rows), n, squeeze=False, gridspec_kw=dict(wspace=0.05, hspace=0.05))
     for r, (label, images) in enumerate(rows):
@@ -52,7 +55,7 @@ def _image_rows(fig_or_subfig, rows: list[tuple[str, np.ndarray]], n: int | None
 def reconstruction_grid(inputs, outputs, *, n: int = 10, title: str | None = None) -> Figure:
     """Inputs (top row) and their reconstructions (bottom row)."""
     fig = Figure(figsize=(1.0 * min(n, len(inputs)) + 1.2, 2.4), layout="constrained")
-    _image_rows(fig, [("input", inputs), ("reconstruction", outputs)], n)
+    image_rows(fig, [("input", inputs), ("reconstruction", outputs)], n)
     if title:
         fig.suptitle(title)
     return fig
@@ -61,7 +64,7 @@ def reconstruction_grid(inputs, outputs, *, n: int = 10, title: str | None = Non
 def denoising_grid(noisy, denoised, clean, *, n: int = 10, title: str | None = None) -> Figure:
     """Noisy inputs, the denoiser's outputs and the clean images, one row each."""
     fig = Figure(figsize=(1.0 * min(n, len(noisy)) + 1.2, 3.4), layout="constrained")
-    _image_rows(fig, [("noisy", noisy), ("denoised", denoised), ("clean", clean)], n)
+    image_rows(fig, [("noisy", noisy), ("denoised", denoised), ("clean", clean)], n)
     if title:
         fig.suptitle(title)
     return fig
@@ -108,7 +111,7 @@ def latent_maps(images, codes, *, n: int = 4, title: str | None = None) -> Figur
     Each channel has one colour scale (its minimum to its maximum over the images shown), so a channel
     that is uniformly dark is one that the ReLU switched off for these images.
     """
-    images = _images(images, "images")
+    images = image_stack(images, "images")
     codes = np.asarray(codes)
     if codes.ndim != 4 or len(codes) != len(images):
         raise ValueError(f"latent_maps expected codes of shape (N, C, h, w) for {len(images)} images, "
@@ -152,7 +155,7 @@ def demo_figure(results: list[dict], *, n: int = 8, title: str = "scratchae demo
                     ("clean", result["targets"])]
         else:
             rows = [("input", result["inputs"]), ("reconstruction", result["outputs"])]
-        _image_rows(panel, rows, n, fontsize=8)
+        image_rows(panel, rows, n, fontsize=8)
         panel.suptitle(result["label"], fontsize=10, color=MODEL_COLORS.get(result["name"], "black"))
     ax = panels[-1].add_subplot()
     for result in results:

@@ -1,0 +1,52 @@
+"""The ``scratchae`` command. Each subcommand is a module of this package with ``add_parser`` and ``run``.
+
+::
+
+    scratchae demo                                # all four models on the embedded sample, one figure
+    scratchae train conv --dataset fashion-mnist --epochs 5
+    scratchae train conv --resume runs/conv/checkpoint.npz --epochs 10
+    scratchae reconstruct runs/conv/checkpoint.npz
+
+Every loss printed is the mean per-pixel loss (see :mod:`scratchae.training.trainer`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from ..training import CheckpointError
+from . import demo, reconstruct, train
+from .common import CommandError
+
+#: the subcommands, in the order ``scratchae --help`` lists them
+COMMANDS = (train, reconstruct, demo)
+
+
+def make_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="scratchae",
+        description="Autoencoders from scratch in NumPy: train them, look at what they learned.",
+        epilog="Losses are mean per-pixel losses.",
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for command in COMMANDS:
+        command.add_parser(commands)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = make_parser().parse_args(argv)
+    try:
+        return args.run(args)
+    except (CommandError, CheckpointError, FileNotFoundError, ValueError,
+            FloatingPointError) as error:
+        print(f"scratchae {args.command}: error: {error}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print(f"scratchae {args.command}: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
