@@ -74,10 +74,9 @@ def memoized(size_function):
     @functools.wraps(size_function)
     def remembered(*args, **kwargs):
         try:
-            hash((args, tuple(kwargs.items())))
-        except TypeError:
+            return cached(*args, **kwargs)
+        except TypeError:                 # a list among the arguments (or a bad one: raised again here)
             return size_function(*args, **kwargs)
-        return cached(*args, **kwargs)
 
     return remembered
 
