@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from .. import __version__
 from ..training import CheckpointError
 from . import demo, reconstruct, train
 from .common import CommandError
@@ -29,6 +30,7 @@ def make_parser() -> argparse.ArgumentParser:
         description="Autoencoders from scratch in NumPy: train them, look at what they learned.",
         epilog="Losses are mean per-pixel losses.",
     )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for command in COMMANDS:
         command.add_parser(commands)
