@@ -50,3 +50,22 @@ def test_weight_gradient_has_the_same_bits_on_one_or_two_threads():
     finally:
         kernels.set_num_threads(before)
     assert results[0].tobytes() == results[1].tobytes()
+
+
+def test_the_kernel_cache_is_dropped_when_a_kernel_file_is_newer(tmp_path):
+    """Numba's cache notices edits only in a function's own file; the package drops its whole cache when
+    any of its files is newer than the cache (conv2d.py inlines conv_loops.py and conv_layout.py)."""
+    import os
+
+    from scratchae.kernels.numba import clear_stale_cache
+
+    (tmp_path / "__pycache__").mkdir()
+    source, index, code = tmp_path / "loops.py", tmp_path / "__pycache__" / "k.nbi", tmp_path / "__pycache__" / "k.nbc"
+    for path, when in ((source, 100), (index, 200), (code, 200)):
+        path.write_text("x")
+        os.utime(path, (when, when))
+    assert clear_stale_cache(tmp_path) is False and index.exists()        # the cache is newer: kept
+    os.utime(source, (300, 300))                                          # a kernel file was edited
+    assert clear_stale_cache(tmp_path) is True
+    assert not index.exists() and not code.exists() and source.exists()
+    assert clear_stale_cache(tmp_path) is False                           # nothing left to drop
