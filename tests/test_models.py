@@ -159,3 +159,13 @@ def test_deep_conv_keeps_running_statistics_and_evaluates_with_them():
     assert model.bn1.num_batches_tracked.data == 1
     model.train()
     assert not np.allclose(model(x[:2])[:1], model(x)[:1], atol=1e-4)    # training: the batch's statistics
+
+
+@pytest.mark.parametrize("config", [dict(batch_norm=False), dict(negative_slope=0.0, upsampling="nearest")])
+def test_deep_conv_variants_for_measuring_each_addition(config):
+    model = build("deep-conv", config, rng=np.random.default_rng(6))
+    assert model.config() == {"batch_norm": True, "negative_slope": 0.2, "upsampling": "bilinear", **config}
+    names = [k for k, _ in model.named_parameters()]
+    assert ("bn1.weight" in names) == model.batch_norm and ("conv1.bias" in names) != model.batch_norm
+    assert model.encode(images(2)).shape == (2, 4, 7, 7)
+    directional_derivative_check(model, np.random.default_rng(3).random((2, 1, 28, 28)))

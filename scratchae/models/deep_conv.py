@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..nn import BatchNorm2d, Conv2d, LeakyReLU, MaxPool2d, Sigmoid, Upsample
+from ..nn import BatchNorm2d, Conv2d, Identity, LeakyReLU, MaxPool2d, Sigmoid, Upsample
 from .base import Autoencoder
 
 
@@ -49,31 +49,56 @@ class DeepConvAutoencoder(Autoencoder):
     In evaluation mode (``model.eval()``, as :class:`~scratchae.training.Trainer` evaluates) the batch
     normalizations use their running statistics, so an image's reconstruction does not depend on the
     other images of its batch. The running statistics are buffers, saved in checkpoints with the weights.
+
+    Parameters
+    ----------
+    batch_norm : bool, default True
+        False replaces each BatchNorm2d by an :class:`~scratchae.nn.Identity` (and gives the convolutions
+        before it a bias): the same model without batch normalization, to measure what it changes.
+    negative_slope : float, default 0.2
+        Of the leaky ReLUs; 0 makes them plain ReLUs.
+    upsampling : {"bilinear", "nearest"}, default "bilinear"
+        The decoder's :class:`~scratchae.nn.Upsample` mode.
+    dtype : numpy dtype, default float32
+    rng : numpy.random.Generator, optional
     """
 
     name = "deep-conv"
 
-    def __init__(self, *, dtype=np.float32, rng=None):
-        self.conv1 = Conv2d(1, 16, 3, padding="same", bias=False, dtype=dtype, rng=rng)
-        self.bn1 = BatchNorm2d(16, dtype=dtype)
-        self.act1 = LeakyReLU(0.2)
+    def __init__(self, *, batch_norm: bool = True, negative_slope: float = 0.2, upsampling: str = "bilinear",
+                 dtype=np.float32, rng=None):
+        self.batch_norm, self.negative_slope, self.upsampling = bool(batch_norm), negative_slope, upsampling
+
+        def conv(c_in, c_out, normalized=True):     # no bias before a batch norm: its shift beta is one
+            return Conv2d(c_in, c_out, 3, padding="same", bias=not (normalized and batch_norm), dtype=dtype,
+                          rng=rng)
+
+        def norm(channels):
+            return BatchNorm2d(channels, dtype=dtype) if batch_norm else Identity()
+
+        self.conv1 = conv(1, 16)
+        self.bn1 = norm(16)
+        self.act1 = LeakyReLU(negative_slope)
         self.pool1 = MaxPool2d(2)
-        self.conv2 = Conv2d(16, 32, 3, padding="same", bias=False, dtype=dtype, rng=rng)
-        self.bn2 = BatchNorm2d(32, dtype=dtype)
-        self.act2 = LeakyReLU(0.2)
+        self.conv2 = conv(16, 32)
+        self.bn2 = norm(32)
+        self.act2 = LeakyReLU(negative_slope)
         self.pool2 = MaxPool2d(2)
-        self.conv3 = Conv2d(32, 4, 3, padding="same", dtype=dtype, rng=rng)
-        self.up1 = Upsample(scale_factor=2, mode="bilinear")
-        self.conv4 = Conv2d(4, 32, 3, padding="same", bias=False, dtype=dtype, rng=rng)
-        self.bn4 = BatchNorm2d(32, dtype=dtype)
-        self.act4 = LeakyReLU(0.2)
-        self.up2 = Upsample(scale_factor=2, mode="bilinear")
-        self.conv5 = Conv2d(32, 16, 3, padding="same", bias=False, dtype=dtype, rng=rng)
-        self.bn5 = BatchNorm2d(16, dtype=dtype)
-        self.act5 = LeakyReLU(0.2)
-        self.conv6 = Conv2d(16, 1, 3, padding="same", dtype=dtype, rng=rng)
+        self.conv3 = conv(32, 4, normalized=False)
+        self.up1 = Upsample(scale_factor=2, mode=upsampling)
+        self.conv4 = conv(4, 32)
+        self.bn4 = norm(32)
+        self.act4 = LeakyReLU(negative_slope)
+        self.up2 = Upsample(scale_factor=2, mode=upsampling)
+        self.conv5 = conv(32, 16)
+        self.bn5 = norm(16)
+        self.act5 = LeakyReLU(negative_slope)
+        self.conv6 = conv(16, 1, normalized=False)
         self.sigmoid = Sigmoid()
         self.needs_input_grad = False     # images are data: no dL/d(images) (see Autoencoder)
+
+    def config(self) -> dict:
+        return {"batch_norm": self.batch_norm, "negative_slope": self.negative_slope, "upsampling": self.upsampling}
 
     def encode(self, x: np.ndarray) -> np.ndarray:
         x = self.pool1(self.act1(self.bn1(self.conv1(self.check_images(x)))))   # (N, 16, 14, 14)

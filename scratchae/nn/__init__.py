@@ -1,7 +1,7 @@
 """Layers and losses, with PyTorch's names, argument names, weight layouts and defaults."""
 
 from .activations import LeakyReLU, ReLU, Sigmoid, Tanh
-from .containers import Sequential
+from .containers import Identity, Sequential
 from .conv import Conv2d
 from .conv_transpose import ConvTranspose2d
 from .dropout import Dropout
@@ -18,5 +18,5 @@ __all__ = [
     "Linear", "ReLU", "Sigmoid", "Flatten", "Unflatten",
     "Conv2d", "ConvTranspose2d", "MaxPool2d", "Upsample",
     "Loss", "MSELoss", "BCELoss",
-    "BatchNorm1d", "BatchNorm2d", "Dropout", "LeakyReLU", "Tanh", "L1Loss",
+    "BatchNorm1d", "BatchNorm2d", "Dropout", "LeakyReLU", "Tanh", "L1Loss", "Identity",
 ]
