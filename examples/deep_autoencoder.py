@@ -167,7 +167,8 @@ if args.variants:
         scratchae.manual_seed(0)
         histories[label] = fit(DeepConvAutoencoder(**config), label)
 
-print(f"\n{'model':22s} {'test MSE per pixel':>18s} {'seconds per epoch':>18s}   (after {args.epochs} epochs)")
+print(f"\n{'model':22s} {'test MSE per pixel':>18s} {'seconds per epoch':>18s}   (after {args.epochs} epochs; "
+      f"seconds: the median epoch, on a machine that may be busy)")
 for label, history in histories.items():
     print(f"{label:22s} {history['test_loss'][-1]:18.6f} {np.median(history['seconds']):18.1f}")
 
@@ -179,11 +180,12 @@ for label, history in histories.items():
 shown = test[:10]
 for model in models.values():
     model.eval()
-fig = Figure(figsize=(8, 7), layout="constrained")
-top, bottom = fig.subfigures(2, 1, height_ratios=[3, 2.4])
+fig = Figure(figsize=(8, 6), layout="constrained")
+top, bottom = fig.subfigures(2, 1, height_ratios=[2.5, 3.5])
 figures.image_rows(top, [("test image", shown)] + [(f"{name}\n{histories[name]['test_loss'][-1]:.4f}", model(shown))
                                                    for name, model in models.items()])
-top.suptitle(f"reconstructions after {args.epochs} epochs on {args.dataset} (test MSE per pixel)", fontsize=10)
+top.suptitle(f"reconstructions after {args.epochs} epoch{'s' * (args.epochs != 1)} on {args.dataset} "
+             f"(test MSE per pixel)", fontsize=10)
 ax = bottom.add_subplot()
 for label, history in histories.items():
     line, = ax.plot(history["epoch"], history["test_loss"], "-o", markersize=3, label=f"{label} test")
@@ -191,6 +193,7 @@ for label, history in histories.items():
 ax.set_xlabel("epoch")
 ax.set_ylabel("mean per-pixel MSE")
 ax.set_yscale("log")
+ax.xaxis.get_major_locator().set_params(integer=True)
 ax.grid(True, which="both", alpha=0.3)
 ax.legend(fontsize=7, ncol=2)
 print("wrote", figures.save(fig, os.path.join(args.out, "deep-vs-conv.png")))

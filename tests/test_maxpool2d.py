@@ -116,7 +116,8 @@ def ceil_cases(count: int, seed: int):
             out = maxpool2d_output_size(shape[2:], kernel, kw["stride"], kw["padding"], ceil_mode=True)
         except ValueError:
             continue
-        floor = [(i + 2 * p - k) // s + 1 for i, p, k, s in zip(shape[2:], kw["padding"], kernel, kw["stride"])]
+        floor = [(i + 2 * p - k) // s + 1
+                 for i, p, k, s in zip(shape[2:], kw["padding"], kernel, kw["stride"], strict=True)]
         if list(out) != floor or rng.random() < 0.2:          # mostly cases where ceil_mode changes something
             cases.append((kw, shape))
     return cases + [(dict(kernel_size=2, ceil_mode=True), (2, 3, 7, 5))]

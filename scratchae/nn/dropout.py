@@ -45,6 +45,10 @@ class Dropout(Module):
     change in evaluation mode, where nothing is dropped ("inverted" dropout; the original paper scaled
     the weights at test time instead).
 
+    A gradient check needs the same mask in every forward pass: check a subclass whose
+    :meth:`keep_mask` returns a fixed mask (as ``tests/test_dropout.py`` does), or the layer in
+    evaluation mode.
+
     References
     ----------
     N. Srivastava, G. Hinton, A. Krizhevsky, I. Sutskever and R. Salakhutdinov, "Dropout: a simple way to
