@@ -60,3 +60,78 @@ def test_activations_refuse_integers_and_early_backward():
             layer(np.arange(3))
         with pytest.raises(RuntimeError, match="backward called before forward"):
             layer.backward(np.ones(3))
+
+
+# -- LeakyReLU and Tanh ---------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("slope", [0.01, 0.2, -0.5, 1.5])
+@pytest.mark.parametrize("shape", [(3, 4), (2, 3, 4, 5)])
+def test_leaky_relu_gradcheck(rng, shape, slope):
+    assert gradcheck(nn.LeakyReLU(slope), away_from_zero(rng, shape))
+
+
+@pytest.mark.parametrize("shape", [(3, 4), (2, 3, 4, 5)])
+def test_tanh_gradcheck(rng, shape):
+    assert gradcheck(nn.Tanh(), 2 * rng.standard_normal(shape))
+
+
+class _TanhWithSigmoidsDerivative(nn.Tanh):
+    """A plausible slip: y (1 - y), the sigmoid's derivative, for tanh's 1 - y^2."""
+
+    def backward(self, grad_out):
+        return grad_out * self._y * (1 - self._y)
+
+
+class _LeakyReLUWithReLUsDerivative(nn.LeakyReLU):
+    def backward(self, grad_out):
+        return grad_out * (self._slopes == 1)
+
+
+@pytest.mark.parametrize("wrong", [_TanhWithSigmoidsDerivative, _LeakyReLUWithReLUsDerivative])
+def test_gradcheck_catches_a_wrong_activation_backward(rng, wrong):
+    from scratchae import GradcheckError
+
+    with pytest.raises(GradcheckError, match="worst element input"):
+        gradcheck(wrong(), away_from_zero(rng, (4, 5)))
+
+
+def test_leaky_relu_by_hand():
+    layer = nn.LeakyReLU(0.2)
+    x = np.array([-1.0, 0.0, 2.0, np.nan, -np.inf])
+    np.testing.assert_array_equal(layer(x), [-0.2, 0.0, 2.0, np.nan, -np.inf])
+    np.testing.assert_array_equal(layer.backward(np.ones(5)), [0.2, 0.2, 1.0, 0.2, 0.2])  # slope at 0, as PyTorch
+    x = np.array([-1.0, 3.0])
+    y = nn.LeakyReLU(0.5, inplace=True)(x)
+    assert y is x and list(x) == [-0.5, 3.0]
+    assert nn.LeakyReLU()(np.array(-2.0)).shape == ()                       # a 0-d array stays an array
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_leaky_relu_and_tanh_twin(torch, rng, dtype):
+    x = (4 * rng.standard_normal((5, 3, 4, 4))).astype(dtype)
+    x.flat[:3] = [0.0, -0.0, 30.0]
+    g = rng.standard_normal(x.shape).astype(dtype)
+    for ours, theirs in [(nn.LeakyReLU(), torch.nn.LeakyReLU()), (nn.LeakyReLU(0.2), torch.nn.LeakyReLU(0.2)),
+                         (nn.Tanh(), torch.nn.Tanh())]:
+        assert repr(ours) == repr(theirs)
+        tx = torch.from_numpy(x).requires_grad_()
+        ty = theirs(tx)
+        ty.backward(torch.from_numpy(g))
+        y = ours(x)
+        assert y.dtype == dtype
+        assert_close(y, ty.detach().numpy(), dtype, f"{ours} forward")
+        assert_close(ours.backward(g), tx.grad.numpy(), dtype, f"{ours} backward")
+    assert repr(nn.LeakyReLU(0.2, inplace=True)) == repr(torch.nn.LeakyReLU(0.2, inplace=True))
+
+
+def test_new_activations_refuse_bad_input():
+    for layer in (nn.LeakyReLU(), nn.Tanh()):
+        with pytest.raises(TypeError, match="float32 or float64"):
+            layer(np.arange(3))
+        with pytest.raises(RuntimeError, match="backward called before forward"):
+            layer.backward(np.ones(3))
+        layer(np.ones(3))
+        with pytest.raises(ValueError, match=r"gradient of shape \(3,\)"):
+            layer.backward(np.ones(4))
+    with pytest.raises(TypeError, match="number negative_slope"):
+        nn.LeakyReLU("0.2")

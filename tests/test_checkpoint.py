@@ -203,7 +203,7 @@ def test_loading_a_linear_checkpoint_into_a_conv_model_names_missing_and_unexpec
         assert f"unexpected key {key!r}" in message
 
 
-@pytest.mark.parametrize("name", ["conv", "upsample", "denoise"])
+@pytest.mark.parametrize("name", ["conv", "upsample", "denoise", "deep-conv"])
 def test_every_model_round_trips_through_a_checkpoint(tmp_path, name):
     model = build(name, rng=np.random.default_rng(0))
     save_checkpoint(tmp_path / "m.npz", model, optim.Adam(model.parameters()), epoch=0,
@@ -212,3 +212,23 @@ def test_every_model_round_trips_through_a_checkpoint(tmp_path, name):
     assert type(restored) is type(model) and optimizer is not None
     x = images(2)
     np.testing.assert_array_equal(restored(x), model(x))
+
+
+def test_batch_normalization_buffers_round_trip_with_their_types(tmp_path):
+    trainer = Trainer(build("deep-conv", rng=np.random.default_rng(0)), checkpoint=tmp_path / "c.npz",
+                      progress=False)
+    trainer.fit(images(40), images(10, seed=1), epochs=1)        # two steps: running statistics moved
+    state = trainer.model.state_dict()
+    assert state["bn1.num_batches_tracked"] == 2 and np.abs(state["bn2.running_mean"]).max() > 0
+    saved = load_checkpoint(tmp_path / "c.npz")
+    for key in ("bn1.running_mean", "bn5.running_var", "bn4.num_batches_tracked"):
+        assert saved.model_state[key].dtype == state[key].dtype and saved.model_state[key].shape == state[key].shape
+        np.testing.assert_array_equal(saved.model_state[key], state[key])
+    assert saved.model_state["bn4.num_batches_tracked"].dtype == np.int64
+    model, _ = restore(tmp_path / "c.npz")
+    model.eval()
+    trainer.model.eval()
+    x = images(3, seed=2)
+    np.testing.assert_array_equal(model(x), trainer.model(x))       # evaluation reads the restored statistics
+    model.bn2.running_var.data[...] = 1.0
+    assert not np.array_equal(model(x), trainer.model(x))           # (and they matter)

@@ -121,6 +121,7 @@ def test_no_progress_still_prints_one_line_per_epoch(tmp_path, synthetic, capsys
 @pytest.mark.parametrize("model, figures", [
     ("conv", {"reconstructions.png", "latent.png", "loss.png"}),
     ("denoise", {"denoising.png", "latent.png", "loss.png"}),
+    ("deep-conv", {"reconstructions.png", "latent.png", "loss.png"}),
 ])
 def test_train_a_convolutional_model_on_the_sample(tmp_path, model, figures):
     assert run("train", model, "--epochs", 1, "--limit", 40, "--out", tmp_path, "--no-progress") == 0
@@ -152,3 +153,16 @@ def test_missing_dataset_files_explain_the_command_line_options(tmp_path, monkey
                "--out", tmp_path / "o") == 1
     err = capsys.readouterr().err
     assert "not found" in err and "--download" in err and "--data-dir" in err
+
+
+def test_figures_are_drawn_in_evaluation_mode_and_leave_the_mode_as_it_was(tmp_path, monkeypatch):
+    from scratchae.cli import common
+    from scratchae.models import build
+
+    model = build("deep-conv", rng=np.random.default_rng(0))
+    modes = []
+    real_encode = model.encode
+    monkeypatch.setattr(model, "encode", lambda x: modes.append(model.bn1.training) or real_encode(x))
+    common.write_figures(model, SPLITS["test"], str(tmp_path), n=4)
+    assert modes and not any(modes)                           # batch norm used its running statistics
+    assert model.training and model.bn1.num_batches_tracked.data == 0      # and nothing was updated

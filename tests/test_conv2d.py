@@ -121,7 +121,7 @@ def test_bad_argument_type():
     with pytest.raises(TypeError, match=r"kernel_size to be an int or a pair"):
         nn.Conv2d(1, 1, kernel_size=(1, 2, 3))
     with pytest.raises(TypeError, match=r"padding to be an int or a pair"):
-        nn.Conv2d(1, 1, 3, padding="same")
+        nn.Conv2d(1, 1, 3, padding=1.5)
 
 
 def test_kernel_larger_than_padded_input(backend):
@@ -135,9 +135,10 @@ def test_channel_mismatch(backend):
         nn.Conv2d(3, 4, 3)(np.zeros((1, 2, 5, 5), np.float32))
 
 
-def test_not_4d(backend):
-    with pytest.raises(ValueError, match=r"expected a 4-D input \(N, C, H, W\), got shape \(3, 5, 5\)"):
-        nn.Conv2d(3, 4, 3)(np.zeros((3, 5, 5), np.float32))
+@pytest.mark.parametrize("shape", [(5, 5), (1, 1, 3, 5, 5)])
+def test_not_3d_or_4d(backend, shape):
+    with pytest.raises(ValueError, match=r"expected a 3-D \(C, H, W\) or 4-D \(N, C, H, W\) input, got shape"):
+        nn.Conv2d(3, 4, 3)(np.zeros(shape, np.float32))
 
 
 def test_dtype_rules(backend):
@@ -174,3 +175,115 @@ def test_needs_input_grad_false_skips_only_the_input_gradient():
     assert layer.backward(g) is None and full.shape == x.shape
     for a, p in zip(grads, layer.parameters()):
         np.testing.assert_array_equal(a, p.grad)
+
+
+# -- padding='same' and 'valid' ----------------------------------------------------------------------------
+
+def same_cases(count: int, seed: int):
+    """``count`` Conv2d(padding='same') configurations: odd and even kernels, dilations, any input size."""
+    rng = np.random.default_rng(seed)
+    cases = []
+    for _ in range(count):
+        kernel = (int(rng.integers(1, 5)), int(rng.integers(1, 5)))
+        kw = dict(in_channels=int(rng.integers(1, 4)), out_channels=int(rng.integers(1, 4)),
+                  kernel_size=kernel if rng.random() < 0.5 else kernel[0], padding="same",
+                  dilation=int(rng.integers(1, 3)))
+        cases.append((kw, (int(rng.integers(1, 3)), kw["in_channels"], int(rng.integers(1, 7)),
+                           int(rng.integers(1, 7)))))
+    return cases + [(dict(in_channels=2, out_channels=3, kernel_size=2, padding="same"), (2, 2, 5, 4)),
+                    (dict(in_channels=2, out_channels=2, kernel_size=4, padding="valid"), (1, 2, 6, 5))]
+
+
+SAME_CASES = same_cases(10, seed=5)
+
+
+@pytest.mark.parametrize("case", SAME_CASES, ids=case_id)
+def test_same_padding_gradcheck(backend, case):
+    kw, shape = case
+    assert gradcheck(make(kw), np.random.default_rng(1).standard_normal(shape))
+
+
+@pytest.mark.torch
+@pytest.mark.filterwarnings("ignore:Using padding='same' with even kernel")     # PyTorch pads a copy too
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("case", SAME_CASES, ids=case_id)
+def test_same_padding_matches_torch(backend, case, dtype):
+    torch = pytest.importorskip("torch")
+    kw, shape = case
+    x = np.random.default_rng(2).standard_normal(shape).astype(dtype)
+    layer = make(kw, dtype)
+    if kw["padding"] == "same":
+        assert layer(x).shape[2:] == shape[2:]
+    assert_matches_torch(layer, torch.nn.Conv2d(**kw, dtype=getattr(torch, np.dtype(dtype).name)), x)
+
+
+def test_same_padding_of_an_even_kernel_is_padding_one_more_row_at_the_bottom(backend):
+    rng = np.random.default_rng(3)
+    x, g = rng.standard_normal((2, 2, 5, 6)), rng.standard_normal((2, 3, 5, 6))
+    same = make(dict(in_channels=2, out_channels=3, kernel_size=(4, 2), padding="same"))
+    explicit = make(dict(in_channels=2, out_channels=3, kernel_size=(4, 2), padding=(1, 0)))
+    # d(k-1) = (3, 1) zeros in all: (1, 0) on each side, and the odd one at the bottom (right)
+    padded = np.pad(x, ((0, 0), (0, 0), (0, 1), (0, 1)))
+    np.testing.assert_allclose(same(x), explicit(padded), rtol=1e-13)
+    np.testing.assert_allclose(same.backward(g), explicit.backward(g)[:, :, :5, :6], rtol=1e-13)
+    np.testing.assert_allclose(same.weight.grad, explicit.weight.grad, rtol=1e-13)
+
+
+def test_same_padding_keeps_the_course_path_for_odd_kernels():
+    layer = nn.Conv2d(1, 4, 3, padding="same")
+    assert layer._padding == (1, 1) and layer._extra_padding == (0, 0)
+    assert nn.Conv2d(1, 4, 5, padding="same", dilation=2)._padding == (4, 4)
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    (dict(padding="same", stride=2), "padding='same' is not supported for strided convolutions"),
+    (dict(padding="same", stride=(1, 2)), "padding='same' is not supported for strided convolutions"),
+    (dict(padding="full"), "padding to be 'same', 'valid', an int or a pair of ints, got 'full'"),
+])
+def test_bad_padding_string(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        nn.Conv2d(1, 1, 3, **kwargs)
+
+
+@pytest.mark.torch
+def test_repr_with_a_padding_string_is_pytorchs():
+    torch = pytest.importorskip("torch")
+    for padding in ("same", "valid"):
+        assert repr(nn.Conv2d(1, 2, 3, padding=padding)) == repr(torch.nn.Conv2d(1, 2, 3, padding=padding))
+
+
+# -- one image, unbatched ------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("case", CASES[:6] + SAME_CASES[:3], ids=case_id)
+def test_unbatched_gradcheck(backend, case):
+    kw, shape = case
+    assert gradcheck(make(kw), np.random.default_rng(1).standard_normal(shape[1:]))
+
+
+@pytest.mark.torch
+@pytest.mark.filterwarnings("ignore:Using padding='same' with even kernel")
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("case", CASES[:6] + SAME_CASES[:3], ids=case_id)
+def test_unbatched_matches_torch(backend, case, dtype):
+    torch = pytest.importorskip("torch")
+    kw, shape = case
+    x = np.random.default_rng(2).standard_normal(shape[1:]).astype(dtype)
+    assert_matches_torch(make(kw, dtype), torch.nn.Conv2d(**kw, dtype=getattr(torch, np.dtype(dtype).name)), x)
+
+
+def test_unbatched_is_a_batch_of_one(backend):
+    rng = np.random.default_rng(4)
+    layer = make(dict(in_channels=2, out_channels=3, kernel_size=2, padding="same"))
+    x, g = rng.standard_normal((2, 4, 5)), rng.standard_normal((3, 4, 5))
+    y = layer(x)
+    assert y.shape == (3, 4, 5)
+    grad_x = layer.backward(g)
+    assert grad_x.shape == x.shape
+    weight_grad = layer.weight.grad.copy()
+    layer.zero_grad()
+    np.testing.assert_array_equal(layer(x[None])[0], y)
+    np.testing.assert_array_equal(layer.backward(g[None])[0], grad_x)
+    np.testing.assert_array_equal(layer.weight.grad, weight_grad)
+    layer(x)
+    with pytest.raises(ValueError, match=r"gradient of shape \(3, 4, 5\)"):
+        layer.backward(g[None])

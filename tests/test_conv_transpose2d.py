@@ -128,8 +128,8 @@ def test_channel_mismatch_and_rank(backend):
     layer = nn.ConvTranspose2d(4, 16, 2, stride=2)
     with pytest.raises(ValueError, match=r"expected 4 channels, got 16"):
         layer(np.zeros((1, 16, 7, 7), np.float32))
-    with pytest.raises(ValueError, match=r"expected a 4-D input"):
-        layer(np.zeros((4, 7, 7), np.float32))
+    with pytest.raises(ValueError, match=r"expected a 3-D \(C, H, W\) or 4-D \(N, C, H, W\) input"):
+        layer(np.zeros((7, 7), np.float32))
 
 
 def test_repr():
@@ -255,3 +255,39 @@ def test_backward_crops_the_extra_rows_when_output_padding_reaches_the_stride(ba
     assert layer(x).shape == (1, 1, 3 + 3 + 2, 3 + 3 + 2)
     assert layer.backward(np.ones((1, 1, 8, 8))).shape == x.shape
     assert gradcheck(layer, x)
+
+
+# -- one image, unbatched ------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("case", CASES[:6], ids=case_id)
+def test_unbatched_gradcheck(backend, case):
+    kw, shape = case
+    assert gradcheck(make(kw), np.random.default_rng(1).standard_normal(shape[1:]))
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("case", CASES[:6], ids=case_id)
+def test_unbatched_matches_torch(backend, case, dtype):
+    torch = pytest.importorskip("torch")
+    kw, shape = case
+    x = np.random.default_rng(2).standard_normal(shape[1:]).astype(dtype)
+    twin = torch.nn.ConvTranspose2d(**kw, dtype=getattr(torch, np.dtype(dtype).name))
+    assert_matches_torch(make(kw, dtype), twin, x)
+
+
+def test_unbatched_is_a_batch_of_one(backend):
+    rng = np.random.default_rng(4)
+    layer = make(dict(in_channels=4, out_channels=2, kernel_size=2, stride=2))
+    x, g = rng.standard_normal((4, 3, 5)), rng.standard_normal((2, 6, 10))
+    y = layer(x)
+    assert y.shape == (2, 6, 10)
+    assert layer.backward(g).shape == x.shape
+    batched = make(dict(in_channels=4, out_channels=2, kernel_size=2, stride=2))
+    np.testing.assert_array_equal(batched(x[None])[0], y)
+    np.testing.assert_array_equal(batched.backward(g[None])[0], layer.backward(g))
+    layer.needs_input_grad = False
+    layer(x)
+    assert layer.backward(g) is None
+    with pytest.raises(ValueError, match=r"gradient of shape \(2, 6, 10\)"):
+        layer.backward(g[None])

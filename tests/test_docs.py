@@ -20,9 +20,9 @@ import numpy as np
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-DOCS = [ROOT / "docs" / "transposed-convolution.md", ROOT / "README.md"]
+DOCS = [ROOT / "docs" / "transposed-convolution.md", ROOT / "README.md", ROOT / "docs" / "building-blocks.md"]
 # pages where every python block that prints must be followed by its ```text block
-MUST_SHOW_OUTPUT = {DOCS[0]}
+MUST_SHOW_OUTPUT = {DOCS[0], DOCS[2]}
 BLOCK = re.compile(r"^```python[ \t]*\n(.*?)^```[ \t]*$", re.DOTALL | re.MULTILINE)
 FENCE = re.compile(r"^```([\w+-]*)[ \t]*\n(.*?)^```[ \t]*$", re.DOTALL | re.MULTILINE)
 
@@ -184,3 +184,12 @@ def test_the_figure_script_draws_every_figure_the_doc_shows(tmp_path):
     shown = sorted(Path(f).name for f in re.findall(r"!\[[^\]]*\]\(([^)]+)\)", DOCS[0].read_text(encoding="utf-8"))
                    if f.endswith(".png"))
     assert written == shown
+
+def test_the_building_blocks_contents_list_matches_its_sections():
+    text = FENCE.sub("", DOCS[2].read_text(encoding="utf-8"))
+    headings = re.findall(r"^## (.+)$", text, re.MULTILINE)
+    contents = re.findall(r"^- \[([^\]]+)\]\(#([^)]+)\)$", text, re.MULTILINE)
+    assert headings[0] == "Contents"
+    assert [(title, anchor(title)) for title in headings[1:]] == contents
+    for figure in re.findall(r"!\[[^\]]*\]\(([^)]+)\)", text):
+        assert (DOCS[2].parent / figure).exists(), figure

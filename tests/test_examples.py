@@ -31,3 +31,14 @@ def test_example_runs_and_writes_its_figures(path, tmp_path, monkeypatch, capsys
     assert "loss.png" in written and ({"reconstructions.png", "denoising.png"} & written)
     for name in written:
         assert (tmp_path / name).stat().st_size > 5000  # a real picture, not an empty file
+
+
+def test_the_deep_autoencoder_example_runs_and_writes_its_figure(tmp_path, monkeypatch, capsys):
+    path = EXAMPLES[0].parent / "deep_autoencoder.py"
+    assert path.read_text().startswith("# %% [markdown]")
+    monkeypatch.setenv("SCRATCHAE_EXAMPLE_QUICK", "1")
+    monkeypatch.setattr(sys, "argv", [str(path), "--out", str(tmp_path)])
+    runpy.run_path(str(path), run_name="__main__")
+    printed = capsys.readouterr().out
+    assert "deep-conv              epoch  1  train MSE per pixel" in printed and "conv " in printed
+    assert (tmp_path / "deep-vs-conv.png").stat().st_size > 20000

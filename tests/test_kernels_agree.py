@@ -12,8 +12,9 @@ from scratchae.kernels.numba import conv2d as fast_conv2d
 from scratchae.kernels.numba import conv_layout
 from scratchae.kernels.numba import maxpool2d as fast_maxpool2d
 from scratchae.kernels.numba import activations as fast_activations
+from scratchae.kernels.numba import bilinear as fast_bilinear
 from scratchae.kernels.numba import upsample as fast_upsample
-from scratchae.kernels.reference import activations, maxpool2d, upsample
+from scratchae.kernels.reference import activations, bilinear, maxpool2d, upsample
 from scratchae.kernels.reference import conv2d as readable_conv2d
 
 DTYPES = [np.float64, np.float32]
@@ -99,6 +100,48 @@ def test_maxpool2d(case, ties, dtype):
     grad_y = rng.standard_normal(y.shape).astype(dtype)
     assert_close(fast_maxpool2d.max_pool2d_backward(grad_y, indices, shape[2:]),
                  maxpool2d.max_pool2d_backward(grad_y, indices, shape[2:]), RTOL[dtype], "backward")
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("ties", [False, True])
+@pytest.mark.parametrize("kw, shape", [
+    (dict(kernel_size=2), (2, 3, 7, 5)),                                    # the 2x2 path must step aside
+    (dict(kernel_size=3, stride=2, padding=1), (2, 2, 6, 6)),
+    (dict(kernel_size=(3, 2), stride=(2, 3), padding=(1, 0)), (1, 3, 8, 7)),
+    (dict(kernel_size=4, stride=3, padding=2), (2, 1, 5, 9)),
+])
+def test_maxpool2d_ceil_mode(kw, shape, ties, dtype):
+    kernel = pair(kw["kernel_size"])
+    stride, padding = pair(kw.get("stride", kernel)), pair(kw.get("padding", 0))
+    out_hw = maxpool2d_output_size(shape[2:], kernel, stride, padding, ceil_mode=True)
+    assert out_hw != maxpool2d_output_size(shape[2:], kernel, stride, padding)      # ceil_mode adds a window
+    rng = np.random.default_rng(11)
+    x = (rng.integers(-1, 2, shape) if ties else rng.standard_normal(shape)).astype(dtype)
+    y, indices = maxpool2d.max_pool2d(x, kernel, stride, padding, out_hw)
+    fast_y, fast_indices = fast_maxpool2d.max_pool2d(x, kernel, stride, padding, out_hw)
+    np.testing.assert_array_equal(fast_y, y)
+    np.testing.assert_array_equal(fast_indices, indices)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("in_hw, out_hw, align_corners, scales", [
+    ((7, 7), (14, 14), False, (2.0, 2.0)),                  # the deep autoencoder's factor 2
+    ((14, 14), (28, 28), True, (None, None)),
+    ((5, 4), (7, 10), False, (1.5, 2.5)),
+    ((6, 9), (3, 4), False, (None, None)),                  # downsampling
+    ((1, 3), (4, 1), True, (None, None)),
+    ((4, 4), (4, 9), False, (1.0, 2.3)),                    # a copy along the rows
+])
+def test_upsample_bilinear(in_hw, out_hw, align_corners, scales, dtype):
+    rng = np.random.default_rng(12)
+    x = rng.standard_normal((3, 2, *in_hw)).astype(dtype)
+    args = (align_corners, scales)
+    expected = bilinear.upsample_bilinear(x, out_hw, *args)
+    assert_close(fast_bilinear.upsample_bilinear(x, out_hw, *args), expected, RTOL[dtype], "forward")
+    grad_y = rng.standard_normal(expected.shape).astype(dtype)
+    fast_grad_x = fast_bilinear.upsample_bilinear_backward(grad_y, in_hw, *args)
+    assert fast_grad_x.dtype == dtype
+    assert_close(fast_grad_x, bilinear.upsample_bilinear_backward(grad_y, in_hw, *args), RTOL[dtype], "backward")
 
 
 @pytest.mark.parametrize("dtype", DTYPES)

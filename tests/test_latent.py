@@ -39,13 +39,14 @@ def test_codes_and_interpolation_of_every_model(name):
     model = build(name, rng=np.random.default_rng(0))
     x = images(5)
     codes = latent.encode_all(model, x, batch_size=2)
+    path = latent.interpolate(model, x[0], x[1], steps=4)
+    assert model.training                                          # the mode is restored
+    model.eval()                                                   # (batch norm: running statistics)
     assert codes.shape[0] == 5 and codes.ndim == 2
     np.testing.assert_allclose(codes, model.encode(x).reshape(5, -1), rtol=1e-5, atol=1e-6)   # float32 BLAS
-    path = latent.interpolate(model, x[0], x[1], steps=4)
     assert path.shape == (4, 1, 28, 28)
     np.testing.assert_allclose(path[0], model.decode(model.encode(x[:1]))[0], rtol=1e-5, atol=1e-6)
     np.testing.assert_allclose(path[-1], model.decode(model.encode(x[1:2]))[0], rtol=1e-5, atol=1e-6)
-    assert model.training                                          # the mode is restored
 
 
 def test_latent_figures(tmp_path):

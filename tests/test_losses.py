@@ -74,3 +74,67 @@ def test_loss_errors():
         nn.MSELoss().backward()
     with pytest.raises(TypeError, match="MSELoss target expected a float64 input"):
         nn.MSELoss()(np.zeros(3), np.zeros(3, np.float32))
+
+
+# -- L1Loss ---------------------------------------------------------------------------------------------------
+
+def away_from_the_kink(rng, shape):
+    """(prediction, target) whose differences are at least 0.05 in size: |d| has no derivative at 0."""
+    t = rng.uniform(0, 1, shape)
+    d = rng.uniform(0.05, 0.5, shape) * rng.choice([-1.0, 1.0], shape)
+    return t + d, t
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum"])
+def test_l1_gradcheck(rng, reduction):
+    assert gradcheck(nn.L1Loss(reduction), *away_from_the_kink(rng, (3, 4, 5)))
+
+
+class _L1WithTheDifferenceForTheSign(nn.L1Loss):
+    """A plausible slip: the MSE gradient's shape (proportional to the error) for the L1 loss."""
+
+    def backward(self, grad=1.0):
+        return self._saved * grad * self._scale(self._saved.size)
+
+
+def test_l1_gradcheck_catches_a_wrong_backward(rng):
+    from scratchae import GradcheckError
+
+    with pytest.raises(GradcheckError, match="worst element input"):
+        gradcheck(_L1WithTheDifferenceForTheSign(), *away_from_the_kink(rng, (2, 5)))
+
+
+def test_l1_by_hand():
+    p, t = np.array([0.0, 1.0, 3.0, -2.0]), np.array([1.0, 1.0, 1.0, 1.0])
+    crit = nn.L1Loss()
+    assert crit(p, t) == pytest.approx((1 + 0 + 2 + 3) / 4)
+    np.testing.assert_array_equal(crit.backward(), [-0.25, 0.0, 0.25, -0.25])     # sign(0) = 0, as PyTorch
+    assert nn.L1Loss("sum")(p, t) == 6.0
+    assert repr(nn.L1Loss()) == "L1Loss(reduction='mean')"
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("reduction", ["mean", "sum"])
+def test_l1_twin(torch, rng, dtype, reduction):
+    p = rng.uniform(0, 1, (4, 1, 6, 6)).astype(dtype)
+    t = rng.uniform(0, 1, p.shape).astype(dtype)
+    t.flat[:5] = p.flat[:5]                                   # exact ties: gradient 0 in both
+    tp = torch.from_numpy(p).requires_grad_()
+    tl = torch.nn.L1Loss(reduction=reduction)(tp, torch.from_numpy(t))
+    tl.backward(torch.tensor(0.7, dtype=tp.dtype))
+    crit = nn.L1Loss(reduction)
+    loss = crit(p, t)
+    assert isinstance(loss, float)
+    assert loss == pytest.approx(tl.item(), rel=1e-10 if dtype == np.float64 else 1e-5)
+    grad = crit.backward(0.7)
+    assert grad.dtype == dtype
+    assert_close(grad, tp.grad.numpy(), dtype, "L1Loss gradient")
+
+
+def test_l1_errors():
+    with pytest.raises(ValueError, match="reduction 'mean' or 'sum', got 'none'"):
+        nn.L1Loss("none")
+    with pytest.raises(ValueError, match=r"same shape, got \(2,\) and \(3,\)"):
+        nn.L1Loss()(np.zeros(2), np.zeros(3))
+    with pytest.raises(RuntimeError, match="L1Loss.backward called before forward"):
+        nn.L1Loss().backward()

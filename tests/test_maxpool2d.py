@@ -7,6 +7,7 @@ import pytest
 
 from conv_cases import backend, case_id, assert_matches_torch, distinct_values, maxpool_cases  # noqa: F401
 from scratchae import gradcheck, nn
+from scratchae.arithmetic import maxpool2d_output_size
 
 CASES = maxpool_cases(14, seed=6)
 
@@ -64,7 +65,7 @@ def test_stride_defaults_to_kernel_and_dtype_is_kept(backend):
     y = pool(x)
     assert y.shape == (2, 3, 3, 3) and y.dtype == np.float32
     assert pool.backward(np.ones_like(y)).dtype == np.float32
-    assert repr(pool) == "MaxPool2d(kernel_size=(2, 3), stride=(2, 3), padding=0)"
+    assert repr(pool) == "MaxPool2d(kernel_size=(2, 3), stride=(2, 3), padding=0, dilation=1, ceil_mode=False)"
 
 
 @pytest.mark.parametrize("kwargs, error, match", [
@@ -74,6 +75,8 @@ def test_stride_defaults_to_kernel_and_dtype_is_kept(backend):
     (dict(kernel_size=2, stride=0), ValueError, "stride to be positive"),
     (dict(kernel_size=2, padding=-1), ValueError, "padding to be non-negative"),
     (dict(kernel_size=2.0), TypeError, "kernel_size to be an int or a pair"),
+    (dict(kernel_size=2, dilation=2), ValueError, "only dilation=1"),
+    (dict(kernel_size=2, return_indices=True), ValueError, "only return_indices=False"),
 ])
 def test_bad_configuration(kwargs, error, match):
     with pytest.raises(error, match=match):
@@ -87,7 +90,7 @@ def test_window_larger_than_padded_input(backend):
 
 def test_bad_inputs(backend):
     pool = nn.MaxPool2d(2)
-    with pytest.raises(ValueError, match=r"expected a 4-D input"):
+    with pytest.raises(ValueError, match=r"expected a 3-D \(C, H, W\) or 4-D \(N, C, H, W\) input"):
         pool(np.zeros((4, 4), np.float32))
     with pytest.raises(TypeError, match="float32 or float64"):
         pool(np.zeros((1, 1, 4, 4), np.int32))
@@ -96,3 +99,94 @@ def test_bad_inputs(backend):
     pool(np.zeros((1, 1, 4, 4), np.float32))
     with pytest.raises(TypeError, match="expected a float32 gradient"):
         pool.backward(np.zeros((1, 1, 2, 2), np.float64))
+
+
+# -- ceil_mode ------------------------------------------------------------------------------------------------
+
+def ceil_cases(count: int, seed: int):
+    """``count`` MaxPool2d(ceil_mode=True) configurations whose last window runs past the input (mostly)."""
+    rng = np.random.default_rng(seed)
+    cases = []
+    while len(cases) < count:
+        kernel = (int(rng.integers(1, 4)), int(rng.integers(1, 4)))
+        kw = dict(kernel_size=kernel, stride=(int(rng.integers(1, 4)), int(rng.integers(1, 4))),
+                  padding=tuple(int(rng.integers(0, k // 2 + 1)) for k in kernel), ceil_mode=True)
+        shape = (int(rng.integers(1, 3)), int(rng.integers(1, 3)), int(rng.integers(1, 8)), int(rng.integers(1, 8)))
+        try:
+            out = maxpool2d_output_size(shape[2:], kernel, kw["stride"], kw["padding"], ceil_mode=True)
+        except ValueError:
+            continue
+        floor = [(i + 2 * p - k) // s + 1
+                 for i, p, k, s in zip(shape[2:], kw["padding"], kernel, kw["stride"], strict=True)]
+        if list(out) != floor or rng.random() < 0.2:          # mostly cases where ceil_mode changes something
+            cases.append((kw, shape))
+    return cases + [(dict(kernel_size=2, ceil_mode=True), (2, 3, 7, 5))]
+
+
+CEIL_CASES = ceil_cases(12, seed=9)
+
+
+@pytest.mark.parametrize("case", CEIL_CASES, ids=case_id)
+def test_ceil_mode_gradcheck(backend, case):
+    kw, shape = case
+    assert gradcheck(nn.MaxPool2d(**kw), distinct_values(shape, np.random.default_rng(1)))
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("case", CEIL_CASES, ids=case_id)
+def test_ceil_mode_matches_torch(backend, case, dtype):
+    torch = pytest.importorskip("torch")
+    kw, shape = case
+    x = np.random.default_rng(2).standard_normal(shape).astype(dtype)
+    assert_matches_torch(nn.MaxPool2d(**kw), torch.nn.MaxPool2d(**kw), x)
+
+
+@pytest.mark.torch
+def test_ceil_mode_output_sizes_are_torchs(torch):
+    # every small configuration: the same output size, or both refuse
+    for size in range(1, 7):
+        for kernel in range(1, 5):
+            for stride in range(1, 4):
+                for padding in range(0, kernel // 2 + 1):
+                    try:
+                        ours = maxpool2d_output_size((size, 1), (kernel, 1), (stride, 1), (padding, 0), True)[0]
+                    except ValueError:
+                        ours = None
+                    try:
+                        x = torch.zeros(1, 1, size, 1)
+                        theirs = torch.nn.MaxPool2d((kernel, 1), (stride, 1), (padding, 0), ceil_mode=True)(x).shape[2]
+                    except RuntimeError:
+                        theirs = None
+                    assert ours == theirs, (size, kernel, stride, padding)
+
+
+def test_ceil_mode_by_hand(backend):
+    x = np.arange(25.0).reshape(1, 1, 5, 5)
+    pool = nn.MaxPool2d(2, ceil_mode=True)
+    np.testing.assert_array_equal(pool(x)[0, 0], [[6, 8, 9], [16, 18, 19], [21, 23, 24]])
+    grad_x = pool.backward(np.ones((1, 1, 3, 3)))
+    assert grad_x[0, 0, 4, 4] == 1 and grad_x[0, 0, :, 4].sum() == 3 and grad_x.sum() == 9
+    assert nn.MaxPool2d(2, ceil_mode=True)(np.ones((1, 1, 1, 1))).shape == (1, 1, 1, 1)   # PyTorch: 1x1 too
+    with pytest.raises(ValueError, match="kernel larger than the padded input"):
+        nn.MaxPool2d(2)(np.ones((1, 1, 1, 1)))
+
+
+# -- one image, unbatched ------------------------------------------------------------------------------------
+
+@pytest.mark.torch
+@pytest.mark.parametrize("case", CASES[:4] + CEIL_CASES[:2], ids=case_id)
+def test_unbatched_matches_torch(backend, case):
+    torch = pytest.importorskip("torch")
+    kw, shape = case
+    x = np.random.default_rng(3).standard_normal(shape[1:])
+    assert_matches_torch(nn.MaxPool2d(**kw), torch.nn.MaxPool2d(**kw), x)
+
+
+def test_unbatched_gradcheck_and_shapes(backend):
+    x = distinct_values((3, 5, 4), np.random.default_rng(4))
+    pool = nn.MaxPool2d(2)
+    assert gradcheck(pool, x)
+    assert pool(x).shape == (3, 2, 2) and pool.backward(np.ones((3, 2, 2))).shape == (3, 5, 4)
+    with pytest.raises(ValueError, match=r"gradient of shape \(3, 2, 2\)"):
+        pool.backward(np.ones((1, 3, 2, 2)))

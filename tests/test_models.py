@@ -21,8 +21,14 @@ COURSE_PARAMETERS = {
                 ("t_conv1.weight", (8, 8, 3, 3)), ("t_conv1.bias", (8,)), ("t_conv2.weight", (8, 16, 2, 2)),
                 ("t_conv2.bias", (16,)), ("t_conv3.weight", (16, 32, 2, 2)), ("t_conv3.bias", (32,)),
                 ("conv_out.weight", (1, 32, 3, 3)), ("conv_out.bias", (1,))],
+    # not the course's: scratchae's deeper model (tests/torch_twins.py has its PyTorch twin)
+    "deep-conv": [("conv1.weight", (16, 1, 3, 3)), ("bn1.weight", (16,)), ("bn1.bias", (16,)),
+                  ("conv2.weight", (32, 16, 3, 3)), ("bn2.weight", (32,)), ("bn2.bias", (32,)),
+                  ("conv3.weight", (4, 32, 3, 3)), ("conv3.bias", (4,)), ("conv4.weight", (32, 4, 3, 3)),
+                  ("bn4.weight", (32,)), ("bn4.bias", (32,)), ("conv5.weight", (16, 32, 3, 3)),
+                  ("bn5.weight", (16,)), ("bn5.bias", (16,)), ("conv6.weight", (1, 16, 3, 3)), ("conv6.bias", (1,))],
 }
-CODE_SHAPES = {"linear": (32,), "conv": (4, 7, 7), "upsample": (4, 7, 7), "denoise": (8, 3, 3)}
+CODE_SHAPES = {"linear": (32,), "conv": (4, 7, 7), "upsample": (4, 7, 7), "denoise": (8, 3, 3), "deep-conv": (4, 7, 7)}
 MODEL_NAMES = list(MODELS)
 
 
@@ -138,3 +144,28 @@ def test_the_input_gradient_is_skipped_unless_asked_for(name):
     assert grad_x.shape == x.shape and np.abs(grad_x).max() > 0
     for a, p in zip(skipped, model.parameters()):
         np.testing.assert_array_equal(a, p.grad)             # parameter gradients are unaffected
+
+
+def test_deep_conv_keeps_running_statistics_and_evaluates_with_them():
+    model = build("deep-conv", rng=np.random.default_rng(5))
+    buffers = [k for k in model.state_dict() if k.endswith(("running_mean", "running_var", "num_batches_tracked"))]
+    assert len(buffers) == 12 and "bn1.num_batches_tracked" in buffers
+    x = images(4)
+    model(x)
+    assert model.bn1.num_batches_tracked.data == 1 and np.abs(model.bn1.running_mean.data).max() > 0
+    model.eval()
+    alone, together = model(x[:1]), model(x)[:1]       # evaluation: an image's output ignores its batch
+    np.testing.assert_allclose(alone, together, rtol=1e-5, atol=1e-6)
+    assert model.bn1.num_batches_tracked.data == 1
+    model.train()
+    assert not np.allclose(model(x[:2])[:1], model(x)[:1], atol=1e-4)    # training: the batch's statistics
+
+
+@pytest.mark.parametrize("config", [dict(batch_norm=False), dict(negative_slope=0.0, upsampling="nearest")])
+def test_deep_conv_variants_for_measuring_each_addition(config):
+    model = build("deep-conv", config, rng=np.random.default_rng(6))
+    assert model.config() == {"batch_norm": True, "negative_slope": 0.2, "upsampling": "bilinear", **config}
+    names = [k for k, _ in model.named_parameters()]
+    assert ("bn1.weight" in names) == model.batch_norm and ("conv1.bias" in names) != model.batch_norm
+    assert model.encode(images(2)).shape == (2, 4, 7, 7)
+    directional_derivative_check(model, np.random.default_rng(3).random((2, 1, 28, 28)))

@@ -61,5 +61,12 @@ def test_training_matches_the_pytorch_twin(name, batches):
     assert moved > 1e-3  # the steps really changed the weights, so agreeing means something
     np.testing.assert_allclose(ours, theirs, rtol=1e-10, atol=0)
     twin_state = twin.state_dict()
+    assert list(twin_state) == list(model.state_dict())       # buffers too (batch norm's running statistics)
     for k, v in model.state_dict().items():
         np.testing.assert_allclose(v, twin_state[k].numpy(), rtol=1e-7, atol=1e-12, err_msg=k)
+    # in evaluation mode too (batch normalization then uses the running statistics both have tracked)
+    model.eval()
+    twin.eval()
+    test = batches[0][:5]
+    with torch.no_grad():
+        np.testing.assert_allclose(model(test), twin(torch.from_numpy(test)).numpy(), rtol=1e-9, atol=1e-12)

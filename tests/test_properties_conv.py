@@ -31,9 +31,10 @@ def pair_or_int(low, high):
 
 @st.composite
 def conv_configs(draw, transposed=False):
+    padding = pair_or_int(0, 3) if transposed else st.one_of(pair_or_int(0, 3), st.sampled_from(["same", "valid"]))
     kw = dict(in_channels=draw(st.integers(1, 3)), out_channels=draw(st.integers(1, 3)),
               kernel_size=draw(pair_or_int(1, 4)), stride=draw(pair_or_int(1, 3)),
-              padding=draw(pair_or_int(0, 3)), dilation=draw(pair_or_int(1, 3)), bias=draw(st.booleans()))
+              padding=draw(padding), dilation=draw(pair_or_int(1, 3)), bias=draw(st.booleans()))
     if transposed:
         kw["output_padding"] = draw(pair_or_int(0, 2))
     return kw
@@ -100,6 +101,7 @@ def upstream(dtype, seed=0):
 
 
 @SETTINGS
+@pytest.mark.filterwarnings("ignore:Using padding='same' with even kernel")
 @given(conv_configs(), st.data())
 def test_conv2d_valid_configs_match_arithmetic_and_backends(kw, data):
     torch = pytest.importorskip("torch")
@@ -110,11 +112,15 @@ def test_conv2d_valid_configs_match_arithmetic_and_backends(kw, data):
     def make():
         return nn.Conv2d(**kw, dtype=dtype, rng=np.random.default_rng(0))
     if expected is None:
-        with pytest.raises(ValueError, match=r"Conv2d\(.*(kernel larger than the padded input|expected)"):
+        with pytest.raises(ValueError, match=r"Conv2d(\(.*(kernel larger than the padded input|expected)|: padd)"):
             make()(x)
         return
     y, gx, grads = both_backends(make, x, upstream(dtype))
-    h, w = conv2d_output_size(x.shape[2:], kw["kernel_size"], kw["stride"], kw["padding"], kw["dilation"])
+    if isinstance(kw["padding"], str):           # 'valid' is no padding; 'same' keeps the size (stride 1)
+        h, w = x.shape[2:] if kw["padding"] == "same" else conv2d_output_size(
+            x.shape[2:], kw["kernel_size"], kw["stride"], 0, kw["dilation"])
+    else:
+        h, w = conv2d_output_size(x.shape[2:], kw["kernel_size"], kw["stride"], kw["padding"], kw["dilation"])
     assert y.shape == expected == (x.shape[0], kw["out_channels"], h, w)
 
 
@@ -143,7 +149,7 @@ def test_conv_transpose2d_valid_configs_match_arithmetic_and_backends(kw, data):
 
 @st.composite
 def maxpool_configs(draw):
-    kw = dict(kernel_size=draw(pair_or_int(1, 4)), padding=draw(pair_or_int(0, 2)))
+    kw = dict(kernel_size=draw(pair_or_int(1, 4)), padding=draw(pair_or_int(0, 2)), ceil_mode=draw(st.booleans()))
     if draw(st.booleans()):
         kw["stride"] = draw(pair_or_int(1, 3))
     return kw
@@ -164,7 +170,7 @@ def test_maxpool2d_valid_configs_match_arithmetic_and_backends(kw, image, with_n
             nn.MaxPool2d(**kw)(x)
         return
     y, gx, _ = both_backends(lambda: nn.MaxPool2d(**kw), x, upstream(dtype))
-    h, w = maxpool2d_output_size(x.shape[2:], kw["kernel_size"], kw.get("stride"), kw["padding"])
+    h, w = maxpool2d_output_size(x.shape[2:], kw["kernel_size"], kw.get("stride"), kw["padding"], kw["ceil_mode"])
     assert y.shape == expected == x.shape[:2] + (h, w)
     with torch.no_grad():  # a NaN in a window wins, as in PyTorch
         np.testing.assert_array_equal(np.isnan(y), torch.nn.MaxPool2d(**kw)(torch.from_numpy(np.array(x))).isnan())
@@ -187,6 +193,26 @@ def test_upsample_valid_factors_match_arithmetic_and_backends(factor, image):
     np.testing.assert_array_equal(y[:, :, ::fh, ::fw], x)  # every block starts with its input pixel
 
 
+@SETTINGS
+@given(st.one_of(st.floats(0.2, 3.5), st.tuples(st.floats(0.2, 3.5), st.floats(0.2, 3.5)),
+                 st.tuples(st.integers(1, 9), st.integers(1, 9))),
+       st.booleans(), images())
+def test_bilinear_upsample_valid_sizes_match_pytorch_and_backends(factor_or_size, align_corners, image):
+    torch = pytest.importorskip("torch")
+    dtype, x, layout = image
+    x = in_layout(x, layout)
+    kw = dict(mode="bilinear", align_corners=align_corners)
+    kw["size" if isinstance(factor_or_size, tuple) and isinstance(factor_or_size[0], int) else "scale_factor"] = \
+        factor_or_size
+    expected = torch_shape(torch, lambda: torch.nn.Upsample(**kw), x.shape)
+    if expected is None:
+        with pytest.raises(ValueError, match="Upsample"):
+            nn.Upsample(**kw)(x)
+        return
+    y, gx, _ = both_backends(lambda: nn.Upsample(**kw), x, upstream(dtype))
+    assert y.shape == expected
+
+
 # -- every layer: inputs it refuses ----------------------------------------------------------------
 
 
@@ -197,13 +223,20 @@ def conv_family():
 
 @pytest.mark.parametrize("layer", conv_family(), ids=lambda m: type(m).__name__)
 @SETTINGS
-@given(refused_dtypes, st.sampled_from([(2, 4, 4), (1, 2, 4, 4, 1), (2,)]))
+@given(refused_dtypes, st.sampled_from([(1, 2, 4, 4, 1), (2,), (4, 4)]))
 def test_conv_family_refuses_bad_inputs(layer, dtype, wrong_rank):
     name = type(layer).__name__
     with pytest.raises(TypeError, match=f"{name}.*float32 or float64"):
         layer(np.zeros((1, 2, 4, 4), dtype))
-    with pytest.raises(ValueError, match=rf"{name}.*4-D input \(N, C, H, W\)"):
+    with pytest.raises(TypeError, match=f"{name}.*float32 or float64"):
+        layer(np.zeros((2, 4, 4), dtype))
+    with pytest.raises(ValueError, match=rf"{name}.*4-D (\(N, C, H, W\) )?input"):
         layer(np.zeros(wrong_rank, np.float32))
+    if isinstance(layer, nn.Upsample):           # PyTorch reads (C, H, W) as (N, C, L) here: refused
+        with pytest.raises(ValueError, match=r"reads a 3-D input as \(N, C, L\)"):
+            layer(np.zeros((2, 4, 4), np.float32))
+    else:                                        # one image, as PyTorch
+        assert layer(np.zeros((2, 4, 4), np.float32)).ndim == 3
     with pytest.raises(TypeError, match="numpy.ndarray"):
         layer(np.zeros((1, 2, 4, 4)).tolist())
 

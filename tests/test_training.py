@@ -209,7 +209,7 @@ def test_checkpoint_every_epoch_records_the_run(tmp_path):
     assert saved.config["optimizer"] == "Adam" and saved.config["optimizer_config"]["lr"] == 1e-3
 
 
-@pytest.mark.parametrize("name", ["conv", "upsample", "denoise"])
+@pytest.mark.parametrize("name", ["conv", "upsample", "denoise", "deep-conv"])
 def test_convolutional_models_resume_bit_for_bit_too(tmp_path, name):
     options = {"noise_factor": 0.5} if name == "denoise" else {}
     train, test = TRAIN[:40], TEST[:10]

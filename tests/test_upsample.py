@@ -58,7 +58,8 @@ def test_forward_copies_blocks_and_keeps_dtype(backend):
     (dict(scale_factor=1.5), ValueError, "only positive integer scale factors"),
     (dict(scale_factor=(2, 0.5)), ValueError, "only positive integer scale factors"),
     (dict(scale_factor=0), ValueError, "only positive integer scale factors"),
-    (dict(scale_factor=2, mode="bilinear"), ValueError, "only mode='nearest'"),
+    (dict(scale_factor=2, mode="bicubic"), ValueError, "mode='nearest' or mode='bilinear', got mode='bicubic'"),
+    (dict(scale_factor=2, align_corners=True), ValueError, "align_corners option can only be set with the interp"),
     (dict(), ValueError, "exactly one of size and scale_factor"),
     (dict(size=4, scale_factor=2), ValueError, "exactly one of size and scale_factor"),
     (dict(scale_factor="2"), TypeError, "scale_factor to be a number or a pair"),
@@ -76,8 +77,10 @@ def test_size_must_be_a_multiple(backend):
 
 def test_bad_inputs(backend):
     up = nn.Upsample(scale_factor=2)
-    with pytest.raises(ValueError, match="expected a 4-D input"):
+    with pytest.raises(ValueError, match=r"reads a 3-D input as \(N, C, L\).*up\(x\[None\]\)\[0\]"):
         up(np.zeros((1, 4, 4), np.float32))
+    with pytest.raises(ValueError, match="expected a 4-D input"):
+        up(np.zeros((1, 1, 1, 4, 4), np.float32))
     with pytest.raises(RuntimeError, match="backward called before forward"):
         up.backward(np.zeros((1, 1, 2, 2), np.float32))
     up(np.zeros((1, 1, 2, 2), np.float32))

@@ -1,4 +1,4 @@
-"""PyTorch twins of the four course models, written as the course writes them.
+"""PyTorch twins of the four course models, written as the course writes them (and of scratchae's deeper one).
 
 Shared by ``tests/test_models_torch_twin.py`` (numerical agreement) and ``benchmarks/bench_training.py``
 (speed). Parameter names, order and layouts are those of :mod:`scratchae.models`, so a twin loads a
@@ -77,8 +77,34 @@ class DenoiseTwin(torch.nn.Module):
         return torch.sigmoid(self.conv_out(x))
 
 
+class DeepConvTwin(torch.nn.Module):
+    """scratchae's deeper model (not the course's): batch norm, leaky ReLU, bilinear upsampling."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv1 = torch.nn.Conv2d(1, 16, 3, padding="same", bias=False)
+        self.bn1 = torch.nn.BatchNorm2d(16)
+        self.conv2 = torch.nn.Conv2d(16, 32, 3, padding="same", bias=False)
+        self.bn2 = torch.nn.BatchNorm2d(32)
+        self.conv3 = torch.nn.Conv2d(32, 4, 3, padding="same")
+        self.conv4 = torch.nn.Conv2d(4, 32, 3, padding="same", bias=False)
+        self.bn4 = torch.nn.BatchNorm2d(32)
+        self.conv5 = torch.nn.Conv2d(32, 16, 3, padding="same", bias=False)
+        self.bn5 = torch.nn.BatchNorm2d(16)
+        self.conv6 = torch.nn.Conv2d(16, 1, 3, padding="same")
+
+    def forward(self, x):
+        x = F.max_pool2d(F.leaky_relu(self.bn1(self.conv1(x)), 0.2), 2)
+        x = F.max_pool2d(F.leaky_relu(self.bn2(self.conv2(x)), 0.2), 2)
+        x = self.conv3(x)
+        x = F.leaky_relu(self.bn4(self.conv4(F.interpolate(x, scale_factor=2, mode="bilinear"))), 0.2)
+        x = F.leaky_relu(self.bn5(self.conv5(F.interpolate(x, scale_factor=2, mode="bilinear"))), 0.2)
+        return torch.sigmoid(self.conv6(x))
+
+
 #: registry name of a scratchae model -> its twin's class
-TWINS = {"linear": LinearTwin, "conv": ConvTwin, "upsample": UpsampleTwin, "denoise": DenoiseTwin}
+TWINS = {"linear": LinearTwin, "conv": ConvTwin, "upsample": UpsampleTwin, "denoise": DenoiseTwin,
+         "deep-conv": DeepConvTwin}
 
 
 def twin_of(model):

@@ -13,8 +13,9 @@ from ..training.trainer import evaluation_rng
 
 DATASETS = ("sample", "mnist", "fashion-mnist")
 
-#: epochs the course trained each model for (the default of ``scratchae train``)
-COURSE_EPOCHS = {"linear": 20, "conv": 30, "upsample": 30, "denoise": 20}
+#: epochs the course trained each model for (the default of ``scratchae train``); deep-conv is not the
+#: course's: with batch normalization it needs fewer (docs/building-blocks.md)
+COURSE_EPOCHS = {"linear": 20, "conv": 30, "upsample": 30, "denoise": 20, "deep-conv": 20}
 
 #: model -> (title of its figures, noise factor used in training)
 DESCRIPTIONS = {
@@ -22,6 +23,7 @@ DESCRIPTIONS = {
     "conv": "convolutional autoencoder (transposed convolutions)",
     "upsample": "upsampling autoencoder (nearest upsampling + convolutions)",
     "denoise": "denoising autoencoder (noise factor 0.5)",
+    "deep-conv": "deeper convolutional autoencoder (batch norm, leaky ReLU, bilinear upsampling)",
 }
 
 DEFAULT_NOISE_FACTOR = 0.5
@@ -46,7 +48,20 @@ def load_images(name: str, split: str, data_dir: str | None = None, download: bo
 
 def write_figures(model, images: np.ndarray, out: str, *, history: dict | None = None,
                   noise_factor: float | None = None, seed: int = 0, n: int = 10) -> list[str]:
-    """Reconstructions (or the denoising triptych), latent maps and loss curves; returns the paths."""
+    """Reconstructions (or the denoising triptych), latent maps and loss curves; returns the paths.
+
+    The model runs in evaluation mode (batch normalization uses its running statistics, as at test time);
+    its mode is restored afterwards.
+    """
+    was_training = model.training
+    model.eval()
+    try:
+        return _write_figures(model, images, out, history=history, noise_factor=noise_factor, seed=seed, n=n)
+    finally:
+        model.train(was_training)
+
+
+def _write_figures(model, images, out, *, history, noise_factor, seed, n) -> list[str]:
     clean = images[:n]
     title = DESCRIPTIONS.get(model.name, model.name)
     written = []

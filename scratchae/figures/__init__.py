@@ -21,8 +21,9 @@ import os
 import numpy as np
 from matplotlib.figure import Figure
 
-#: colours of the four models in every figure
-MODEL_COLORS = {"linear": "tab:blue", "conv": "tab:orange", "upsample": "tab:green", "denoise": "tab:red"}
+#: colours of the models in every figure
+MODEL_COLORS = {"linear": "tab:blue", "conv": "tab:orange", "upsample": "tab:green", "denoise": "tab:red",
+                "deep-conv": "tab:purple"}
 
 
 def image_stack(array, name: str) -> np.ndarray:

@@ -1,4 +1,5 @@
-"""The four autoencoders of the course, and a table from their names on the command line to their classes.
+"""The four autoencoders of the course (and a deeper one), and a table from their names on the command line to
+their classes.
 
 >>> from scratchae.models import build
 >>> model = build("linear")                       # same as LinearAutoencoder()
@@ -12,6 +13,7 @@ import numpy as np
 
 from .base import IMAGE_SHAPE, Autoencoder
 from .conv import ConvAutoencoder
+from .deep_conv import DeepConvAutoencoder
 from .denoising import DenoisingAutoencoder
 from .linear import LinearAutoencoder
 from .upsample import UpsampleAutoencoder
@@ -22,6 +24,7 @@ MODELS: dict[str, type[Autoencoder]] = {
     "conv": ConvAutoencoder,
     "upsample": UpsampleAutoencoder,
     "denoise": DenoisingAutoencoder,
+    "deep-conv": DeepConvAutoencoder,
 }
 
 
@@ -36,4 +39,5 @@ def build(name: str, config: dict | None = None, *, dtype=np.float32, rng=None) 
 
 
 __all__ = ["Autoencoder", "IMAGE_SHAPE", "MODELS", "build", "LinearAutoencoder", "ConvAutoencoder",
-           "UpsampleAutoencoder", "DenoisingAutoencoder"]
+           "UpsampleAutoencoder", "DenoisingAutoencoder",
+           "DeepConvAutoencoder"]

@@ -1,12 +1,14 @@
 """Layers and losses, with PyTorch's names, argument names, weight layouts and defaults."""
 
-from .activations import ReLU, Sigmoid
-from .containers import Sequential
+from .activations import LeakyReLU, ReLU, Sigmoid, Tanh
+from .containers import Identity, Sequential
 from .conv import Conv2d
 from .conv_transpose import ConvTranspose2d
+from .dropout import Dropout
 from .linear import Linear
-from .losses import BCELoss, Loss, MSELoss
+from .losses import BCELoss, L1Loss, Loss, MSELoss
 from .module import Buffer, Module, Parameter
+from .normalization import BatchNorm1d, BatchNorm2d
 from .pooling import MaxPool2d
 from .reshape import Flatten, Unflatten
 from .upsample import Upsample
@@ -16,4 +18,5 @@ __all__ = [
     "Linear", "ReLU", "Sigmoid", "Flatten", "Unflatten",
     "Conv2d", "ConvTranspose2d", "MaxPool2d", "Upsample",
     "Loss", "MSELoss", "BCELoss",
+    "BatchNorm1d", "BatchNorm2d", "Dropout", "LeakyReLU", "Tanh", "L1Loss", "Identity",
 ]

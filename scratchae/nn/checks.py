@@ -51,6 +51,23 @@ def images(layer, x: np.ndarray) -> None:
         raise ValueError(f"{_describe(layer)} expected images of at least 1x1 pixels, got shape {x.shape}")
 
 
+def unbatched_as_batch(layer, x) -> tuple[np.ndarray, bool]:
+    """``(x as a batch, whether it was one image)``: a (C, H, W) image becomes a batch of one, (1, C, H, W).
+
+    The layers that accept one image as PyTorch does (Conv2d, ConvTranspose2d, MaxPool2d) compute on the
+    batch of one and remove the batch axis from their output (and from their input gradient). A 4-D
+    input is returned as it is; any other number of dimensions is refused here.
+    """
+    if not isinstance(x, np.ndarray):
+        return x, False                                # floating_input says what is wrong with it
+    if x.ndim == 3:
+        return x[None], True
+    if x.ndim != 4:
+        raise ValueError(f"{_describe(layer)} expected a 3-D (C, H, W) or 4-D (N, C, H, W) input, "
+                         f"got shape {x.shape}")
+    return x, False
+
+
 def upstream(layer, grad_out: np.ndarray, shape: tuple[int, ...], dtype) -> np.ndarray:
     """Check that the upstream gradient has the shape and dtype of the forward output."""
     if not isinstance(grad_out, np.ndarray):

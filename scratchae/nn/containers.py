@@ -1,4 +1,4 @@
-"""Sequential: layers applied in order; its backward applies their backwards in reverse (the chain rule)."""
+"""Sequential (layers applied in order, their backwards in reverse: the chain rule), and Identity."""
 
 from __future__ import annotations
 
@@ -50,3 +50,18 @@ class Sequential(Module):
 
     def __getitem__(self, index: int) -> Module:
         return list(self)[index]
+
+
+class Identity(Module):
+    r"""The layer that does nothing, :math:`y = x` and :math:`\partial L/\partial x = \partial L/\partial y`,
+    as ``torch.nn.Identity``: a placeholder where a model can switch a layer off (``BatchNorm2d(16) if
+    batch_norm else Identity()``) without changing its code. Accepts and ignores any arguments."""
+
+    def __init__(self, *args, **kwargs):
+        pass
+
+    def forward(self, x):
+        return x
+
+    def backward(self, grad_out):
+        return grad_out

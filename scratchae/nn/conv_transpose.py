@@ -53,7 +53,8 @@ class ConvTranspose2d(Module):
 
     Shapes
     ------
-    x : (N, C_in, H, W) -> y : (N, C_out, H_out, W_out);  weight : (C_in, C_out, k_h, k_w) (the layout of
+    x : (N, C_in, H, W) -> y : (N, C_out, H_out, W_out), or one image (C_in, H, W) -> (C_out, H_out, W_out);
+    weight : (C_in, C_out, k_h, k_w) (the layout of
     the convolution being transposed, which maps C_out channels to C_in);  bias : (C_out,), with
     (Dumoulin & Visin, 2016, relationship 14)
 
@@ -112,6 +113,7 @@ class ConvTranspose2d(Module):
         self.bias = Parameter(b) if bias else None
         self._x = None
         self._output_padding_used = self.output_padding
+        self._unbatched = False
 
     def output_size(self, input_hw, output_padding=None) -> tuple[int, int]:
         """``(H_out, W_out)`` for an input of spatial size ``input_hw`` (with the layer's
@@ -142,6 +144,7 @@ class ConvTranspose2d(Module):
         return wanted[0] - smallest[0], wanted[1] - smallest[1]
 
     def forward(self, x: np.ndarray, output_size=None) -> np.ndarray:
+        x, self._unbatched = checks.unbatched_as_batch(self, x)    # one image (C, H, W): a batch of one
         checks.images_with_channels(self, x, self.in_channels, self.weight.dtype)
         if output_size is None:
             self._output_padding_used = self.output_padding
@@ -150,13 +153,17 @@ class ConvTranspose2d(Module):
         self.output_size(x.shape[2:], self._output_padding_used)   # a clear error if the output is empty
         self._x = x
         bias = None if self.bias is None else self.bias.data
-        return conv_transpose2d(x, self.weight.data, bias, self.stride, self.padding, self._output_padding_used,
-                                self.dilation)
+        y = conv_transpose2d(x, self.weight.data, bias, self.stride, self.padding, self._output_padding_used,
+                             self.dilation)
+        return y[0] if self._unbatched else y
 
     def backward(self, grad_out: np.ndarray) -> np.ndarray | None:
         x = self._cached(self._x)
         out_hw = self.output_size(x.shape[2:], self._output_padding_used)
-        checks.upstream(self, grad_out, (x.shape[0], self.out_channels, *out_hw), x.dtype)
+        out_shape = (self.out_channels, *out_hw)
+        checks.upstream(self, grad_out, out_shape if self._unbatched else (x.shape[0], *out_shape), x.dtype)
+        if self._unbatched:
+            grad_out = grad_out[None]
         grad_x = None
         if self.needs_input_grad:
             # (C^T)^T = C: the forward pass of the convolution with the same weight, which maps our
@@ -172,7 +179,7 @@ class ConvTranspose2d(Module):
                                                self.kernel_size)
         if self.bias is not None:
             self.bias.grad += conv2d_bias_grad(grad_out)
-        return grad_x
+        return grad_x[0] if self._unbatched and grad_x is not None else grad_x
 
     def extra_repr(self) -> str:
         s = f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, stride={self.stride}"

@@ -23,10 +23,12 @@ import numpy as np
 from ..arithmetic import conv_transpose2d_output_size
 from ..kernels import numba_enabled
 from ..kernels.numba import activations as fast_activations
+from ..kernels.numba import bilinear as fast_bilinear
 from ..kernels.numba import conv2d as fast_conv2d
 from ..kernels.numba import maxpool2d as fast_maxpool2d
 from ..kernels.numba import upsample as fast_upsample
 from ..kernels.reference import activations as readable_activations
+from ..kernels.reference import bilinear as readable_bilinear
 from ..kernels.reference import conv2d as readable_conv2d
 from ..kernels.reference import maxpool2d as readable_maxpool2d
 from ..kernels.reference import upsample as readable_upsample
@@ -136,6 +138,30 @@ def upsample_nearest_backward(grad_y: np.ndarray, factor: Pair) -> np.ndarray:
     if numba_enabled():
         return fast_upsample.upsample_nearest_backward(grad_y, factor)
     return readable_upsample.upsample_nearest_backward(grad_y, factor)
+
+
+def upsample_bilinear(x: np.ndarray, out_hw: Pair, align_corners: bool,
+                      scales: tuple[float | None, float | None]) -> np.ndarray:
+    r""":math:`y_{n,c,i,j} = a_0 (b_0 x_{r_0,q_0} + b_1 x_{r_0,q_1}) + a_1 (b_0 x_{r_1,q_0} + b_1 x_{r_1,q_1})`:
+    each output pixel the weighted sum of the four input pixels around its source point.
+
+    x (N, C, H, W) -> (N, C, *out_hw). The rows :math:`r_0, r_1`, columns :math:`q_0, q_1` and weights
+    come from :func:`scratchae.arithmetic.linear_source_indices` (``scales``: the layer's scale factor
+    per dimension, or None where the output size was given).
+    """
+    if numba_enabled():
+        return fast_bilinear.upsample_bilinear(x, out_hw, align_corners, scales)
+    return readable_bilinear.upsample_bilinear(x, out_hw, align_corners, scales)
+
+
+def upsample_bilinear_backward(grad_y: np.ndarray, in_hw: Pair, align_corners: bool,
+                               scales: tuple[float | None, float | None]) -> np.ndarray:
+    r""":math:`\partial L/\partial x_{n,c,r_0,q_0} \mathrel{+}= a_0 b_0\, g_{n,c,i,j}` and likewise for the
+    other three neighbours: the transpose of :func:`upsample_bilinear`. grad_y (N, C, H_out, W_out) ->
+    (N, C, *in_hw)."""
+    if numba_enabled():
+        return fast_bilinear.upsample_bilinear_backward(grad_y, in_hw, align_corners, scales)
+    return readable_bilinear.upsample_bilinear_backward(grad_y, in_hw, align_corners, scales)
 
 
 # -- activations -----------------------------------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""Losses: mean squared error and binary cross-entropy, with PyTorch's formulas.
+"""Losses: mean squared error, mean absolute error and binary cross-entropy, with PyTorch's formulas.
 
 A loss is called as ``loss = criterion(prediction, target)`` and returns a Python float;
 ``criterion.backward()`` then returns :math:`\\partial L / \\partial \\text{prediction}`.
@@ -73,6 +73,35 @@ class MSELoss(Loss):
     def backward(self, grad: float = 1.0) -> np.ndarray:
         diff = self._cached(self._saved)
         return diff * diff.dtype.type(2.0 * grad * self._scale(diff.size))
+
+
+class L1Loss(Loss):
+    r"""Mean absolute error, as ``torch.nn.L1Loss``.
+
+    Notes
+    -----
+    With :math:`N` elements and :math:`r = 1/N` for ``'mean'`` (:math:`r = 1` for ``'sum'``):
+
+    .. math::
+
+        L = r \sum_i |\hat y_i - y_i|, \qquad
+        \frac{\partial L}{\partial \hat y_i} = r \operatorname{sign}(\hat y_i - y_i),
+
+    with :math:`\operatorname{sign}(0) = 0`, as in PyTorch (the absolute value has no derivative there).
+    Every element pulls with the same strength whatever its error, where the squared error pulls in
+    proportion to it: an L1 reconstruction is less dominated by a few large errors, and tends to be
+    sharper.
+    """
+
+    def forward(self, prediction: np.ndarray, target: np.ndarray) -> float:
+        prediction, target = self._prediction_and_target(prediction, target)
+        diff = prediction - target
+        self._saved = diff
+        return self._reduce(np.abs(diff))
+
+    def backward(self, grad: float = 1.0) -> np.ndarray:
+        diff = self._cached(self._saved)
+        return np.sign(diff) * diff.dtype.type(grad * self._scale(diff.size))
 
 
 class BCELoss(Loss):

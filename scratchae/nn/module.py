@@ -87,7 +87,7 @@ class Buffer:
     """
 
     def __init__(self, data: np.ndarray):
-        self.data = np.ascontiguousarray(data)
+        self.data = np.asarray(data, order="C")       # not ascontiguousarray: a count stays 0-d, shape ()
 
     @property
     def shape(self) -> tuple[int, ...]:

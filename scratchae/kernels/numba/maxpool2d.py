@@ -1,7 +1,8 @@
 """Max pooling compiled with Numba: same math and signatures as :mod:`scratchae.kernels.reference.maxpool2d`.
 
 Instead of padding with -inf, each window is clipped to the input (the same thing, since padding never
-wins and ``padding <= kernel_size / 2`` keeps at least one real pixel in every window). The scan is in
+wins and ``padding <= kernel_size / 2`` keeps at least one real pixel in every window; so does
+``ceil_mode``, whose last window starts inside the input or its left padding). The scan is in
 row-major order with a strict ``>``, so a tie keeps the first maximum; a NaN always wins (the last NaN
 of a window), as in PyTorch.
 """
@@ -89,7 +90,8 @@ def max_pool2d(x, kernel_hw, stride, padding, out_hw):
     x = np.ascontiguousarray(x)
     y = np.empty((*x.shape[:2], *out_hw), x.dtype)
     indices = np.empty(y.shape, np.int32)            # flat positions in a plane (< 2**31 pixels)
-    if kernel_hw == (2, 2) and stride == (2, 2) and padding == (0, 0):
+    if (kernel_hw == (2, 2) and stride == (2, 2) and padding == (0, 0)
+            and 2 * out_hw[0] <= x.shape[2] and 2 * out_hw[1] <= x.shape[3]):   # not ceil_mode's half window
         maxpool2d_forward_2x2(x, y, indices)
     else:
         maxpool2d_forward(x, *kernel_hw, *stride, *padding, y, indices)

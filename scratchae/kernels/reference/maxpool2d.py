@@ -15,6 +15,9 @@ several gradients to the same pixel, which are summed. On a tie the *first* maxi
 of the window wins, as in PyTorch: ``np.argmax`` returns the first occurrence. (Only real pixels may
 win, so a window of ``-inf`` values points at its first real pixel, not at the padding.)
 
+With ``ceil_mode`` a last window may run past the end of the input; it is padded with more
+:math:`-\infty` there (each window still starts inside the input or its left padding).
+
 The positions are stored as PyTorch's ``return_indices`` does: the flat index :math:`h W + w` into the
 unpadded input plane.
 """
@@ -28,7 +31,10 @@ def max_pool2d(x, kernel_hw, stride, padding, out_hw):
     """``(y, indices)``: the window maxima (N, C, H_out, W_out) and their flat positions (int64)."""
     (kh, kw), (sh, sw), (ph, pw), (ho, wo) = kernel_hw, stride, padding, out_hw
     h_in, w_in = x.shape[2:]
-    pad = ((ph, ph), (pw, pw))
+    # -inf around the input, and more at the bottom/right where a last window (ceil_mode) runs past it
+    bottom = max(ph, sh * (ho - 1) + kh - h_in - ph)
+    right = max(pw, sw * (wo - 1) + kw - w_in - pw)
+    pad = ((ph, bottom), (pw, right))
     xp = np.pad(x, ((0, 0), (0, 0)) + pad, constant_values=-np.inf)
     real = np.pad(np.ones((h_in, w_in), dtype=bool), pad, constant_values=False)   # not padding
 
