@@ -1,4 +1,5 @@
-"""The four autoencoders of the course, and a table from their names on the command line to their classes.
+"""The four autoencoders of the course, two variational autoencoders, and a table from their names on the
+command line to their classes.
 
 >>> from scratchae.models import build
 >>> model = build("linear")                       # same as LinearAutoencoder()
@@ -12,9 +13,11 @@ import numpy as np
 
 from .base import IMAGE_SHAPE, Autoencoder
 from .conv import ConvAutoencoder
+from .conv_vae import ConvVAE
 from .denoising import DenoisingAutoencoder
 from .linear import LinearAutoencoder
 from .upsample import UpsampleAutoencoder
+from .variational import VAE, VariationalAutoencoder
 
 #: CLI name -> model class
 MODELS: dict[str, type[Autoencoder]] = {
@@ -22,6 +25,8 @@ MODELS: dict[str, type[Autoencoder]] = {
     "conv": ConvAutoencoder,
     "upsample": UpsampleAutoencoder,
     "denoise": DenoisingAutoencoder,
+    "vae": VAE,
+    "conv-vae": ConvVAE,
 }
 
 
@@ -36,4 +41,4 @@ def build(name: str, config: dict | None = None, *, dtype=np.float32, rng=None) 
 
 
 __all__ = ["Autoencoder", "IMAGE_SHAPE", "MODELS", "build", "LinearAutoencoder", "ConvAutoencoder",
-           "UpsampleAutoencoder", "DenoisingAutoencoder"]
+           "UpsampleAutoencoder", "DenoisingAutoencoder", "VariationalAutoencoder", "VAE", "ConvVAE"]

@@ -10,10 +10,12 @@ from .module import Buffer, Module, Parameter
 from .pooling import MaxPool2d
 from .reshape import Flatten, Unflatten
 from .upsample import Upsample
+from .variational import GaussianKL, Reparameterize
 
 __all__ = [
     "Module", "Parameter", "Buffer", "Sequential",
     "Linear", "ReLU", "Sigmoid", "Flatten", "Unflatten",
     "Conv2d", "ConvTranspose2d", "MaxPool2d", "Upsample",
     "Loss", "MSELoss", "BCELoss",
+    "Reparameterize", "GaussianKL",
 ]
