@@ -120,7 +120,7 @@ class BCELoss(Loss):
 
     def forward(self, prediction: np.ndarray, target: np.ndarray) -> float:
         prediction, target = self._prediction_and_target(prediction, target)
-        if not np.all((prediction >= 0) & (prediction <= 1)):
+        if not (prediction.min() >= 0 and prediction.max() <= 1):        # (False for NaN too)
             bad = prediction[~((prediction >= 0) & (prediction <= 1))].ravel()[0]
             raise ValueError(f"BCELoss expected every prediction in [0, 1], got {bad} (apply a Sigmoid first)")
         one = prediction.dtype.type(1)
