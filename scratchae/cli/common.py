@@ -143,7 +143,10 @@ def write_latent_figures(model, images: np.ndarray, out: str, *, labels: np.ndar
     other = 1 if labels is None else int(np.argmax(labels != labels[0])) or 1
     if len(images) > other:
         path = latent.interpolate(model, images[0], images[other], steps=10)
-        fig = interpolation_strip(path, title=f"{title}: from one image's code to another's")
+        ends = "one image's code to another's"
+        if labels is not None and classes is not None:
+            ends = f"the code of a {classes[labels[0]]} to that of a {classes[labels[other]]}"
+        fig = interpolation_strip(path, title=f"{title}: from {ends}")
         written.append(figures.save(fig, os.path.join(out, "interpolation.png")))
     if isinstance(model, VariationalAutoencoder):
         samples = latent.prior_samples(model, 64, np.random.default_rng(seed))

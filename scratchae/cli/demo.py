@@ -72,8 +72,8 @@ def demo_result(model, history: dict, clean, noise: float | None, seed: int, epo
         model.eval()
         rows = [("input", clean), ("decoded mean", model.decode(model.encode(clean))),
                 ("from the prior", latent.prior_samples(model, len(clean), np.random.default_rng(seed)))]
-        label = (f"{DESCRIPTIONS[name]}: test negative ELBO {history['test_loss'][-1]:.1f} nats per image "
-                 f"after {epochs} epochs")
+        label = (f"variational autoencoder (codes of {model.latent_dim}): test negative ELBO "
+                 f"{history['test_loss'][-1]:.1f} nats per image after {epochs} epochs")
         return {"name": name, "rows": rows, "label": label}       # its loss is in nats: not on the MSE plot
     inputs = add_gaussian_noise(clean, noise, evaluation_rng(seed)) if noise is not None else clean
     result = {"name": name, "history": history, "inputs": inputs, "outputs": model(inputs), "label": label}
