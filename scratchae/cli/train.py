@@ -8,7 +8,7 @@ import os
 from .. import manual_seed
 from ..models import MODELS, VariationalAutoencoder, build
 from ..training import Trainer, load_checkpoint
-from ..training.trainer import parts_text
+from ..training.parts import parts_text
 from .common import (
     BATCH_SIZES,
     COURSE_EPOCHS,

@@ -43,6 +43,7 @@ from ..data.batches import iterate_batches
 from ..data.noise import add_gaussian_noise
 from ..models import build
 from .checkpoint import Checkpoint, CheckpointError, load_checkpoint, load_into, save_checkpoint
+from .parts import add_parts, parts_text
 
 #: optimizers a checkpoint can name, by class name
 OPTIMIZERS = {"Adam": optim.Adam, "SGD": optim.SGD}
@@ -70,15 +71,6 @@ def as_images(data) -> np.ndarray:
 
 def new_history() -> dict:
     return {"epoch": [], "train_loss": [], "test_loss": [], "seconds": [], "images_per_second": []}
-
-
-def add_parts(sums: dict[str, float], model, reconstruction: float, weight: int) -> None:
-    """Add ``weight`` times the parts of a batch's loss into ``sums``: for a model with a loss term of
-    its own (a VAE), the reconstruction term and that term's parts (``kl``); nothing otherwise."""
-    parts = model.latent_loss_parts()
-    if parts:
-        for name, value in {"reconstruction": reconstruction, **parts}.items():
-            sums[name] = sums.get(name, 0.0) + value * weight
 
 
 class Trainer:
@@ -379,16 +371,6 @@ def restore(saved: Checkpoint | str | os.PathLike, *, source: str | None = None)
         raise CheckpointError(f"{source} has an unusable configuration: {error!r}") from None
     load_into(model, saved, optimizer, source=source)
     return model, optimizer
-
-
-def parts_text(history: dict) -> str:
-    """`` (reconstruction R, KL K; test R, K)`` for the last epoch of a VAE's history; ``""`` otherwise."""
-    if not history.get("train_kl"):
-        return ""
-    text = f" (reconstruction {history['train_reconstruction'][-1]:.3f}, KL {history['train_kl'][-1]:.3f}"
-    if history["test_kl"][-1] is not None:
-        text += f"; test {history['test_reconstruction'][-1]:.3f}, {history['test_kl'][-1]:.3f}"
-    return text + ")"
 
 
 def fit(model, train, test=None, *, epochs: int = 1, **options) -> dict:
