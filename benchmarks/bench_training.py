@@ -1,6 +1,8 @@
-"""Training speed of the four course autoencoders: scratchae against PyTorch on the same CPU, same run.
+"""Training speed of the four course autoencoders and the two VAEs: scratchae against PyTorch on the same
+CPU, same run.
 
-What it measures (float32, Adam lr=1e-3, MSELoss, real images):
+What it measures (float32, Adam lr=1e-3, MSELoss, real images; for the VAEs their loss, the binary
+cross-entropy summed per image plus the KL term, with fresh sampling noise at every step):
 
 - **throughput** (images/s) of training steps (forward, loss, zero_grad, backward, Adam step) for each
   model at each batch size, scratchae and its PyTorch twin (``tests/torch_twins.py``, same initial
@@ -52,7 +54,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 sys.path[:0] = [ROOT, HERE, os.path.join(ROOT, "tests")]
 
-MODELS = ("linear", "conv", "upsample", "denoise")
+MODELS = ("linear", "conv", "upsample", "denoise", "vae", "conv-vae")
 #: images/s of PyTorch 2.13 CPU, 2 threads, one epoch of Fashion-MNIST through a DataLoader, measured by the
 #: project on its 2-core machine (the speed issue): context, not part of the ratio
 REFERENCE_TORCH = {20: {"linear": 20_000, "conv": 2_200, "upsample": 2_400, "denoise": 1_000},
@@ -85,15 +87,15 @@ def prepared_batches(name: str, images: np.ndarray, batch: int, count: int) -> l
 
 def scratchae_trainer(name: str, seed: int = 0):
     """(model, step) where ``step(inputs, targets)`` is one training step of a new scratchae model."""
-    from scratchae import nn, optim
+    from scratchae import optim
     from scratchae.models import build
 
     model = build(name, rng=np.random.default_rng(seed))
     optimizer = optim.Adam(model.parameters(), lr=1e-3)
-    criterion = nn.MSELoss()
+    criterion = model.default_criterion()        # MSELoss(); a VAE's: BCELoss(reduction="batchmean")
 
     def step(inputs, targets):
-        criterion(model(inputs), targets)
+        criterion(model(inputs), targets) + model.latent_loss()     # + beta * KL for a VAE
         optimizer.zero_grad()
         model.backward(criterion.backward())
         optimizer.step()
@@ -104,14 +106,19 @@ def scratchae_trainer(name: str, seed: int = 0):
 def torch_trainer(model):
     """``step(inputs, targets)`` of the PyTorch twin of ``model``, starting from the same weights."""
     import torch
-    from torch_twins import twin_of
+    from torch_twins import twin_of, vae_loss
 
     twin = twin_of(model)
     optimizer = torch.optim.Adam(twin.parameters(), lr=1e-3)
     criterion = torch.nn.MSELoss()
+    variational = model.name.endswith("vae")
 
     def step(inputs, targets):
-        loss = criterion(twin(inputs), targets)
+        if variational:                          # the example's loss, per image: BCE summed over pixels + KL
+            reconstruction, mu, logvar = twin(inputs)
+            loss = vae_loss(reconstruction, targets, mu, logvar)[0]
+        else:
+            loss = criterion(twin(inputs), targets)
         optimizer.zero_grad()
         loss.backward()
         optimizer.step()
@@ -284,7 +291,7 @@ def training_flops(name: str, batch: int) -> float:
     with record_calls() as calls:                      # each layer's input and output, in order
         model(np.zeros((1, 1, 28, 28), np.float32))
     macs = []
-    for layer, (x,), y in calls:
+    for layer, (x, *_), y in calls:
         if isinstance(layer, nn.Conv2d):
             macs.append(layer.weight.data.size * y.shape[2] * y.shape[3])
         elif isinstance(layer, nn.ConvTranspose2d):
@@ -380,7 +387,7 @@ def start_table(rows: list[dict], with_torch: bool) -> list[str]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--models", type=lambda s: s.split(","), default=list(MODELS),
-                        help="comma-separated, default all four")
+                        help="comma-separated, default all six")
     parser.add_argument("--batches", type=lambda s: [int(b) for b in s.split(",")], default=[20, 128])
     parser.add_argument("--dataset", choices=["sample", "fashion-mnist"], default="sample",
                         help=f"the embedded sample, or Fashion-MNIST from {FASHION_MNIST_DIR}")
@@ -441,7 +448,7 @@ def main() -> None:
             if with_torch:
                 line += f"  torch {median(r['torch']):9,.0f} img/s  ratio {median(r['ratio']):.2f}x"
             print(line, flush=True)
-    report += [f"## Training throughput ({args.dataset}, float32, Adam, MSE)", "",
+    report += [f"## Training throughput ({args.dataset}, float32, Adam; MSE, the VAEs their negative ELBO)", "",
                f"{args.rounds} alternating rounds of about {args.seconds:g} s each; images/s are medians "
                "over rounds, the ratio is the median of the per-round ratios (> 1: scratchae is faster). "
                "The last column compares with the PyTorch figures the project measured earlier on its "

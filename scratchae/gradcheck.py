@@ -25,8 +25,9 @@ class GradcheckError(RuntimeError):
     """Raised by :func:`gradcheck` when an analytic gradient disagrees with the numeric one."""
 
 
-def gradcheck(module: Module, x: np.ndarray, target: np.ndarray | None = None, *, eps: float = 1e-6,
-              atol: float = 1e-5, rtol: float = 1e-3, seed: int = 0, check_params: bool = True) -> bool:
+def gradcheck(module: Module, x: np.ndarray | tuple[np.ndarray, ...], target: np.ndarray | None = None, *,
+              eps: float = 1e-6, atol: float = 1e-5, rtol: float = 1e-3, seed: int = 0,
+              check_params: bool = True) -> bool:
     """Check ``module.backward`` against central differences, for the input and every parameter.
 
     Parameters
@@ -34,8 +35,11 @@ def gradcheck(module: Module, x: np.ndarray, target: np.ndarray | None = None, *
     module : Module
         A layer, a model, or a :class:`~scratchae.nn.Loss` (then ``target`` is required and only the
         gradient with respect to the prediction ``x`` is checked).
-    x : ndarray
-        The input (cast to float64 for the check).
+    x : ndarray, or tuple of ndarrays
+        The input (cast to float64 for the check). A tuple holds the inputs of a module whose forward
+        takes several, e.g. ``(mu, logvar)`` for :class:`~scratchae.nn.Reparameterize` or
+        :class:`~scratchae.nn.GaussianKL`; its backward returns one gradient per input, in a tuple, and
+        each is checked.
     eps : float, default 1e-6
         Step of the central difference.
     atol, rtol : float, default 1e-5 and 1e-3
@@ -62,42 +66,41 @@ def gradcheck(module: Module, x: np.ndarray, target: np.ndarray | None = None, *
     m = copy.deepcopy(module).to(np.float64)
     for _, layer in m.named_modules():
         layer.needs_input_grad = True   # the input gradient is checked too, even for a model's first layer
-    x = np.array(x, dtype=np.float64)
+    several = isinstance(x, tuple)
+    inputs = tuple(np.array(a, dtype=np.float64) for a in (x if several else (x,)))
+    names = [f"input {i}" for i in range(len(inputs))] if several else ["input"]
     rng = np.random.default_rng(seed)
     is_loss = isinstance(m, Loss)
-    if is_loss:
-        if target is None:
-            raise ValueError("gradcheck of a loss needs a target")
-        target = np.array(target, dtype=np.float64)
+    if is_loss and target is None and not several:
+        raise ValueError("gradcheck of a loss needs a target")
+    args = inputs if target is None else inputs + (np.array(target, dtype=np.float64),)
+    if is_loss:                                     # a float: one random upstream number
         upstream = float(rng.standard_normal())
-
-        def objective() -> float:
-            return m(x, target) * upstream
     else:
-        upstream = rng.standard_normal(np.shape(m(x)))
+        upstream = rng.standard_normal(np.shape(m(*args)))
 
-        def objective() -> float:
-            return float(np.sum(m(x) * upstream))
+    def objective() -> float:
+        return float(np.sum(m(*args) * upstream))
 
     # analytic gradients
     m.zero_grad()
-    if is_loss:
-        m(x, target)
-        analytic = {"input": m.backward(upstream)}
-    else:
-        m(x)
-        analytic = {"input": m.backward(upstream)}
+    m(*args)
+    grads = m.backward(upstream)
+    if several and not (isinstance(grads, tuple) and len(grads) == len(inputs)):
+        raise GradcheckError(f"{type(module).__name__}.backward should return {len(inputs)} gradients (one per "
+                             f"input), got {type(grads).__name__}")
+    analytic = dict(zip(names, grads if several else (grads,), strict=True))
     params = dict(m.named_parameters()) if check_params and not is_loss else {}
     for name, p in params.items():
         analytic[name] = p.grad.copy()
 
     # numeric gradients, perturbing one element at a time in place
-    arrays = {"input": x, **{name: p.data for name, p in params.items()}}
+    arrays = {**dict(zip(names, inputs, strict=True)), **{name: p.data for name, p in params.items()}}
     worst = None
     for name, arr in arrays.items():
-        a = analytic[name]
-        if a.shape != arr.shape:
-            raise GradcheckError(f"gradient of {name} has shape {a.shape}, expected {arr.shape}")
+        a = analytic.get(name)
+        if a is None or np.shape(a) != arr.shape:
+            raise GradcheckError(f"gradient of {name} has shape {np.shape(a)}, expected {arr.shape}")
         for idx in np.ndindex(arr.shape):
             old = arr[idx]
             arr[idx] = old + eps

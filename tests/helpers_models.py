@@ -17,10 +17,20 @@ def images(n: int, seed: int = 0, dtype=np.float32) -> np.ndarray:
     return out.astype(dtype)
 
 
+def fix_noise(model, n: int, seed: int = 0) -> None:
+    """Fix the sampling noise of a variational autoencoder for batches of ``n`` images (nothing for the
+    other models), so that calling it twice computes the same function."""
+    from scratchae.models import VariationalAutoencoder
+
+    if isinstance(model, VariationalAutoencoder):
+        model.reparameterize.fixed_eps = np.random.default_rng(seed).standard_normal((n, model.latent_dim))
+
+
 def directional_derivative_check(model, x, *, seed: int = 0, eps: float = 1e-7, rtol: float = 1e-6):
     """Check model.backward against central differences along one random direction in (x, theta).
 
-    With a random upstream gradient g and objective f = sum(g * model(x)), the analytic
+    With a random upstream gradient g and objective f = sum(g * model(x)) + model.latent_loss() (a VAE's
+    beta * KL; 0 for the other models, whose backward adds nothing of its own), the analytic
     <df/dx, dx> + sum_p <df/dp, dp> must equal (f(x + eps dx, p + eps dp) - f(x - eps dx, p - eps dp)) / 2eps.
     One direction covers every input element and every parameter at once. The step is small (1e-7 in
     float64) so that it rarely carries a ReLU input or a max-pooling window across a kink, where the
@@ -43,7 +53,7 @@ def directional_derivative_check(model, x, *, seed: int = 0, eps: float = 1e-7, 
         saved = [p.data.copy() for p in params]
         for p, dp in zip(params, dps):
             p.data += sign * eps * dp
-        value = np.sum(g * model(x + sign * eps * dx))
+        value = np.sum(g * model(x + sign * eps * dx)) + model.latent_loss()
         for p, s in zip(params, saved):
             p.data[...] = s
         return value

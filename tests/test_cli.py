@@ -12,21 +12,28 @@ from scratchae.training import load_checkpoint
 from tests.helpers_models import images
 
 SPLITS = {"train": images(60, seed=0), "test": images(30, seed=1)}
+LABELS = {"train": np.arange(60) % 3, "test": np.arange(30) % 3}
 
 
 @pytest.fixture
 def synthetic(monkeypatch):
-    """Every dataset name loads the same small synthetic split, so these tests need no data files."""
+    """Every dataset name loads the same small synthetic split (with three classes), so these tests need no
+    data files."""
     calls = []
 
-    def load_images(name, split, data_dir=None, download=False, limit=None):
+    def load_labeled(name, split, data_dir=None, download=False, limit=None):
         calls.append((name, split))
-        data = SPLITS[split]
-        return data[:limit] if limit else data
+        data, labels = SPLITS[split], LABELS[split]
+        return (data[:limit], labels[:limit], ("a", "b", "c")) if limit else (data, labels, ("a", "b", "c"))
+
+    def load_images(name, split, data_dir=None, download=False, limit=None):
+        return load_labeled(name, split, data_dir, download, limit)[0]
 
     for command in cli.COMMANDS:                   # each command module that loads images
         if hasattr(command, "load_images"):
             monkeypatch.setattr(command, "load_images", load_images)
+        if hasattr(command, "load_labeled"):
+            monkeypatch.setattr(command, "load_labeled", load_labeled)
     return calls
 
 
@@ -73,7 +80,7 @@ def test_reconstruct_writes_figures_and_prints_the_test_loss(tmp_path, synthetic
     (tmp_path / "reconstructions.png").unlink()
     assert run("reconstruct", tmp_path / "checkpoint.npz", "--out", tmp_path / "fig", "--n", 4) == 0
     assert {p.name for p in (tmp_path / "fig").iterdir()} == {"reconstructions.png", "loss.png"}
-    assert "mean per-pixel test loss" in capsys.readouterr().out
+    assert "test loss" in capsys.readouterr().out
 
 
 def test_errors_are_one_line_messages(tmp_path, synthetic, capsys):
@@ -86,7 +93,7 @@ def test_errors_are_one_line_messages(tmp_path, synthetic, capsys):
     assert "only to the denoise model" in capsys.readouterr().err
 
 
-@pytest.mark.parametrize("argv", [["train", "vae"], ["train", "linear", "--epochs", "-1"],
+@pytest.mark.parametrize("argv", [["train", "gan"], ["train", "linear", "--epochs", "-1"],
                                   ["train", "linear", "--lr", "0"], ["train", "linear", "--dataset", "cifar"],
                                   ["train", "linear", "--batch-size", "0"], []])
 def test_bad_arguments_are_usage_errors(argv, capsys):
@@ -100,7 +107,7 @@ def test_python_dash_m_scratchae_runs_the_cli():
     result = subprocess.run([sys.executable, "-m", "scratchae", "--help"], capture_output=True, text=True,
                             timeout=120)
     assert result.returncode == 0
-    for command in ("train", "reconstruct", "demo"):
+    for command in ("train", "reconstruct", "latent", "demo"):
         assert command in result.stdout
 
 
@@ -137,7 +144,7 @@ def test_demo_writes_one_figure_and_says_where(tmp_path, capsys):
     assert [p.name for p in out.iterdir()] == ["demo.png"]
     assert (out / "demo.png").stat().st_size > 50_000
     printed = capsys.readouterr().out
-    for name in ("linear", "conv", "upsample", "denoise"):
+    for name in ("linear", "conv", "upsample", "denoise", "vae"):
         assert f"  {name}" in printed
     assert f"wrote {out / 'demo.png'}" in printed
 
@@ -166,3 +173,49 @@ def test_figures_are_drawn_in_evaluation_mode_and_leave_the_mode_as_it_was(tmp_p
     common.write_figures(model, SPLITS["test"], str(tmp_path), n=4)
     assert modes and not any(modes)                           # batch norm used its running statistics
     assert model.training and model.bn1.num_batches_tracked.data == 0      # and nothing was updated
+# -- variational autoencoders and the latent space ----------------------------------------------------
+def test_train_a_vae_with_its_defaults_history_and_figures(tmp_path, synthetic, capsys):
+    out = tmp_path / "vae"
+    assert run("train", "vae", "--epochs", 2, "--out", out, "--no-progress") == 0
+    assert {p.name for p in out.iterdir()} == {"checkpoint.npz", "history.json", "reconstructions.png", "loss.png",
+                                               "latent_scatter.png", "interpolation.png", "samples.png"}
+    saved = load_checkpoint(out / "checkpoint.npz")
+    assert saved.config["batch_size"] == 128 and saved.config["optimizer_config"]["lr"] == 1e-3
+    assert saved.config["model_config"] == {"latent_dim": 20, "hidden": 400, "beta": 1.0}
+    history = json.loads((out / "history.json").read_text())
+    for split in ("train", "test"):
+        for epoch in range(2):
+            total = history[f"{split}_reconstruction"][epoch] + history[f"{split}_kl"][epoch]
+            assert history[f"{split}_loss"][epoch] == pytest.approx(total, rel=1e-12)
+    printed = capsys.readouterr().out
+    assert "negative ELBO per image (nats)" in printed and "reconstruction" in printed and "KL" in printed
+
+
+def test_vae_options_on_the_command_line(tmp_path, synthetic, capsys):
+    assert run("train", "vae", "--epochs", 1, "--beta", 0.5, "--batch-size", 16, "--out", tmp_path,
+               "--no-progress") == 0
+    saved = load_checkpoint(tmp_path / "checkpoint.npz")
+    assert saved.config["model_config"]["beta"] == 0.5 and saved.config["batch_size"] == 16
+    assert run("train", "vae", "--resume", tmp_path / "checkpoint.npz", "--beta", 2) == 1
+    assert "--beta 2.0 (checkpoint: 0.5)" in capsys.readouterr().err
+    assert run("train", "vae", "--resume", tmp_path / "checkpoint.npz", "--epochs", 2, "--no-progress") == 0
+    assert load_checkpoint(tmp_path / "checkpoint.npz").epoch == 2
+    assert run("train", "linear", "--beta", 1, "--out", tmp_path / "x") == 1
+    assert "--beta applies only to the variational autoencoders" in capsys.readouterr().err
+    assert run("reconstruct", tmp_path / "checkpoint.npz", "--out", tmp_path / "fig") == 0
+    assert "reconstruction" in capsys.readouterr().out and (tmp_path / "fig" / "samples.png").exists()
+
+
+def test_the_latent_command_works_for_a_plain_autoencoder(tmp_path, synthetic, capsys):
+    assert run("train", "linear", "--epochs", 1, "--out", tmp_path, "--no-progress") == 0
+    assert run("latent", tmp_path / "checkpoint.npz", "--out", tmp_path / "latent") == 0
+    assert {p.name for p in (tmp_path / "latent").iterdir()} == {"latent_scatter.png", "interpolation.png"}
+    assert "the codes of 30 sample test images" in capsys.readouterr().out
+
+
+def test_train_the_conv_vae_on_the_sample_draws_its_2d_latent_space(tmp_path):
+    assert run("train", "conv-vae", "--epochs", 1, "--limit", 64, "--out", tmp_path, "--no-progress") == 0
+    written = {p.name for p in tmp_path.iterdir()}
+    assert {"manifold.png", "latent_scatter.png", "samples.png", "interpolation.png"} <= written
+    for name in ("manifold.png", "latent_scatter.png"):
+        assert (tmp_path / name).stat().st_size > 20_000

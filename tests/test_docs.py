@@ -20,9 +20,12 @@ import numpy as np
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-DOCS = [ROOT / "docs" / "transposed-convolution.md", ROOT / "README.md", ROOT / "docs" / "building-blocks.md"]
+DOCS = [ROOT / "docs" / "transposed-convolution.md", ROOT / "README.md", ROOT / "docs" / "building-blocks.md",
+        ROOT / "docs" / "variational-autoencoder.md"]
 # pages where every python block that prints must be followed by its ```text block
-MUST_SHOW_OUTPUT = {DOCS[0], DOCS[2]}
+MUST_SHOW_OUTPUT = {DOCS[0], DOCS[2], DOCS[3]}
+# pages with a contents list of their sections, and figures that must exist
+STRUCTURED = [DOCS[0], DOCS[3]]
 BLOCK = re.compile(r"^```python[ \t]*\n(.*?)^```[ \t]*$", re.DOTALL | re.MULTILINE)
 FENCE = re.compile(r"^```([\w+-]*)[ \t]*\n(.*?)^```[ \t]*$", re.DOTALL | re.MULTILINE)
 
@@ -139,6 +142,10 @@ def test_the_transposed_convolution_doc_has_code():
     assert len(python_blocks(DOCS[0])) >= 5
 
 
+def test_the_vae_doc_checks_each_formula_with_code():
+    assert len(python_blocks(DOCS[3])) >= 8
+
+
 @pytest.mark.parametrize("path", [p for p in DOCS if p.exists()], ids=lambda p: p.name)
 def test_every_python_block_runs_and_prints_what_the_page_shows(path, tmp_path, monkeypatch):
     import matplotlib
@@ -152,8 +159,9 @@ def anchor(heading: str) -> str:
     return re.sub(r"[^\w\- ]", "", heading.strip().lower()).replace(" ", "-")
 
 
-def test_the_contents_list_matches_the_sections():
-    text = DOCS[0].read_text(encoding="utf-8")
+@pytest.mark.parametrize("page", STRUCTURED, ids=lambda p: p.name)
+def test_the_contents_list_matches_the_sections(page):
+    text = page.read_text(encoding="utf-8")
     text = FENCE.sub("", text)                     # a '## ' line inside a code block is no heading
     headings = re.findall(r"^## (.+)$", text, re.MULTILINE)
     contents = re.findall(r"^- \[([^\]]+)\]\(#([^)]+)\)$", text, re.MULTILINE)
@@ -161,12 +169,13 @@ def test_the_contents_list_matches_the_sections():
     assert [(title, anchor(title)) for title in headings[1:]] == contents
 
 
-def test_every_figure_the_doc_shows_exists():
-    text = DOCS[0].read_text(encoding="utf-8")
+@pytest.mark.parametrize("page", STRUCTURED, ids=lambda p: p.name)
+def test_every_figure_the_doc_shows_exists(page):
+    text = page.read_text(encoding="utf-8")
     figures = re.findall(r"!\[[^\]]*\]\(([^)]+)\)", text)
     assert figures, "the doc shows no figures"
     for figure in figures:
-        path = DOCS[0].parent / figure
+        path = page.parent / figure
         assert path.exists(), f"{figure} is shown in the doc but does not exist (run the figure script)"
         assert path.stat().st_size < 300_000, f"{figure} is larger than 300 KB"
 

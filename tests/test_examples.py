@@ -1,4 +1,5 @@
-"""Every course example runs (quickly: SCRATCHAE_EXAMPLE_QUICK=1 limits it to a few images, one epoch).
+"""Every course example, and the VAE example, runs (quickly: SCRATCHAE_EXAMPLE_QUICK=1 limits it to a few
+images, one epoch).
 
 The figure script of the transposed-convolution doc is run by tests/test_docs.py.
 """
@@ -42,3 +43,17 @@ def test_the_deep_autoencoder_example_runs_and_writes_its_figure(tmp_path, monke
     printed = capsys.readouterr().out
     assert "deep-conv              epoch  1  train MSE per pixel" in printed and "conv " in printed
     assert (tmp_path / "deep-vs-conv.png").stat().st_size > 20000
+def test_the_variational_autoencoder_example_runs_and_draws_its_latent_space(tmp_path, monkeypatch, capsys):
+    path = EXAMPLES[0].parent / "variational_autoencoder.py"
+    text = path.read_text()
+    assert text.startswith("# %% [markdown]") and text.count("# %%") >= 5
+    monkeypatch.setenv("SCRATCHAE_EXAMPLE_QUICK", "1")
+    monkeypatch.setattr(sys, "argv", [str(path), "--out", str(tmp_path), "--latent-dim", "2"])
+    runpy.run_path(str(path), run_name="__main__")
+    printed = capsys.readouterr().out
+    assert "epoch  1  train negative ELBO" in printed and "nats per image" in printed
+    written = {p.name for p in tmp_path.iterdir()}
+    assert written == {"reconstructions.png", "samples.png", "latent_scatter.png", "interpolation.png",
+                       "manifold.png", "loss.png"}
+    for name in written:
+        assert (tmp_path / name).stat().st_size > 5000

@@ -59,3 +59,49 @@ def test_latent_figures(tmp_path):
     assert save(interpolation_strip(rng.random((5, 1, 28, 28))), tmp_path / "strip.png")
     with pytest.raises(ValueError, match=r"expected \(N, 2\) points and N labels"):
         latent_scatter(np.ones((3, 3)), np.ones(3, int))
+
+
+def test_the_gaussian_grid_is_at_quantiles_of_the_normal_in_reading_order():
+    from statistics import NormalDist
+
+    codes, values = latent.gaussian_grid(4, low=0.1, high=0.9)
+    expected = [NormalDist().inv_cdf(u) for u in (0.1, 0.1 + 0.8 / 3, 0.1 + 1.6 / 3, 0.9)]     # evenly spaced u
+    np.testing.assert_allclose(values, expected, rtol=1e-12)
+    np.testing.assert_allclose(values, -values[::-1], atol=1e-15)             # symmetric around the median
+    assert codes.shape == (16, 2)
+    np.testing.assert_array_equal(codes[:4, 1], values[-1])                    # top row: the largest z[1]
+    np.testing.assert_array_equal(codes[:4, 0], values)                        # left to right: z[0] grows
+    np.testing.assert_array_equal(codes[-4:, 1], values[0])
+    assert latent.gaussian_grid(5)[1][2] == 0.0                                # the median exactly
+    with pytest.raises(ValueError, match="n >= 2"):
+        latent.gaussian_grid(1)
+    with pytest.raises(ValueError, match="0 < low < high < 1"):
+        latent.gaussian_grid(5, low=0.0)
+
+
+def test_manifold_and_prior_samples_of_a_vae(tmp_path):
+    from scratchae.figures import save
+    from scratchae.figures.latent import image_grid, manifold_grid, mosaic
+
+    model = build("conv-vae", rng=np.random.default_rng(0))
+    images, values = latent.decoded_manifold(model, n=3)
+    assert images.shape == (9, 1, 28, 28) and model.training                  # the mode is restored
+    codes, _ = latent.gaussian_grid(3)
+    model.eval()
+    np.testing.assert_allclose(images, model.decode(codes.astype(np.float32)), rtol=1e-6)
+    samples = latent.prior_samples(model, 5, np.random.default_rng(1))
+    np.testing.assert_allclose(samples, model.decode(np.random.default_rng(1).standard_normal((5, 2), np.float32)),
+                               rtol=1e-6)
+    picture = mosaic(samples, 2)
+    assert picture.shape == (3 * 28, 2 * 28) and not picture[56:, 28:].any()   # the last tile left empty
+    np.testing.assert_array_equal(picture[28:56, :28], samples[2, 0])
+    assert save(manifold_grid(images, values), tmp_path / "manifold.png")
+    assert save(image_grid(samples, columns=3), tmp_path / "samples.png")
+    with pytest.raises(ValueError, match="a variational autoencoder with a 2-D code"):
+        latent.decoded_manifold(build("vae"))
+    with pytest.raises(ValueError, match="a variational autoencoder with a 2-D code"):
+        latent.decoded_manifold(build("linear", {"encoding_dim": 2}))
+    with pytest.raises(ValueError, match="needs a variational autoencoder"):
+        latent.prior_samples(build("linear"))
+    with pytest.raises(ValueError, match="expected 9 images"):
+        manifold_grid(images[:4], values)

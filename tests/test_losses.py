@@ -68,7 +68,7 @@ def test_loss_errors():
         nn.BCELoss()(np.array([0.5, 1.5]), np.array([0.0, 1.0]))
     with pytest.raises(ValueError, match="got nan"):
         nn.BCELoss()(np.array([np.nan]), np.array([0.0]))
-    with pytest.raises(ValueError, match="reduction 'mean' or 'sum', got 'none'"):
+    with pytest.raises(ValueError, match="reduction 'mean', 'sum' or 'batchmean', got 'none'"):
         nn.MSELoss("none")
     with pytest.raises(RuntimeError, match="MSELoss.backward called before forward"):
         nn.MSELoss().backward()

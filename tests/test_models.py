@@ -1,13 +1,15 @@
-"""The four autoencoders: the course's parameter names and shapes, shapes of codes and outputs, gradients."""
+"""The models: the course's (and PyTorch's VAE example's) parameter names and shapes, shapes of codes and
+outputs, gradients. The VAEs' sampling noise is fixed where a test calls a model twice (``fix_noise``)."""
 
 import numpy as np
 import pytest
 
 import scratchae
 from scratchae.models import MODELS, build
-from tests.helpers_models import directional_derivative_check, images
+from tests.helpers_models import directional_derivative_check, fix_noise, images
 
-# The parameters of the course's PyTorch models, in the order named_parameters() lists them.
+# The parameters of the course's PyTorch models (and of the VAEs: PyTorch's example, and the convolutional
+# VAE of tests/torch_twins.py), in the order named_parameters() lists them.
 COURSE_PARAMETERS = {
     "linear": [("fc1.weight", (32, 784)), ("fc1.bias", (32,)), ("fc2.weight", (784, 32)), ("fc2.bias", (784,))],
     "conv": [("conv1.weight", (16, 1, 3, 3)), ("conv1.bias", (16,)), ("conv2.weight", (4, 16, 3, 3)),
@@ -27,14 +29,24 @@ COURSE_PARAMETERS = {
                   ("conv3.weight", (4, 32, 3, 3)), ("conv3.bias", (4,)), ("conv4.weight", (32, 4, 3, 3)),
                   ("bn4.weight", (32,)), ("bn4.bias", (32,)), ("conv5.weight", (16, 32, 3, 3)),
                   ("bn5.weight", (16,)), ("bn5.bias", (16,)), ("conv6.weight", (1, 16, 3, 3)), ("conv6.bias", (1,))],
+    "vae": [("fc1.weight", (400, 784)), ("fc1.bias", (400,)), ("fc21.weight", (20, 400)), ("fc21.bias", (20,)),
+            ("fc22.weight", (20, 400)), ("fc22.bias", (20,)), ("fc3.weight", (400, 20)), ("fc3.bias", (400,)),
+            ("fc4.weight", (784, 400)), ("fc4.bias", (784,))],
+    "conv-vae": [("conv1.weight", (32, 1, 3, 3)), ("conv1.bias", (32,)), ("conv2.weight", (64, 32, 3, 3)),
+                 ("conv2.bias", (64,)), ("fc1.weight", (16, 3136)), ("fc1.bias", (16,)), ("fc21.weight", (2, 16)),
+                 ("fc21.bias", (2,)), ("fc22.weight", (2, 16)), ("fc22.bias", (2,)), ("fc3.weight", (3136, 2)),
+                 ("fc3.bias", (3136,)), ("t_conv1.weight", (64, 64, 3, 3)), ("t_conv1.bias", (64,)),
+                 ("t_conv2.weight", (64, 32, 3, 3)), ("t_conv2.bias", (32,)), ("t_conv3.weight", (32, 1, 3, 3)),
+                 ("t_conv3.bias", (1,))],
 }
-CODE_SHAPES = {"linear": (32,), "conv": (4, 7, 7), "upsample": (4, 7, 7), "denoise": (8, 3, 3), "deep-conv": (4, 7, 7)}
+CODE_SHAPES = {"linear": (32,), "conv": (4, 7, 7), "upsample": (4, 7, 7), "denoise": (8, 3, 3), "deep-conv": (4, 7, 7),
+               "vae": (20,), "conv-vae": (2,)}
 MODEL_NAMES = list(MODELS)
 
 
-def test_registry_has_the_four_models_of_the_course():
+def test_registry_has_the_four_models_of_the_course_and_the_vaes():
     assert set(MODELS) <= set(COURSE_PARAMETERS)
-    assert "linear" in MODELS
+    assert {"linear", "conv", "upsample", "denoise", "vae", "conv-vae"} <= set(MODELS)
     for name, cls in MODELS.items():
         assert cls.name == name
 
@@ -55,6 +67,8 @@ def test_encode_decode_forward_shapes_and_range(name):
     out = model.decode(code)
     assert out.shape == x.shape and out.dtype == np.float32
     assert np.all((out > 0) & (out < 1))
+    if name.endswith("vae"):
+        model.reparameterize.fixed_eps = np.zeros((3,) + CODE_SHAPES[name])     # z = mu: the mean's image
     np.testing.assert_array_equal(model(x), out)
 
 
@@ -63,6 +77,7 @@ def test_backward_matches_finite_differences_in_float64(name):
     # random pixels, not smooth images: flat regions would give max-pooling near-ties that a finite
     # difference step can flip (a kink, not a bug)
     model = build(name, rng=np.random.default_rng(1))
+    fix_noise(model, 2)
     directional_derivative_check(model, np.random.default_rng(3).random((2, 1, 28, 28)))
 
 
@@ -70,6 +85,7 @@ def test_backward_matches_finite_differences_in_float64(name):
 def test_backward_is_split_into_decoder_then_encoder(name):
     model = build(name, rng=np.random.default_rng(2), dtype=np.float64)
     model.needs_input_grad = True
+    fix_noise(model, 2)
     x = images(2, dtype=np.float64)
     g = np.random.default_rng(0).standard_normal(x.shape)
     model(x)
@@ -77,7 +93,12 @@ def test_backward_is_split_into_decoder_then_encoder(name):
     grads = [p.grad.copy() for p in model.parameters()]
     model.zero_grad()
     model(x)
-    split = model.backward_encode(model.backward_decode(g))
+    if name.endswith("vae"):        # through the decoder, the sampling, the KL term, then the encoder
+        grad_mu, grad_logvar = model.reparameterize.backward(model.backward_decode(g))
+        kl_mu, kl_logvar = model.kl.backward(model.beta)
+        split = model.backward_encode_distribution(grad_mu + kl_mu, grad_logvar + kl_logvar)
+    else:
+        split = model.backward_encode(model.backward_decode(g))
     np.testing.assert_array_equal(whole, split)
     for a, p in zip(grads, model.parameters()):
         np.testing.assert_array_equal(a, p.grad)
@@ -115,8 +136,8 @@ def test_wrong_input_shape_or_dtype_is_refused(name):
 
 
 def test_build_refuses_unknown_names_and_arguments():
-    with pytest.raises(ValueError, match="unknown model 'vae'.*linear"):
-        build("vae")
+    with pytest.raises(ValueError, match="unknown model 'gan'.*linear"):
+        build("gan")
     with pytest.raises(ValueError, match="bad configuration"):
         build("linear", {"hidden": 3})
 
@@ -131,6 +152,7 @@ def test_backward_before_forward_is_an_error(name):
 @pytest.mark.parametrize("name", MODEL_NAMES)
 def test_the_input_gradient_is_skipped_unless_asked_for(name):
     model = build(name, rng=np.random.default_rng(4), dtype=np.float64)
+    fix_noise(model, 2)
     x = images(2, dtype=np.float64)
     g = np.random.default_rng(1).standard_normal(x.shape)
     assert model.needs_input_grad is False                  # images are data, as in PyTorch

@@ -1,4 +1,5 @@
-"""PyTorch twins of the four course models, written as the course writes them (and of scratchae's deeper one).
+"""PyTorch twins of the four course models, written as the course writes them, of scratchae's deeper one
+and of the two VAEs.
 
 Shared by ``tests/test_models_torch_twin.py`` (numerical agreement) and ``benchmarks/bench_training.py``
 (speed). Parameter names, order and layouts are those of :mod:`scratchae.models`, so a twin loads a
@@ -100,11 +101,81 @@ class DeepConvTwin(torch.nn.Module):
         x = F.leaky_relu(self.bn4(self.conv4(F.interpolate(x, scale_factor=2, mode="bilinear"))), 0.2)
         x = F.leaky_relu(self.bn5(self.conv5(F.interpolate(x, scale_factor=2, mode="bilinear"))), 0.2)
         return torch.sigmoid(self.conv6(x))
+class VAETwin(torch.nn.Module):
+    """PyTorch's example VAE (pytorch/examples, vae/main.py), with the noise as an optional argument.
+
+    ``forward(x, eps=None)`` returns ``(reconstruction (N, 1, 28, 28), mu, logvar)``; without ``eps`` it
+    draws ``torch.randn_like(std)`` as the example does.
+    """
+
+    def __init__(self):
+        super().__init__()
+        self.fc1 = torch.nn.Linear(784, 400)
+        self.fc21 = torch.nn.Linear(400, 20)
+        self.fc22 = torch.nn.Linear(400, 20)
+        self.fc3 = torch.nn.Linear(20, 400)
+        self.fc4 = torch.nn.Linear(400, 784)
+
+    def encode(self, x):
+        h1 = F.relu(self.fc1(x.view(-1, 784)))
+        return self.fc21(h1), self.fc22(h1)
+
+    def decode(self, z):
+        return torch.sigmoid(self.fc4(F.relu(self.fc3(z)))).view(-1, 1, 28, 28)
+
+    def forward(self, x, eps=None):
+        mu, logvar = self.encode(x)
+        return self.decode(reparameterize(mu, logvar, eps)), mu, logvar
+
+
+class ConvVAETwin(torch.nn.Module):
+    """The convolutional VAE (Keras's example with PyTorch's layers); ``forward`` as :class:`VAETwin`."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv1 = torch.nn.Conv2d(1, 32, 3, stride=2, padding=1)
+        self.conv2 = torch.nn.Conv2d(32, 64, 3, stride=2, padding=1)
+        self.fc1 = torch.nn.Linear(64 * 7 * 7, 16)
+        self.fc21 = torch.nn.Linear(16, 2)
+        self.fc22 = torch.nn.Linear(16, 2)
+        self.fc3 = torch.nn.Linear(2, 64 * 7 * 7)
+        self.t_conv1 = torch.nn.ConvTranspose2d(64, 64, 3, stride=2, padding=1, output_padding=1)
+        self.t_conv2 = torch.nn.ConvTranspose2d(64, 32, 3, stride=2, padding=1, output_padding=1)
+        self.t_conv3 = torch.nn.ConvTranspose2d(32, 1, 3, padding=1)
+
+    def encode(self, x):
+        x = F.relu(self.conv2(F.relu(self.conv1(x))))
+        h = F.relu(self.fc1(x.flatten(1)))
+        return self.fc21(h), self.fc22(h)
+
+    def decode(self, z):
+        x = F.relu(self.fc3(z)).view(-1, 64, 7, 7)
+        x = F.relu(self.t_conv2(F.relu(self.t_conv1(x))))
+        return torch.sigmoid(self.t_conv3(x))
+
+    def forward(self, x, eps=None):
+        mu, logvar = self.encode(x)
+        return self.decode(reparameterize(mu, logvar, eps)), mu, logvar
+
+
+def reparameterize(mu, logvar, eps=None):
+    std = torch.exp(0.5 * logvar)
+    if eps is None:
+        eps = torch.randn_like(std)
+    return mu + eps * std
+
+
+def vae_loss(reconstruction, x, mu, logvar, beta=1.0):
+    """The negative ELBO per image: (BCE summed over pixels + beta * KL) / batch size, as the example's
+    ``loss_function`` divided by the batch size; returns ``(loss, bce, kld)`` (the last two per image)."""
+    bce = F.binary_cross_entropy(reconstruction, x, reduction="sum") / len(x)
+    kld = -0.5 * torch.sum(1 + logvar - mu.pow(2) - logvar.exp()) / len(x)
+    return bce + beta * kld, bce, kld
 
 
 #: registry name of a scratchae model -> its twin's class
 TWINS = {"linear": LinearTwin, "conv": ConvTwin, "upsample": UpsampleTwin, "denoise": DenoiseTwin,
-         "deep-conv": DeepConvTwin}
+         "deep-conv": DeepConvTwin, "vae": VAETwin, "conv-vae": ConvVAETwin}
 
 
 def twin_of(model):

@@ -6,8 +6,11 @@
     scratchae train conv --dataset fashion-mnist --epochs 5
     scratchae train conv --resume runs/conv/checkpoint.npz --epochs 10
     scratchae reconstruct runs/conv/checkpoint.npz
+    scratchae train vae                           # a variational autoencoder (also: conv-vae)
+    scratchae latent runs/conv/checkpoint.npz     # the latent space of any model: scatter, interpolation
 
-Every loss printed is the mean per-pixel loss (see :mod:`scratchae.training.trainer`).
+Every loss printed is the mean per-pixel loss (see :mod:`scratchae.training.trainer`), except a VAE's: the
+negative ELBO per image, in nats.
 """
 
 from __future__ import annotations
@@ -17,18 +20,18 @@ import sys
 
 from .. import __version__
 from ..training import CheckpointError
-from . import demo, reconstruct, train
+from . import demo, latent, reconstruct, train
 from .common import CommandError
 
 #: the subcommands, in the order ``scratchae --help`` lists them
-COMMANDS = (train, reconstruct, demo)
+COMMANDS = (train, reconstruct, latent, demo)
 
 
 def make_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="scratchae",
         description="Autoencoders from scratch in NumPy: train them, look at what they learned.",
-        epilog="Losses are mean per-pixel losses.",
+        epilog="Losses are mean per-pixel losses; a VAE's is the negative ELBO per image, in nats.",
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")

@@ -1,11 +1,12 @@
-"""``scratchae reconstruct CHECKPOINT``: the figures and the test loss of a trained model."""
+"""``scratchae reconstruct CHECKPOINT``: the figures and the test loss of a trained model (for a VAE, also
+its latent-space figures; ``scratchae latent`` draws those for any model)."""
 
 from __future__ import annotations
 
 import os
 
 from ..training import Trainer, load_checkpoint, restore
-from .common import DATASETS, data_options, load_images, positive_int, write_figures
+from .common import DATASETS, data_options, load_labeled, loss_name, positive_int, write_figures
 
 
 def add_parser(commands) -> None:
@@ -27,14 +28,16 @@ def run(args) -> int:
     dataset = args.dataset or config.get("dataset", "sample")
     out = args.out or os.path.dirname(os.path.abspath(args.checkpoint))
     os.makedirs(out, exist_ok=True)
-    test = load_images(dataset, "test", args.data_dir, args.download, args.limit)
+    test, labels, classes = load_labeled(dataset, "test", args.data_dir, args.download, args.limit)
     test = test.astype(model.dtype, copy=False)
     trainer = Trainer(model, noise_factor=config.get("noise_factor"), seed=config.get("seed", 0),
                       progress=False)
     loss = trainer.evaluate(test)
     written = write_figures(model, test, out, history=saved.history, noise_factor=trainer.noise_factor,
-                            seed=trainer.seed, n=args.n)
-    print(f"{model.name} after {saved.epoch} epochs: mean per-pixel test loss {loss:.6f} on "
+                            seed=trainer.seed, n=args.n, labels=labels, classes=classes)
+    parts = trainer.evaluation_parts          # a VAE's two terms
+    detail = f" = reconstruction {parts['reconstruction']:.3f} + {model.beta:g} x KL {parts['kl']:.3f}" if parts else ""
+    print(f"{model.name} after {saved.epoch} epochs: test loss {loss:.6f}{detail} ({loss_name(model)}) on "
           f"{len(test)} {dataset} test images")
     print("wrote " + ", ".join(written))
     return 0

@@ -23,7 +23,7 @@ from matplotlib.figure import Figure
 
 #: colours of the models in every figure
 MODEL_COLORS = {"linear": "tab:blue", "conv": "tab:orange", "upsample": "tab:green", "denoise": "tab:red",
-                "deep-conv": "tab:purple"}
+                "deep-conv": "tab:pink", "vae": "tab:purple", "conv-vae": "tab:brown"}
 
 
 def image_stack(array, name: str) -> np.ndarray:
@@ -145,26 +145,32 @@ def demo_figure(results: list[dict], *, n: int = 8, title: str = "scratchae demo
 
     ``results`` holds one dict per model with keys ``name``, ``label`` (the panel's title),
     ``inputs``, ``outputs``, ``targets`` (the clean images, for the denoiser; otherwise omitted)
-    and ``history``.
+    and ``history``; or, instead of the images, ``rows``: a list of (label, images) drawn as they are.
+    Only the histories given are plotted (a VAE's loss, in nats per image, is left out).
     """
     fig = Figure(figsize=(8.27, 11.69), layout="constrained")
-    heights = [3 if "targets" in r else 2 for r in results] + [5]
+    rows_of = [_demo_rows(r) for r in results]
+    heights = [len(rows) for rows in rows_of] + [5]
     panels = fig.subfigures(len(results) + 1, 1, height_ratios=heights, hspace=0.02)
-    for panel, result in zip(panels, results):
-        if "targets" in result:
-            rows = [("noisy input", result["inputs"]), ("denoised", result["outputs"]),
-                    ("clean", result["targets"])]
-        else:
-            rows = [("input", result["inputs"]), ("reconstruction", result["outputs"])]
+    for panel, result, rows in zip(panels, results, rows_of, strict=False):   # the last panel: the losses
         image_rows(panel, rows, n, fontsize=8)
         panel.suptitle(result["label"], fontsize=10, color=MODEL_COLORS.get(result["name"], "black"))
     ax = panels[-1].add_subplot()
     for result in results:
-        _plot_history(ax, result["history"], result["name"], MODEL_COLORS.get(result["name"]))
+        if "history" in result:
+            _plot_history(ax, result["history"], result["name"], MODEL_COLORS.get(result["name"]))
     _style_loss_axes(ax)
     ax.set_title("loss per epoch (solid: training, dashed: test)", fontsize=10)
     fig.suptitle(title, fontsize=13)
     return fig
+
+
+def _demo_rows(result: dict) -> list[tuple[str, np.ndarray]]:
+    if "rows" in result:
+        return result["rows"]
+    if "targets" in result:
+        return [("noisy input", result["inputs"]), ("denoised", result["outputs"]), ("clean", result["targets"])]
+    return [("input", result["inputs"]), ("reconstruction", result["outputs"])]
 
 
 def save(fig: Figure, path, *, dpi: int = 120) -> str:

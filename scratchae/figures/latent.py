@@ -1,12 +1,13 @@
 """Figures of the latent space (see :mod:`scratchae.latent`): the codes of test images scattered by
-class, and an interpolation between two images."""
+class, an interpolation between two images, and for a VAE, samples from its prior and the images it
+decodes over a grid of its 2-D latent space."""
 
 from __future__ import annotations
 
 import numpy as np
 from matplotlib.figure import Figure
 
-from . import image_rows
+from . import image_rows, image_stack
 
 
 def latent_scatter(points: np.ndarray, labels: np.ndarray, *, classes=None, explained=None,
@@ -45,4 +46,49 @@ def interpolation_strip(images: np.ndarray, *, title: str | None = None) -> Figu
     image_rows(fig, [("interpolation", images)])
     if title:
         fig.suptitle(title)
+    return fig
+
+
+def mosaic(images: np.ndarray, columns: int) -> np.ndarray:
+    """One grey image of images (N, 1, h, w) tiled ``columns`` to a row (the last row padded with 0)."""
+    images = image_stack(images, "mosaic")
+    n, h, w = images.shape
+    rows = -(-n // columns)
+    tiles = np.zeros((rows * columns, h, w), images.dtype)
+    tiles[:n] = images
+    return tiles.reshape(rows, columns, h, w).transpose(0, 2, 1, 3).reshape(rows * h, columns * w)
+
+
+def image_grid(images: np.ndarray, *, columns: int = 8, title: str | None = None) -> Figure:
+    """Images (N, 1, 28, 28) in a grid of ``columns`` columns, e.g. a VAE's samples from its prior."""
+    picture = mosaic(images, columns)
+    fig = Figure(figsize=(0.7 * columns + 0.4, 0.7 * picture.shape[0] / images.shape[-2] + 0.6),
+                 layout="constrained")
+    ax = fig.subplots()
+    ax.imshow(picture, cmap="gray", vmin=0, vmax=1, interpolation="nearest")
+    ax.set_axis_off()
+    if title:
+        ax.set_title(title, fontsize=10)
+    return fig
+
+
+def manifold_grid(images: np.ndarray, values: np.ndarray, *, title: str | None = None) -> Figure:
+    """The images decoded on an n x n grid of 2-D codes (:func:`scratchae.latent.decoded_manifold`),
+    with the codes' values on the axes (:math:`z_0` left to right, :math:`z_1` bottom to top)."""
+    n = len(values)
+    images = image_stack(images, "manifold_grid")
+    if len(images) != n * n:
+        raise ValueError(f"manifold_grid expected {n * n} images for {n} values per axis, got {len(images)}")
+    size = images.shape[-1]
+    fig = Figure(figsize=(7.2, 7.2), layout="constrained")
+    ax = fig.subplots()
+    ax.imshow(mosaic(images, n), cmap="gray", vmin=0, vmax=1, interpolation="nearest")
+    centres = size * np.arange(n) + (size - 1) / 2
+    every = max(1, n // 8)
+    ax.set_xticks(centres[::every], [f"{round(v, 2) + 0.0:.2f}" for v in values[::every]], fontsize=7)
+    ax.set_yticks(centres[::every], [f"{round(v, 2) + 0.0:.2f}" for v in values[::-1][::every]], fontsize=7)
+    ax.set_xlabel("z[0] (quantiles of N(0, 1))")
+    ax.set_ylabel("z[1]")
+    if title:
+        ax.set_title(title, fontsize=10)
     return fig

@@ -1,5 +1,5 @@
-"""The four autoencoders of the course (and a deeper one), and a table from their names on the command line to
-their classes.
+"""The four autoencoders of the course, a deeper one, two variational autoencoders, and a table from
+their names on the command line to their classes.
 
 >>> from scratchae.models import build
 >>> model = build("linear")                       # same as LinearAutoencoder()
@@ -14,9 +14,11 @@ import numpy as np
 from .base import IMAGE_SHAPE, Autoencoder
 from .conv import ConvAutoencoder
 from .deep_conv import DeepConvAutoencoder
+from .conv_vae import ConvVAE
 from .denoising import DenoisingAutoencoder
 from .linear import LinearAutoencoder
 from .upsample import UpsampleAutoencoder
+from .variational import VAE, VariationalAutoencoder
 
 #: CLI name -> model class
 MODELS: dict[str, type[Autoencoder]] = {
@@ -25,6 +27,8 @@ MODELS: dict[str, type[Autoencoder]] = {
     "upsample": UpsampleAutoencoder,
     "denoise": DenoisingAutoencoder,
     "deep-conv": DeepConvAutoencoder,
+    "vae": VAE,
+    "conv-vae": ConvVAE,
 }
 
 
@@ -39,5 +43,5 @@ def build(name: str, config: dict | None = None, *, dtype=np.float32, rng=None) 
 
 
 __all__ = ["Autoencoder", "IMAGE_SHAPE", "MODELS", "build", "LinearAutoencoder", "ConvAutoencoder",
-           "UpsampleAutoencoder", "DenoisingAutoencoder",
-           "DeepConvAutoencoder"]
+           "UpsampleAutoencoder", "DenoisingAutoencoder", "DeepConvAutoencoder", "VariationalAutoencoder",
+           "VAE", "ConvVAE"]

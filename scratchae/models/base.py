@@ -18,9 +18,12 @@ so :meth:`Autoencoder.backward` runs the decoder's backward, then the encoder's.
 
 from __future__ import annotations
 
+import contextlib
+
 import numpy as np
 
-from ..nn import checks
+from ..nn import Dropout, MSELoss, Reparameterize, checks
+from ..nn.losses import Loss
 from ..nn.module import Module
 
 #: the shape of one image: (channels, height, width)
@@ -60,6 +63,44 @@ class Autoencoder(Module):
     def backward(self, grad_out: np.ndarray) -> np.ndarray | None:
         """Add every parameter's gradient; return dL/d(images) if :attr:`needs_input_grad`, else None."""
         return self.backward_encode(self.backward_decode(grad_out))
+
+    # -- the loss: what the trainer minimizes ------------------------------------------------------
+    def default_criterion(self) -> Loss:
+        """The reconstruction loss this model is trained with by default: the mean per-pixel squared
+        error, as in the course (a VAE: the binary cross-entropy summed over the pixels of each image)."""
+        return MSELoss()
+
+    def latent_loss(self) -> float:
+        """The model's own term of the loss, for its last forward pass, added to the reconstruction loss.
+
+        0.0 for a plain autoencoder. A variational autoencoder returns :math:`\\beta` times the KL divergence
+        of its codes' distribution from the prior, and its :meth:`backward` adds that term's gradient.
+        """
+        return 0.0
+
+    def latent_loss_parts(self) -> dict[str, float]:
+        """What :meth:`latent_loss` is made of, unweighted, for the training history: ``{}`` here,
+        ``{"kl": ...}`` for a variational autoencoder."""
+        return {}
+
+    @contextlib.contextmanager
+    def sampling_from(self, rng: np.random.Generator):
+        """Within the block, the layers that draw random numbers in their forward pass (the sampling of
+        a variational autoencoder, dropout's masks) draw them from ``rng``; as they were afterwards.
+
+        The :class:`~scratchae.training.Trainer` runs each epoch inside one, with the generator of that
+        epoch, so that a resumed run samples what an uninterrupted one would. Plain autoencoders draw
+        nothing: the block changes nothing for them.
+        """
+        samplers = [module for _, module in self.named_modules() if isinstance(module, (Reparameterize, Dropout))]
+        before = [sampler.rng for sampler in samplers]
+        for sampler in samplers:
+            sampler.rng = rng
+        try:
+            yield self
+        finally:
+            for sampler, old in zip(samplers, before, strict=True):
+                sampler.rng = old
 
     def check_images(self, x) -> np.ndarray:
         """``x`` after checking it is a batch of images (N, 1, 28, 28) of the model's dtype."""

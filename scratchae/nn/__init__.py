@@ -12,6 +12,7 @@ from .normalization import BatchNorm1d, BatchNorm2d
 from .pooling import MaxPool2d
 from .reshape import Flatten, Unflatten
 from .upsample import Upsample
+from .variational import GaussianKL, Reparameterize
 
 __all__ = [
     "Module", "Parameter", "Buffer", "Sequential",
@@ -19,4 +20,5 @@ __all__ = [
     "Conv2d", "ConvTranspose2d", "MaxPool2d", "Upsample",
     "Loss", "MSELoss", "BCELoss",
     "BatchNorm1d", "BatchNorm2d", "Dropout", "LeakyReLU", "Tanh", "L1Loss", "Identity",
+    "Reparameterize", "GaussianKL",
 ]

@@ -2,16 +2,26 @@
 
 A loss is called as ``loss = criterion(prediction, target)`` and returns a Python float;
 ``criterion.backward()`` then returns :math:`\\partial L / \\partial \\text{prediction}`.
+
+Every loss reduces its element-wise terms in one of three ways: ``'mean'`` (PyTorch's default, over
+every element), ``'sum'``, or ``'batchmean'``: the sum divided by the batch size (the first
+dimension), i.e. the loss *per example*, as ``torch.nn.KLDivLoss(reduction='batchmean')``. PyTorch's
+``MSELoss`` and ``BCELoss`` have no ``'batchmean'``; there it is written
+``F.binary_cross_entropy(p, t, reduction='sum') / len(p)``. A variational autoencoder's reconstruction
+term is the binary cross-entropy summed over the pixels of each image, averaged over the images:
+``BCELoss(reduction='batchmean')``.
 """
 
 from __future__ import annotations
+
+import math
 
 import numpy as np
 
 from . import checks
 from .module import Module
 
-_REDUCTIONS = ("mean", "sum")
+_REDUCTIONS = ("mean", "sum", "batchmean")
 
 
 class Loss(Module):
@@ -19,7 +29,7 @@ class Loss(Module):
 
     def __init__(self, reduction: str = "mean"):
         if reduction not in _REDUCTIONS:
-            raise ValueError(f"{self._name()} expected reduction 'mean' or 'sum', got {reduction!r}")
+            raise ValueError(f"{self._name()} expected reduction 'mean', 'sum' or 'batchmean', got {reduction!r}")
         self.reduction = reduction
         self._saved = None
 
@@ -33,18 +43,29 @@ class Loss(Module):
             )
         if prediction.size == 0:
             raise ValueError(f"{self._name()} got an empty prediction of shape {prediction.shape}")
+        self._check_batch(prediction)
         return prediction, target
 
-    def _scale(self, size: int) -> float:
-        """d(reduction)/d(element): 1/N for the mean, 1 for the sum."""
-        return 1.0 / size if self.reduction == "mean" else 1.0
+    def _check_batch(self, prediction: np.ndarray) -> None:
+        if self.reduction == "batchmean" and prediction.ndim == 0:
+            raise ValueError(f"{self._name()}(reduction='batchmean') needs a batch dimension, got a 0-d array")
+
+    def _divisor(self, shape: tuple[int, ...]) -> int:
+        """What the sum is divided by: every element for 'mean', the batch for 'batchmean', 1 for 'sum'."""
+        if self.reduction == "mean":
+            return math.prod(shape)
+        return shape[0] if self.reduction == "batchmean" else 1
+
+    def _scale(self, shape: tuple[int, ...]) -> float:
+        """d(reduction)/d(element): 1/(number of elements) for the mean, 1/N for 'batchmean', 1 for the sum."""
+        return 1.0 / self._divisor(shape)
 
     def _reduce(self, elementwise: np.ndarray) -> float:
         # the sum and the mean of ndarray.sum() / .mean(), to the bit, without their Python wrappers
         # (~25 us of a training step: the first NumPy reduction after the convolution kernels runs cold)
         total = np.add.reduce(elementwise, axis=None)
-        if self.reduction == "mean":
-            total = total.dtype.type(float(total) / elementwise.size)      # as NumPy rounds a mean
+        if self.reduction != "sum":
+            total = total.dtype.type(float(total) / self._divisor(elementwise.shape))   # as NumPy rounds a mean
         return float(total)
 
     def extra_repr(self) -> str:
@@ -56,7 +77,8 @@ class MSELoss(Loss):
 
     Notes
     -----
-    With :math:`N` elements and :math:`r = 1/N` for ``'mean'`` (:math:`r = 1` for ``'sum'``):
+    With :math:`r = 1/(\text{number of elements})` for ``'mean'``, :math:`r = 1/N` (:math:`N` the batch
+    size) for ``'batchmean'`` and :math:`r = 1` for ``'sum'``:
 
     .. math::
 
@@ -72,7 +94,7 @@ class MSELoss(Loss):
 
     def backward(self, grad: float = 1.0) -> np.ndarray:
         diff = self._cached(self._saved)
-        return diff * diff.dtype.type(2.0 * grad * self._scale(diff.size))
+        return diff * diff.dtype.type(2.0 * grad * self._scale(diff.shape))
 
 
 class L1Loss(Loss):
@@ -116,9 +138,10 @@ class BCELoss(Loss):
 
         L = -r \sum_i \big[y_i \max(\log \hat y_i, -100) + (1-y_i)\max(\log(1-\hat y_i), -100)\big],
 
-        \frac{\partial L}{\partial \hat y_i} = r\,\frac{\hat y_i - y_i}{\max(\hat y_i (1-\hat y_i), 10^{-12})}.
+        \frac{\partial L}{\partial \hat y_i} = r\,\frac{\hat y_i - y_i}{\max(\hat y_i (1-\hat y_i), 10^{-12})},
 
-    Predictions must lie in :math:`[0, 1]` (a ValueError otherwise, as in PyTorch).
+    with :math:`r` as for :class:`MSELoss`. Predictions must lie in :math:`[0, 1]` (a ValueError
+    otherwise, as in PyTorch).
     """
 
     #: PyTorch keeps this constant as a C ``float``, so even float64 sees float32's nearest value to 1e-12
@@ -126,7 +149,7 @@ class BCELoss(Loss):
 
     def forward(self, prediction: np.ndarray, target: np.ndarray) -> float:
         prediction, target = self._prediction_and_target(prediction, target)
-        if not np.all((prediction >= 0) & (prediction <= 1)):
+        if not (prediction.min() >= 0 and prediction.max() <= 1):        # (False for NaN too)
             bad = prediction[~((prediction >= 0) & (prediction <= 1))].ravel()[0]
             raise ValueError(f"BCELoss expected every prediction in [0, 1], got {bad} (apply a Sigmoid first)")
         one = prediction.dtype.type(1)
@@ -142,6 +165,6 @@ class BCELoss(Loss):
         f = prediction.dtype.type
         denom = np.maximum((f(1) - prediction) * prediction, f(self.EPSILON))
         grad_input = f(grad) * (prediction - target) / denom
-        if self.reduction == "mean":  # divided last, in PyTorch's order, so huge values round alike
-            grad_input /= f(prediction.size)
+        if self.reduction != "sum":  # divided last, in PyTorch's order, so huge values round alike
+            grad_input /= f(self._divisor(prediction.shape))
         return grad_input

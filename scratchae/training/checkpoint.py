@@ -12,8 +12,8 @@ Layout of the archive (every entry a plain NumPy array; nothing is pickled):
 ``meta/history``              JSON: per-epoch losses and timings
 ============================  ==================================================================
 
-The randomness of training (shuffling, denoising noise) in epoch ``e`` is drawn from a generator
-seeded with ``(seed, 0, e)``; the seed in ``meta/config`` and the epoch are therefore the whole random
+The randomness of training (shuffling, denoising noise, a VAE's sampling noise) in epoch ``e`` is drawn
+from a generator seeded with ``(seed, 0, e)``; the seed in ``meta/config`` and the epoch are therefore the whole random
 state needed to continue exactly where an uninterrupted run would be.
 
 A checkpoint is written atomically: to a temporary file in the same directory, flushed to disk

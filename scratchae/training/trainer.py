@@ -11,8 +11,19 @@ One step is the loop every chapter of the course writes by hand::
 For the denoising autoencoder the inputs are noisy copies of the images and the targets the clean
 images: ``inputs = clip(images + noise_factor * randn, 0, 1)``, with fresh noise for every batch.
 
+A variational autoencoder adds a term of its own to the loss, :math:`\\beta` times the KL divergence of
+its codes from the prior (``model.latent_loss()``, 0.0 for the other models), and its ``backward`` adds
+that term's gradient::
+
+    loss = criterion(output, targets) + model.latent_loss()
+
+The history then also records the two parts, ``train_reconstruction``, ``train_kl``,
+``test_reconstruction`` and ``test_kl``, and its sampling noise is drawn from the generator of each
+epoch (``model.sampling_from(rng)``), like the shuffling and the denoiser's noise.
+
 **How the loss is reported.** Every loss here is the *mean per-pixel* loss (``MSELoss()`` with its
-default ``reduction='mean'``), averaged over all the images of the epoch. The course printed
+default ``reduction='mean'``), averaged over all the images of the epoch. (A VAE's is the negative ELBO
+per image, in nats: the binary cross-entropy summed over the pixels plus :math:`\\beta` KL.) The course printed
 ``sum(loss.item() * batch_size) / number_of_batches``, which with batches of 20 is **20 times** this
 number: the course's final 0.235611 for the linear model is a per-pixel MSE of 0.01178.
 """
@@ -31,8 +42,8 @@ from .. import memory, optim
 from ..data.batches import iterate_batches
 from ..data.noise import add_gaussian_noise
 from ..models import build
-from ..nn import MSELoss
 from .checkpoint import Checkpoint, CheckpointError, load_checkpoint, load_into, save_checkpoint
+from .parts import add_parts, parts_text
 
 #: optimizers a checkpoint can name, by class name
 OPTIMIZERS = {"Adam": optim.Adam, "SGD": optim.SGD}
@@ -73,7 +84,8 @@ class Trainer:
     lr : float, default 1e-3
         Learning rate of the default optimizer.
     criterion : scratchae.nn.Loss, optional
-        Default ``MSELoss()`` (mean per-pixel squared error).
+        Default ``model.default_criterion()``: ``MSELoss()`` (mean per-pixel squared error), or for a
+        VAE ``BCELoss(reduction='batchmean')`` (binary cross-entropy summed over the pixels of each image).
     batch_size : int, default 20
         As in the course.
     shuffle : bool, default False
@@ -100,7 +112,8 @@ class Trainer:
     epoch : int
         Number of completed epochs.
     history : dict of lists
-        ``epoch``, ``train_loss``, ``test_loss`` (mean per-pixel losses), ``seconds``, ``images_per_second``.
+        ``epoch``, ``train_loss``, ``test_loss`` (mean per-pixel losses), ``seconds``, ``images_per_second``;
+        for a VAE also ``train_reconstruction``, ``train_kl``, ``test_reconstruction``, ``test_kl``.
     """
 
     def __init__(self, model, optimizer=None, *, lr: float = 1e-3, criterion=None, batch_size: int = 20,
@@ -113,7 +126,7 @@ class Trainer:
             raise ValueError(f"Trainer expected noise_factor >= 0 or None, got {noise_factor!r}")
         self.model = model
         self.optimizer = optimizer if optimizer is not None else optim.Adam(model.parameters(), lr=lr)
-        self.criterion = criterion if criterion is not None else MSELoss()
+        self.criterion = criterion if criterion is not None else model.default_criterion()
         self.batch_size = int(batch_size)
         self.shuffle = bool(shuffle)
         self.noise_factor = noise_factor
@@ -126,6 +139,10 @@ class Trainer:
         self.on_epoch = on_epoch
         self.epoch = 0
         self.history = new_history()
+        # the parts of the loss (a VAE's): of the last step, the last epoch and the last evaluation
+        self.last_reconstruction: float | None = None
+        self.epoch_parts: dict[str, float] = {}
+        self.evaluation_parts: dict[str, float] = {}
 
     # -- one batch ----------------------------------------------------------------------------------
     def inputs_and_targets(self, images: np.ndarray, rng: np.random.Generator):
@@ -140,10 +157,18 @@ class Trainer:
         Raises
         ------
         FloatingPointError
-            If the loss is NaN or infinite (the weights are left as they were before this step).
+            If the loss or the model's output is NaN or infinite (the weights are left as they were
+            before this step).
         """
         output = self.model(inputs)
-        loss = self.criterion(output, targets)
+        try:
+            reconstruction = self.criterion(output, targets)
+        except ValueError:              # BCELoss refuses NaN predictions, as PyTorch's does
+            if np.isfinite(output).all():
+                raise
+            raise FloatingPointError(self._diverged("the model's output is not finite", where)) from None
+        loss = reconstruction + self.model.latent_loss()     # + beta * KL for a VAE, + 0.0 otherwise
+        self.last_reconstruction = reconstruction
         if not math.isfinite(loss):
             raise FloatingPointError(self._diverged(f"the loss is {loss}", where))
         self.optimizer.zero_grad()
@@ -174,6 +199,7 @@ class Trainer:
         self.model.train()                  # dropout drops, batch normalization uses the batch's statistics
         rng = epoch_rng(self.seed, epoch)   # draws the epoch's order first, then the batches' noise
         n = len(images)
+        parts: dict[str, float] = {}        # a VAE's reconstruction and KL terms, summed as the loss is
         batches = iterate_batches(images, None, self.batch_size, shuffle=self.shuffle, seed=rng)
         total = 0.0
         seen = 0
@@ -182,32 +208,43 @@ class Trainer:
         if own_bar:
             bar = tqdm(total=n, desc=label, unit="img", disable=not self.progress, dynamic_ncols=True,
                        mininterval=0.5)
-        with contextlib.nullcontext() if not own_bar else bar:
+        with contextlib.nullcontext() if not own_bar else bar, self.model.sampling_from(rng):
             for step, (batch, _) in enumerate(batches, start=1):
                 inputs, targets = self.inputs_and_targets(batch, rng)
                 loss = self.train_step(inputs, targets, where=f"at epoch {epoch}, step {step}")
                 total += loss * len(batch)
+                add_parts(parts, self.model, self.last_reconstruction, len(batch))
                 seen += len(batch)
                 bar.update(len(batch))
                 bar.set_postfix_str(f"{label}, loss={total / seen:.5f}" if not own_bar
                                     else f"loss={total / seen:.5f}", refresh=False)
+        self.epoch_parts = {name: value / seen for name, value in parts.items()}
         return total / seen
 
     def evaluate(self, data, batch_size: int = 200) -> float:
         """Mean per-pixel loss over ``data`` (noisy inputs vs. clean targets for a denoiser), in evaluation
-        mode (the model's mode is restored afterwards)."""
+        mode (the model's mode is restored afterwards). For a VAE, the negative ELBO per image, whose
+        parts are left in :attr:`evaluation_parts`.
+
+        The noise (a denoiser's inputs, a VAE's sampling) is drawn from :func:`evaluation_rng`: the same
+        at every evaluation."""
         images = as_images(data)
         rng = evaluation_rng(self.seed)
         total = 0.0
+        parts: dict[str, float] = {}
         was_training = self.model.training
         self.model.eval()
         try:
-            for start in range(0, len(images), batch_size):
-                batch = images[start:start + batch_size]
-                inputs, targets = self.inputs_and_targets(batch, rng)
-                total += self.criterion(self.model(inputs), targets) * len(batch)
+            with self.model.sampling_from(rng):
+                for start in range(0, len(images), batch_size):
+                    batch = images[start:start + batch_size]
+                    inputs, targets = self.inputs_and_targets(batch, rng)
+                    reconstruction = self.criterion(self.model(inputs), targets)
+                    total += (reconstruction + self.model.latent_loss()) * len(batch)
+                    add_parts(parts, self.model, reconstruction, len(batch))
         finally:
             self.model.train(was_training)
+        self.evaluation_parts = {name: value / len(images) for name, value in parts.items()}
         return total / len(images)
 
     def fit(self, train, test=None, epochs: int = 1) -> dict:
@@ -257,11 +294,15 @@ class Trainer:
         self.history["test_loss"].append(test_loss)
         self.history["seconds"].append(seconds)
         self.history["images_per_second"].append(len(images) / seconds if seconds > 0 else None)
+        for name, value in self.epoch_parts.items():                # a VAE's reconstruction and KL terms
+            self.history.setdefault(f"train_{name}", []).append(value)
+            test_value = None if test_images is None else self.evaluation_parts[name]
+            self.history.setdefault(f"test_{name}", []).append(test_value)
         if self.progress is True:
             message = f"epoch {epoch}: train loss {train_loss:.6f}"
             if test_loss is not None:
                 message += f", test loss {test_loss:.6f}"
-            tqdm.write(message)
+            tqdm.write(message + parts_text(self.history))
         if self.checkpoint is not None:
             self.save(self.checkpoint)
         if self.on_epoch is not None:
