@@ -248,7 +248,8 @@ class Module:
         """A table of the layers with their output shapes and parameter counts, and the totals (as Keras's
         ``model.summary()`` and torchinfo print them), from one forward pass on zeros of ``input_shape``
         (batch first). ``print()`` it; see :func:`scratchae.summary.summary`."""
-        from ..summary import summary           # here, not at the top: summary imports this module
+        # imported here, not at the top: scratchae.summary imports this module
+        from ..summary import summary
         return summary(self, input_shape)
 
     # -- helpers for subclasses ---------------------------------------------------------------------
