@@ -6,6 +6,8 @@
     scratchae train conv --dataset fashion-mnist --epochs 5
     scratchae train conv --resume runs/conv/checkpoint.npz --epochs 10
     scratchae reconstruct runs/conv/checkpoint.npz
+    scratchae inspect runs/conv/checkpoint.npz    # the layer table, filters, feature maps, latent space
+    scratchae anomaly --normal trouser            # train on trousers only, score the test set, AUROC
 
 Every loss printed is the mean per-pixel loss (see :mod:`scratchae.training.trainer`).
 """
@@ -17,11 +19,11 @@ import sys
 
 from .. import __version__
 from ..training import CheckpointError
-from . import demo, reconstruct, train
+from . import anomaly, demo, inspect, reconstruct, train
 from .common import CommandError
 
 #: the subcommands, in the order ``scratchae --help`` lists them
-COMMANDS = (train, reconstruct, demo)
+COMMANDS = (train, reconstruct, inspect, anomaly, demo)
 
 
 def make_parser() -> argparse.ArgumentParser:

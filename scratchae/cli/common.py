@@ -44,6 +44,21 @@ def load_images(name: str, split: str, data_dir: str | None = None, download: bo
     return images[:limit] if limit else images
 
 
+def load_split(name: str, split: str, data_dir: str | None = None, download: bool = False,
+               limit: int | None = None) -> tuple[np.ndarray, np.ndarray, tuple[str, ...]]:
+    """``(images, labels, classes)`` of a dataset split: float32 (N, 1, 28, 28), int64 (N,) and the class
+    names indexed by label; the first ``limit`` images if given."""
+    from ..data import load_dataset
+
+    try:
+        dataset = load_dataset(name, split=split, root=data_dir, download=download)
+    except FileNotFoundError as error:
+        raise CommandError(f"{error}\nOn the command line: add --download, or point --data-dir at the "
+                           f"files; --dataset sample needs neither.") from None
+    end = limit or None
+    return dataset.images[:end], dataset.labels[:end], dataset.classes
+
+
 def write_figures(model, images: np.ndarray, out: str, *, history: dict | None = None,
                   noise_factor: float | None = None, seed: int = 0, n: int = 10) -> list[str]:
     """Reconstructions (or the denoising triptych), latent maps and loss curves; returns the paths."""
