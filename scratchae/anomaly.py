@@ -97,8 +97,9 @@ def gaussian_scores(normal: np.ndarray, features: np.ndarray, ridge: float = 1e-
     mean = normal.mean(axis=0)
     covariance = np.cov(normal, rowvar=False).reshape(normal.shape[1], normal.shape[1])
     covariance += ridge * max(np.trace(covariance) / len(covariance), 1e-12) * np.eye(len(covariance))
-    values, vectors = np.linalg.eigh(covariance)
-    whitened = (features - mean) @ vectors / np.sqrt(values)       # coordinates with unit variance
+    # with the Cholesky factor L L^T = Sigma + lambda I, the distance is |L^-1 (f - mu)|^2
+    whitening = np.linalg.inv(np.linalg.cholesky(covariance))
+    whitened = (features - mean) @ whitening.T                       # coordinates with unit variance
     return np.sum(whitened ** 2, axis=1)
 
 

@@ -8,10 +8,12 @@ import numpy as np
 import pytest
 
 from scratchae import cli
+from scratchae.data.datasets import CLASSES
 from scratchae.training import load_checkpoint
 from tests.helpers_models import images
 
 SPLITS = {"train": images(60, seed=0), "test": images(30, seed=1)}
+LABELS = {split: np.arange(len(data)) % 10 for split, data in SPLITS.items()}    # every class, in turn
 
 
 @pytest.fixture
@@ -24,9 +26,15 @@ def synthetic(monkeypatch):
         data = SPLITS[split]
         return data[:limit] if limit else data
 
+    def load_split(name, split, data_dir=None, download=False, limit=None):
+        calls.append((name, split))
+        return SPLITS[split][:limit or None], LABELS[split][:limit or None], CLASSES[name]
+
     for command in cli.COMMANDS:                   # each command module that loads images
         if hasattr(command, "load_images"):
             monkeypatch.setattr(command, "load_images", load_images)
+        if hasattr(command, "load_split"):
+            monkeypatch.setattr(command, "load_split", load_split)
     return calls
 
 
@@ -100,7 +108,7 @@ def test_python_dash_m_scratchae_runs_the_cli():
     result = subprocess.run([sys.executable, "-m", "scratchae", "--help"], capture_output=True, text=True,
                             timeout=120)
     assert result.returncode == 0
-    for command in ("train", "reconstruct", "demo"):
+    for command in ("train", "reconstruct", "inspect", "anomaly", "demo"):
         assert command in result.stdout
 
 

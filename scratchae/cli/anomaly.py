@@ -6,8 +6,9 @@
     scratchae anomaly --all --dataset fashion-mnist --epochs 5   # each class normal in turn, the table
 
 Writes ``scores.csv`` (``index,label,is_anomaly,score``: one row per test image, the index in the test
-split), ``roc.png``, ``histograms.png``, ``worst.png`` and the model's ``checkpoint.npz``; with ``--all``,
-one such directory per class and ``auroc.csv`` / ``auroc.png`` with the table.
+split), ``roc.png``, ``histograms.png``, ``worst.png`` and the model's ``checkpoint.npz``. With ``--all``:
+a directory per class with its ``scores.csv`` and ``checkpoint.npz`` (run one setting alone for its
+figures), and ``auroc.csv``, ``auroc.png`` (the table) and ``roc.png`` (the ten curves).
 """
 
 from __future__ import annotations
@@ -90,8 +91,9 @@ def write_scores(path: str, scores: np.ndarray, labels: np.ndarray, is_anomaly: 
     return path
 
 
-def run_setting(args, normal: list[int], data: dict, out: str) -> dict[str, float]:
-    """Train on the normal classes, score the test split, write the files; returns the AUROC of each score."""
+def run_setting(args, normal: list[int], data: dict, out: str, draw: bool = True) -> dict:
+    """Train on the normal classes, score the test split, write the scores, the checkpoint and (if ``draw``)
+    the figures; returns the AUROC of each score and, under ``"roc"``, the ROC curve of the chosen one."""
     (train, train_labels), (test, test_labels), classes = data["train"], data["test"], data["classes"]
     names = ", ".join(f"{classes[i]} ({i})" for i in normal)
     normal_train = train[np.isin(train_labels, normal)]
@@ -122,20 +124,29 @@ def run_setting(args, normal: list[int], data: dict, out: str) -> dict[str, floa
     chosen = np.nan_to_num(scores[args.score], nan=np.inf)
     print(f"AUROC {aurocs[args.score]:.4f}  ({anomaly.SCORES[args.score]})")
     print("  other scores: " + ", ".join(f"{k} {v:.4f}" for k, v in aurocs.items() if k != args.score))
-    title = f"{args.model}, normal: {names}"
-    curves = {args.score: (*anomaly.roc_curve(chosen, is_anomaly)[:2], aurocs[args.score])}
-    curves.update({k: (*anomaly.roc_curve(np.nan_to_num(scores[k], nan=np.inf), is_anomaly)[:2], v)
-                   for k, v in aurocs.items() if k != args.score})
-    written = [write_scores(os.path.join(out, "scores.csv"), chosen, test_labels, is_anomaly),
-               figures.save(anomaly_figures.roc_figure(curves, title=title), os.path.join(out, "roc.png")),
-               figures.save(anomaly_figures.score_histograms(chosen, is_anomaly, score_name=anomaly.SCORES[args.score],
-                                                             title=title), os.path.join(out, "histograms.png")),
-               figures.save(anomaly_figures.extreme_images(test, scores["reconstructions"], chosen, is_anomaly,
-                                                           test_labels, classes, title=f"{title}; score: {args.score}"),
-                            os.path.join(out, "worst.png")),
-               trainer.checkpoint]
+    roc = anomaly.roc_curve(chosen, is_anomaly)
+    written = [write_scores(os.path.join(out, "scores.csv"), chosen, test_labels, is_anomaly), trainer.checkpoint]
+    if draw:
+        written += draw_setting(args, names, scores, is_anomaly, test, test_labels, classes, aurocs, out)
     print("wrote " + ", ".join(written))
-    return aurocs
+    return {**aurocs, "roc": roc}
+
+
+def draw_setting(args, names, scores, is_anomaly, test, test_labels, classes, aurocs, out) -> list[str]:
+    """roc.png (every score), histograms.png and worst.png (the chosen score) of one setting."""
+    title = f"{args.model}, normal: {names}"
+    curves = {}
+    for name in [args.score] + [k for k in aurocs if k != args.score]:        # the chosen score first
+        fpr, tpr, _ = anomaly.roc_curve(np.nan_to_num(scores[name], nan=np.inf), is_anomaly)
+        curves[name] = (fpr, tpr, aurocs[name])
+    chosen = np.nan_to_num(scores[args.score], nan=np.inf)
+    histograms = anomaly_figures.score_histograms(chosen, is_anomaly, score_name=anomaly.SCORES[args.score],
+                                                  title=title)
+    worst = anomaly_figures.extreme_images(test, scores["reconstructions"], chosen, is_anomaly, test_labels, classes,
+                                           title=f"{title}; score: {args.score}")
+    return [figures.save(anomaly_figures.roc_figure(curves, title=title), os.path.join(out, "roc.png")),
+            figures.save(histograms, os.path.join(out, "histograms.png")),
+            figures.save(worst, os.path.join(out, "worst.png"))]
 
 
 def run(args) -> int:
@@ -149,9 +160,11 @@ def run(args) -> int:
         normal = parse_classes(args.normal or ["0"], classes)
         run_setting(args, normal, data, out)
         return 0
-    table = {}
+    table, curves = {}, {}
     for k in range(len(classes)):
-        table[k] = run_setting(args, [k], data, os.path.join(out, slug([k], classes)))
+        result = run_setting(args, [k], data, os.path.join(out, slug([k], classes)), draw=False)
+        curves[f"{k} {classes[k]}"] = (*result.pop("roc")[:2], result[args.score])
+        table[k] = result
     names = list(anomaly.SCORES)
     lines = [f"{'normal class':<16}" + "".join(f"{name:>10}" for name in names)]
     lines += [f"{k} {classes[k]:<14}" + "".join(f"{row[name]:>10.4f}" for name in names) for k, row in table.items()]
@@ -165,5 +178,8 @@ def run(args) -> int:
             writer.writerow([k, classes[k]] + [f"{row[n]:.6f}" for n in names])
     bars = anomaly_figures.auroc_bars({f"{k} {classes[k]}": row for k, row in table.items()},
                                       title=f"one-class AUROC, {args.model} on {args.dataset}")
-    print("wrote " + ", ".join([os.path.join(out, "auroc.csv"), figures.save(bars, os.path.join(out, "auroc.png"))]))
+    roc = anomaly_figures.roc_figure(curves, title=f"{args.model} on {args.dataset}, score: {args.score}; "
+                                                   f"each class normal in turn")
+    print("wrote " + ", ".join([os.path.join(out, "auroc.csv"), figures.save(bars, os.path.join(out, "auroc.png")),
+                                figures.save(roc, os.path.join(out, "roc.png"))]))
     return 0

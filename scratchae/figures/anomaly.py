@@ -7,6 +7,7 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from . import image_stack
+from .inspect import blank_gaps, montage
 
 
 def roc_figure(curves: dict, *, title: str | None = None) -> Figure:
@@ -57,42 +58,40 @@ def score_histograms(scores, is_anomaly, *, score_name: str = "score", title: st
     return fig
 
 
-def _image_pairs(subfig, images, reconstructed, captions, label: str) -> None:
-    """Two rows: images above, their reconstructions below, a caption over each column."""
-    axes = subfig.subplots(2, len(images), squeeze=False, gridspec_kw=dict(wspace=0.05, hspace=0.05))
-    for c in range(len(images)):
-        for r, picture in enumerate((images[c], reconstructed[c])):
-            axes[r, c].imshow(picture, cmap="gray", vmin=0, vmax=1, interpolation="nearest")
-            axes[r, c].set_xticks([])
-            axes[r, c].set_yticks([])
-        axes[0, c].set_title(captions[c], fontsize=6.5)
-    axes[0, 0].set_ylabel("image", fontsize=8)
-    axes[1, 0].set_ylabel("reconstructed", fontsize=8)
-    subfig.suptitle(label, fontsize=9)
-
-
 def extreme_images(images, reconstructed, scores, is_anomaly, labels, classes=None, *, n: int = 8,
                    title: str | None = None) -> Figure:
-    """Three panels of images with their reconstructions: the ``n`` highest scores, the normal images
+    """Three panels of images above their reconstructions: the ``n`` highest scores, the normal images
     that scored highest (false alarms), and the anomalies that scored lowest (the ones that slip through).
+    Each image is captioned with its class and its score.
     """
     images, reconstructed = image_stack(images, "images"), image_stack(reconstructed, "reconstructed")
     scores, is_anomaly = np.asarray(scores, dtype=np.float64), np.asarray(is_anomaly, dtype=bool)
     order = np.argsort(-np.nan_to_num(scores, nan=-np.inf), kind="stable")       # highest score first
-    normal_first = [i for i in order if not is_anomaly[i]]
-    anomalies_last = [i for i in order[::-1] if is_anomaly[i]]
-    panels = [("highest scores", list(order[:n])),
-              ("normal images with the highest scores (false alarms)", normal_first[:n]),
-              ("anomalies with the lowest scores (missed)", anomalies_last[:n])]
-    panels = [(label, picked) for label, picked in panels if picked]
-    columns = max(len(picked) for _, picked in panels)
-    fig = Figure(figsize=(0.95 * columns + 1.0, 2.35 * len(panels) + 0.3), layout="constrained")
-    for subfig, (label, picked) in zip(fig.subfigures(len(panels), 1, squeeze=False)[:, 0], panels, strict=True):
-        def name(i):
-            label_i = int(labels[i])
-            return classes[label_i] if classes is not None and 0 <= label_i < len(classes) else str(label_i)
-        captions = [f"{name(i)[:11]}\n{scores[i]:.3g}" for i in picked]
-        _image_pairs(subfig, images[picked], reconstructed[picked], captions, label)
+    panels = [("highest scores", order[:n]),
+              ("normal images with the highest scores (false alarms)", order[~is_anomaly[order]][:n]),
+              ("anomalies with the lowest scores (missed)", order[::-1][is_anomaly[order[::-1]]][:n])]
+    panels = [(label, picked) for label, picked in panels if len(picked)]
+
+    def name(i):
+        label = int(labels[i])
+        return classes[label] if classes is not None and 0 <= label < len(classes) else str(label)
+
+    height, width = images.shape[1:]
+    gap = max(1, width // 8)
+    fig = Figure(figsize=(0.95 * n + 1.2, 2.45 * len(panels) + 0.3), layout="constrained")
+    for ax, (label, picked) in zip(fig.subplots(len(panels), 1, squeeze=False)[:, 0], panels, strict=True):
+        columns = len(picked)
+        stacked = np.full((2 * n, height, width), np.nan)          # first row the images, then theirs
+        stacked[:columns], stacked[n:n + columns] = images[picked], reconstructed[picked]
+        ax.imshow(montage(stacked, n, gap), cmap=blank_gaps("gray"), vmin=0, vmax=1, interpolation="nearest")
+        for c in range(columns):
+            ax.text(c * (width + gap) + width / 2, -1, f"{name(picked[c])[:11]}\n{scores[picked[c]]:.3g}",
+                    fontsize=6.5, ha="center", va="bottom")
+        ax.set_xticks([])
+        ax.set_yticks([height / 2, height + gap + height / 2], ["image", "reconstructed"], fontsize=8)
+        ax.tick_params(length=0)
+        ax.set_frame_on(False)
+        ax.set_title(label, fontsize=9, pad=24)
     if title:
         fig.suptitle(title, fontsize=10)
     return fig
