@@ -12,8 +12,8 @@ from tests.helpers_models import images
 
 def pairwise_auroc(scores, is_anomaly):
     """The definition, counted pair by pair: P(anomaly scores higher than normal), a tie counting 1/2."""
-    positives = [s for s, a in zip(scores, is_anomaly) if a]
-    negatives = [s for s, a in zip(scores, is_anomaly) if not a]
+    positives = [s for s, a in zip(scores, is_anomaly, strict=True) if a]
+    negatives = [s for s, a in zip(scores, is_anomaly, strict=True) if not a]
     wins = sum(1.0 if p > n else 0.5 if p == n else 0.0 for p, n in itertools.product(positives, negatives))
     return wins / (len(positives) * len(negatives))
 

@@ -8,7 +8,10 @@ import pytest
 from scratchae.anomaly import auroc
 from scratchae.models import build
 from scratchae.training import save_checkpoint
-from tests.test_cli import LABELS, run, synthetic  # noqa: F401 (synthetic is a fixture)
+from tests import test_cli
+from tests.test_cli import LABELS, run
+
+synthetic = test_cli.synthetic         # the fixture: small synthetic splits instead of the datasets
 
 
 # -- inspect -------------------------------------------------------------------------------------------

@@ -31,3 +31,23 @@ def test_example_runs_and_writes_its_figures(path, tmp_path, monkeypatch, capsys
     assert "loss.png" in written and ({"reconstructions.png", "denoising.png"} & written)
     for name in written:
         assert (tmp_path / name).stat().st_size > 5000  # a real picture, not an empty file
+
+
+#: the other examples that train, and the figures each one writes
+ANALYSES = {"anomaly_detection.py": ({"roc.png", "histograms.png", "worst.png"}, "AUROC of the reconstruction error"),
+            "checkerboard_artifacts.py": ({"checkerboard-measured.png"}, "checkerboard score (stride 2)")}
+
+
+@pytest.mark.parametrize("name", sorted(ANALYSES))
+def test_analysis_example_runs_and_writes_its_figures(name, tmp_path, monkeypatch, capsys):
+    path = EXAMPLES[0].parent / name
+    text = path.read_text()
+    assert text.startswith("# %% [markdown]") and text.count("# %%") >= 5
+    monkeypatch.setenv("SCRATCHAE_EXAMPLE_QUICK", "1")
+    monkeypatch.setattr(sys, "argv", [str(path), "--out", str(tmp_path)])
+    runpy.run_path(str(path), run_name="__main__")
+    expected_figures, expected_text = ANALYSES[name]
+    assert expected_text in capsys.readouterr().out
+    assert {p.name for p in tmp_path.iterdir()} == expected_figures
+    for figure in expected_figures:
+        assert (tmp_path / figure).stat().st_size > 5000

@@ -111,8 +111,9 @@ def auroc_bars(table: dict, *, title: str | None = None) -> Figure:
     ax.axhline(0.5, color="grey", linestyle=":", linewidth=1)
     ax.set_xticks(np.arange(len(settings)), settings, rotation=30, ha="right", fontsize=8)
     ax.set_ylabel("AUROC")
-    ax.set_ylim(0, 1)
-    ax.legend(fontsize=7, ncol=len(names))
+    ax.set_ylim(0, 1.13)                                 # room for the legend above the bars
+    ax.set_yticks(np.linspace(0, 1, 6))
+    ax.legend(fontsize=7, ncol=len(names), loc="upper center")
     if title:
         ax.set_title(title, fontsize=9)
     return fig
