@@ -120,26 +120,29 @@ def run_setting(args, normal: list[int], data: dict, out: str, draw: bool = True
     if not os.path.exists(trainer.checkpoint):
         trainer.save(trainer.checkpoint)
     scores = anomaly.score_images(model, normal_train, test)
-    aurocs = {name: anomaly.auroc(np.nan_to_num(scores[name], nan=np.inf), is_anomaly) for name in anomaly.SCORES}
-    chosen = np.nan_to_num(scores[args.score], nan=np.inf)
+    for name in anomaly.SCORES:      # a blank image reconstructed exactly has a relative error 0/0: most anomalous
+        scores[name] = np.where(np.isnan(scores[name]), np.inf, scores[name])
+    aurocs = {name: anomaly.auroc(scores[name], is_anomaly) for name in anomaly.SCORES}
+    chosen = scores[args.score]
     print(f"AUROC {aurocs[args.score]:.4f}  ({anomaly.SCORES[args.score]})")
     print("  other scores: " + ", ".join(f"{k} {v:.4f}" for k, v in aurocs.items() if k != args.score))
     roc = anomaly.roc_curve(chosen, is_anomaly)
     written = [write_scores(os.path.join(out, "scores.csv"), chosen, test_labels, is_anomaly), trainer.checkpoint]
     if draw:
-        written += draw_setting(args, names, scores, is_anomaly, test, test_labels, classes, aurocs, out)
+        written += draw_setting(args, f"{args.model}, normal: {names}", scores, aurocs, is_anomaly,
+                                (test, test_labels, classes), out)
     print("wrote " + ", ".join(written))
     return {**aurocs, "roc": roc}
 
 
-def draw_setting(args, names, scores, is_anomaly, test, test_labels, classes, aurocs, out) -> list[str]:
+def draw_setting(args, title: str, scores: dict, aurocs: dict, is_anomaly, test_split, out: str) -> list[str]:
     """roc.png (every score), histograms.png and worst.png (the chosen score) of one setting."""
-    title = f"{args.model}, normal: {names}"
+    test, test_labels, classes = test_split
     curves = {}
     for name in [args.score] + [k for k in aurocs if k != args.score]:        # the chosen score first
-        fpr, tpr, _ = anomaly.roc_curve(np.nan_to_num(scores[name], nan=np.inf), is_anomaly)
+        fpr, tpr, _ = anomaly.roc_curve(scores[name], is_anomaly)
         curves[name] = (fpr, tpr, aurocs[name])
-    chosen = np.nan_to_num(scores[args.score], nan=np.inf)
+    chosen = scores[args.score]
     histograms = anomaly_figures.score_histograms(chosen, is_anomaly, score_name=anomaly.SCORES[args.score],
                                                   title=title)
     worst = anomaly_figures.extreme_images(test, scores["reconstructions"], chosen, is_anomaly, test_labels, classes,
