@@ -8,32 +8,32 @@ import numpy as np
 import pytest
 
 from scratchae import cli
+from scratchae.data.datasets import CLASSES
 from scratchae.training import load_checkpoint
 from tests.helpers_models import images
 
 SPLITS = {"train": images(60, seed=0), "test": images(30, seed=1)}
-LABELS = {"train": np.arange(60) % 3, "test": np.arange(30) % 3}
+LABELS = {split: np.arange(len(data)) % 10 for split, data in SPLITS.items()}    # every class, in turn
 
 
 @pytest.fixture
 def synthetic(monkeypatch):
-    """Every dataset name loads the same small synthetic split (with three classes), so these tests need no
-    data files."""
+    """Every dataset name loads the same small synthetic split (labels: every class in turn), so these tests
+    need no data files."""
     calls = []
 
-    def load_labeled(name, split, data_dir=None, download=False, limit=None):
+    def load_split(name, split, data_dir=None, download=False, limit=None):
         calls.append((name, split))
-        data, labels = SPLITS[split], LABELS[split]
-        return (data[:limit], labels[:limit], ("a", "b", "c")) if limit else (data, labels, ("a", "b", "c"))
+        return SPLITS[split][:limit or None], LABELS[split][:limit or None], CLASSES[name]
 
     def load_images(name, split, data_dir=None, download=False, limit=None):
-        return load_labeled(name, split, data_dir, download, limit)[0]
+        return load_split(name, split, data_dir, download, limit)[0]
 
     for command in cli.COMMANDS:                   # each command module that loads images
         if hasattr(command, "load_images"):
             monkeypatch.setattr(command, "load_images", load_images)
-        if hasattr(command, "load_labeled"):
-            monkeypatch.setattr(command, "load_labeled", load_labeled)
+        if hasattr(command, "load_split"):
+            monkeypatch.setattr(command, "load_split", load_split)
     return calls
 
 
@@ -107,7 +107,7 @@ def test_python_dash_m_scratchae_runs_the_cli():
     result = subprocess.run([sys.executable, "-m", "scratchae", "--help"], capture_output=True, text=True,
                             timeout=120)
     assert result.returncode == 0
-    for command in ("train", "reconstruct", "latent", "demo"):
+    for command in ("train", "reconstruct", "latent", "inspect", "anomaly", "demo"):
         assert command in result.stdout
 
 

@@ -43,6 +43,8 @@ def test_the_deep_autoencoder_example_runs_and_writes_its_figure(tmp_path, monke
     printed = capsys.readouterr().out
     assert "deep-conv              epoch  1  train MSE per pixel" in printed and "conv " in printed
     assert (tmp_path / "deep-vs-conv.png").stat().st_size > 20000
+
+
 def test_the_variational_autoencoder_example_runs_and_draws_its_latent_space(tmp_path, monkeypatch, capsys):
     path = EXAMPLES[0].parent / "variational_autoencoder.py"
     text = path.read_text()
@@ -57,3 +59,23 @@ def test_the_variational_autoencoder_example_runs_and_draws_its_latent_space(tmp
                        "manifold.png", "loss.png"}
     for name in written:
         assert (tmp_path / name).stat().st_size > 5000
+
+
+#: the other examples that train, and the figures each one writes
+ANALYSES = {"anomaly_detection.py": ({"roc.png", "histograms.png", "worst.png"}, "AUROC of the reconstruction error"),
+            "checkerboard_artifacts.py": ({"checkerboard-measured.png"}, "checkerboard score (stride 2)")}
+
+
+@pytest.mark.parametrize("name", sorted(ANALYSES))
+def test_analysis_example_runs_and_writes_its_figures(name, tmp_path, monkeypatch, capsys):
+    path = EXAMPLES[0].parent / name
+    text = path.read_text()
+    assert text.startswith("# %% [markdown]") and text.count("# %%") >= 5
+    monkeypatch.setenv("SCRATCHAE_EXAMPLE_QUICK", "1")
+    monkeypatch.setattr(sys, "argv", [str(path), "--out", str(tmp_path)])
+    runpy.run_path(str(path), run_name="__main__")
+    expected_figures, expected_text = ANALYSES[name]
+    assert expected_text in capsys.readouterr().out
+    assert {p.name for p in tmp_path.iterdir()} == expected_figures
+    for figure in expected_figures:
+        assert (tmp_path / figure).stat().st_size > 5000

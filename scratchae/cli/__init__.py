@@ -8,6 +8,8 @@
     scratchae reconstruct runs/conv/checkpoint.npz
     scratchae train vae                           # a variational autoencoder (also: conv-vae)
     scratchae latent runs/conv/checkpoint.npz     # the latent space of any model: scatter, interpolation
+    scratchae inspect runs/conv/checkpoint.npz    # the layer table, filters, feature maps, latent space
+    scratchae anomaly --normal trouser            # train on trousers only, score the test set, AUROC
 
 Every loss printed is the mean per-pixel loss (see :mod:`scratchae.training.trainer`), except a VAE's: the
 negative ELBO per image, in nats.
@@ -20,11 +22,11 @@ import sys
 
 from .. import __version__
 from ..training import CheckpointError
-from . import demo, latent, reconstruct, train
+from . import anomaly, demo, inspect, latent, reconstruct, train
 from .common import CommandError
 
 #: the subcommands, in the order ``scratchae --help`` lists them
-COMMANDS = (train, reconstruct, latent, demo)
+COMMANDS = (train, reconstruct, latent, inspect, anomaly, demo)
 
 
 def make_parser() -> argparse.ArgumentParser:

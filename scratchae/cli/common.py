@@ -47,21 +47,7 @@ class CommandError(Exception):
 def load_images(name: str, split: str, data_dir: str | None = None, download: bool = False,
                 limit: int | None = None) -> np.ndarray:
     """float32 images (N, 1, 28, 28) of a dataset split, the first ``limit`` of them if given."""
-    return load_labeled(name, split, data_dir, download, limit)[0]
-
-
-def load_labeled(name: str, split: str, data_dir: str | None = None, download: bool = False,
-                 limit: int | None = None) -> tuple[np.ndarray, np.ndarray, tuple[str, ...] | None]:
-    """``(images, labels, class names)`` of a dataset split, the first ``limit`` images if given."""
-    from ..data import load_dataset
-
-    try:
-        data = load_dataset(name, split=split, root=data_dir, download=download)
-    except FileNotFoundError as error:
-        raise CommandError(f"{error}\nOn the command line: add --download, or point --data-dir at the "
-                           f"files; --dataset sample needs neither.") from None
-    images, labels = (data.images[:limit], data.labels[:limit]) if limit else (data.images, data.labels)
-    return images, labels, data.classes
+    return load_split(name, split, data_dir, download, limit)[0]
 
 
 def default_batch_size(model_name: str) -> int:
@@ -73,6 +59,21 @@ def loss_name(model) -> str:
     if isinstance(model, VariationalAutoencoder):
         return "negative ELBO per image (nats)"
     return "mean per-pixel loss"
+
+
+def load_split(name: str, split: str, data_dir: str | None = None, download: bool = False,
+               limit: int | None = None) -> tuple[np.ndarray, np.ndarray, tuple[str, ...]]:
+    """``(images, labels, classes)`` of a dataset split: float32 (N, 1, 28, 28), int64 (N,) and the class
+    names indexed by label; the first ``limit`` images if given."""
+    from ..data import load_dataset
+
+    try:
+        dataset = load_dataset(name, split=split, root=data_dir, download=download)
+    except FileNotFoundError as error:
+        raise CommandError(f"{error}\nOn the command line: add --download, or point --data-dir at the "
+                           f"files; --dataset sample needs neither.") from None
+    end = limit or None
+    return dataset.images[:end], dataset.labels[:end], dataset.classes
 
 
 def write_figures(model, images: np.ndarray, out: str, *, history: dict | None = None,

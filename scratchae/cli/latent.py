@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 
 from ..training import load_checkpoint, restore
-from .common import DATASETS, data_options, load_labeled, non_negative_int, positive_int, write_latent_figures
+from .common import DATASETS, data_options, load_split, non_negative_int, positive_int, write_latent_figures
 
 
 def add_parser(commands) -> None:
@@ -31,7 +31,7 @@ def run(args) -> int:
     dataset = args.dataset or saved.config.get("dataset", "sample")
     out = args.out or os.path.dirname(os.path.abspath(args.checkpoint))
     os.makedirs(out, exist_ok=True)
-    images, labels, classes = load_labeled(dataset, "test", args.data_dir, args.download, args.limit)
+    images, labels, classes = load_split(dataset, "test", args.data_dir, args.download, args.limit)
     written = write_latent_figures(model, images.astype(model.dtype, copy=False), out, labels=labels,
                                    classes=classes, seed=args.seed)
     print(f"{model.name} after {saved.epoch} epochs: the codes of {len(images)} {dataset} test images")

@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 
 from ..training import Trainer, load_checkpoint, restore
-from .common import DATASETS, data_options, load_labeled, loss_name, positive_int, write_figures
+from .common import DATASETS, data_options, load_split, loss_name, positive_int, write_figures
 
 
 def add_parser(commands) -> None:
@@ -28,7 +28,7 @@ def run(args) -> int:
     dataset = args.dataset or config.get("dataset", "sample")
     out = args.out or os.path.dirname(os.path.abspath(args.checkpoint))
     os.makedirs(out, exist_ok=True)
-    test, labels, classes = load_labeled(dataset, "test", args.data_dir, args.download, args.limit)
+    test, labels, classes = load_split(dataset, "test", args.data_dir, args.download, args.limit)
     test = test.astype(model.dtype, copy=False)
     trainer = Trainer(model, noise_factor=config.get("noise_factor"), seed=config.get("seed", 0),
                       progress=False)

@@ -19,7 +19,7 @@ from .common import (
     data_options,
     default_batch_size,
     load_images,
-    load_labeled,
+    load_split,
     loss_name,
     non_negative_float,
     non_negative_int,
@@ -116,7 +116,7 @@ def run(args) -> int:
                           on_epoch=_log_epoch(args))
     epochs = COURSE_EPOCHS[args.model] if args.epochs is None else args.epochs
     train = load_images(dataset, "train", args.data_dir, args.download, limit)
-    test, labels, classes = load_labeled(dataset, "test", args.data_dir, args.download)
+    test, labels, classes = load_split(dataset, "test", args.data_dir, args.download)
     print(f"training {args.model} on {dataset}: {len(train)} training images, {len(test)} test images, "
           f"batch size {trainer.batch_size}, {epochs} epoch{'s' if epochs != 1 else ''}; checkpoints in {out}; "
           f"loss: {loss_name(trainer.model)}")

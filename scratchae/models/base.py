@@ -136,6 +136,11 @@ class Autoencoder(Module):
         _, first = next(self.named_parameters())     # not parameters(): this runs on every batch
         return first.dtype
 
+    def summary(self, input_shape=(1, *IMAGE_SHAPE)):
+        """The table of :meth:`Module.summary <scratchae.nn.Module.summary>` for one image (1, 1, 28, 28),
+        with the code marked between the encoder's rows and the decoder's."""
+        return super().summary(input_shape)
+
     def config(self) -> dict:
         """The constructor's keyword arguments (JSON-serializable), without dtype and rng."""
         return {}

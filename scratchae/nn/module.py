@@ -244,6 +244,14 @@ class Module:
         for k, p in own.items():
             p.data[...] = np.asarray(state[k], dtype=p.dtype)
 
+    def summary(self, input_shape):
+        """A table of the layers with their output shapes and parameter counts, and the totals (as Keras's
+        ``model.summary()`` and torchinfo print them), from one forward pass on zeros of ``input_shape``
+        (batch first). ``print()`` it; see :func:`scratchae.summary.summary`."""
+        # imported here, not at the top: scratchae.summary imports this module
+        from ..summary import summary
+        return summary(self, input_shape)
+
     # -- helpers for subclasses ---------------------------------------------------------------------
     def _name(self) -> str:
         return type(self).__name__
