@@ -6,6 +6,7 @@
     scratchae train conv --dataset fashion-mnist --epochs 5
     scratchae train conv --resume runs/conv/checkpoint.npz --epochs 10
     scratchae reconstruct runs/conv/checkpoint.npz
+    scratchae exercises list                      # write layers yourself; `check` grades them
 
 Every loss printed is the mean per-pixel loss (see :mod:`scratchae.training.trainer`).
 """
@@ -16,11 +17,11 @@ import argparse
 import sys
 
 from ..training import CheckpointError
-from . import demo, reconstruct, train
+from . import demo, exercises, reconstruct, train
 from .common import CommandError
 
 #: the subcommands, in the order ``scratchae --help`` lists them
-COMMANDS = (train, reconstruct, demo)
+COMMANDS = (train, reconstruct, demo, exercises)
 
 
 def make_parser() -> argparse.ArgumentParser:
