@@ -100,7 +100,7 @@ def test_python_dash_m_scratchae_runs_the_cli():
     result = subprocess.run([sys.executable, "-m", "scratchae", "--help"], capture_output=True, text=True,
                             timeout=120)
     assert result.returncode == 0
-    for command in ("train", "reconstruct", "demo"):
+    for command in ("train", "reconstruct", "demo", "exercises", "explain"):
         assert command in result.stdout
 
 

@@ -7,6 +7,7 @@
     scratchae train conv --resume runs/conv/checkpoint.npz --epochs 10
     scratchae reconstruct runs/conv/checkpoint.npz
     scratchae exercises list                      # write layers yourself; `check` grades them
+    scratchae explain --kernel-size 3 --stride 2 --padding 1 --output-padding 1
 
 Every loss printed is the mean per-pixel loss (see :mod:`scratchae.training.trainer`).
 """
@@ -17,11 +18,11 @@ import argparse
 import sys
 
 from ..training import CheckpointError
-from . import demo, exercises, reconstruct, train
+from . import demo, exercises, explain, reconstruct, train
 from .common import CommandError
 
 #: the subcommands, in the order ``scratchae --help`` lists them
-COMMANDS = (train, reconstruct, demo, exercises)
+COMMANDS = (train, reconstruct, demo, exercises, explain)
 
 
 def make_parser() -> argparse.ArgumentParser:

@@ -4,9 +4,9 @@ class, and an interpolation between two images."""
 from __future__ import annotations
 
 import numpy as np
-from matplotlib.figure import Figure
 
 from . import image_rows
+from .figure import Figure
 
 
 def latent_scatter(points: np.ndarray, labels: np.ndarray, *, classes=None, explained=None,
