@@ -213,6 +213,28 @@ def test_the_autoencoder_may_import_the_learners_earlier_files(tmp_path):
     assert verdict.passed, verdict.message
 
 
+def test_check_by_name_grades_the_file_in_the_current_folder(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    write(tmp_path, "mse", BY_NAME["mse"].solution)
+    assert check("mse").passed
+    with pytest.raises(KeyError, match="the exercises are: linear, relu"):
+        check("mse2")
+
+
+def test_a_second_check_in_the_same_process_sees_the_edited_earlier_file(tmp_path):
+    """An autoencoder importing the learner's linear.py: fixing linear.py fixes the next check."""
+    for name in ("relu", "sigmoid", "mse"):
+        write(tmp_path, name, BY_NAME[name].solution)
+    solution = BY_NAME["autoencoder"].solution
+    start, end = solution.index("def linear_forward"), solution.index("def relu_forward")
+    write(tmp_path, "autoencoder", solution[:start] + "from linear import linear_backward, linear_forward\n\n\n"
+          + solution[end:])
+    write(tmp_path, "linear", edited("linear", "grad_y.T @ x", "-(grad_y.T @ x)"))
+    assert not check(BY_NAME["autoencoder"], tmp_path / "autoencoder.py").passed
+    write(tmp_path, "linear", BY_NAME["linear"].solution)
+    assert check(BY_NAME["autoencoder"], tmp_path / "autoencoder.py").passed
+
+
 # -- the command line -----------------------------------------------------------------------------------
 
 def test_list_names_every_exercise_in_order_one_per_line(capsys):
@@ -234,7 +256,8 @@ def test_start_check_hint_solution(tmp_path, monkeypatch, capsys):
     assert capsys.readouterr().out.startswith("1. dy/dx is 1 where x > 0")
     assert run("exercises", "solution", "relu", "--dir", "solutions") == 0
     assert run("exercises", "check", "relu", "--file", tmp_path / "solutions" / "relu.py") == 0
-    assert capsys.readouterr().out.splitlines()[-1].startswith("relu: passed.")
+    out = capsys.readouterr().out.splitlines()
+    assert out[-1].startswith("relu: passed.") and out[-1].endswith("Next: scratchae exercises start sigmoid")
 
 
 def test_start_and_solution_never_overwrite(tmp_path, capsys):
@@ -244,6 +267,8 @@ def test_start_and_solution_never_overwrite(tmp_path, capsys):
         assert run("exercises", action, "linear", "--dir", tmp_path) == 1
         assert "exists; not overwriting it" in capsys.readouterr().err
         assert mine.read_text() == "my own attempt\n"
+    assert run("exercises", "start", "linear", "--dir", mine) == 1              # a file, not a folder
+    assert f"--dir {mine}: not a folder" in capsys.readouterr().err
 
 
 def test_check_without_a_file_says_how_to_start(tmp_path, capsys):

@@ -60,14 +60,18 @@ def add_parser(commands) -> None:
 
 def write_new(folder: str, name: str, text: str, kind: str) -> str:
     """Write ``folder/name.py``, refusing to replace a file that exists."""
-    os.makedirs(folder, exist_ok=True)
     path = os.path.join(folder, f"{name}.py")
     try:
+        os.makedirs(folder, exist_ok=True)
         with open(path, "x", encoding="utf-8") as file:
             file.write(text)
     except FileExistsError:
-        raise CommandError(f"{path} exists; not overwriting it. Write the {kind} to another folder with "
-                           f"--dir, or move the file away.") from None
+        if os.path.isdir(folder):
+            raise CommandError(f"{path} exists; not overwriting it. Write the {kind} to another folder with "
+                               f"--dir, or move the file away.") from None
+        raise CommandError(f"--dir {folder}: not a folder") from None
+    except OSError as error:
+        raise CommandError(f"cannot write {path}: {error.strerror}") from None
     return path
 
 
@@ -94,7 +98,11 @@ def run_check(args) -> int:
         raise CommandError(f"no file {path}: `scratchae exercises start {exercise.name}` writes one"
                            + ("" if args.file else ", or give the file with --file"))
     verdict = check(exercise, path)
-    print(verdict.message)
+    following = EXERCISES.index(exercise) + 1
+    if verdict.passed and following < len(EXERCISES):      # still one line: what passed, and what comes next
+        print(f"{verdict.message} Next: scratchae exercises start {EXERCISES[following].name}")
+    else:
+        print(verdict.message)
     return 0 if verdict.passed else 1
 
 

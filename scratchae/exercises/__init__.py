@@ -10,6 +10,8 @@ hint, solution).
 Adding an exercise: a module with an ``EXERCISE = Exercise(...)``, and one entry below.
 """
 
+from __future__ import annotations
+
 from . import (
     autoencoder,
     conv2d,
@@ -25,7 +27,8 @@ from . import (
     sigmoid,
     upsample_backward,
 )
-from .engine import Exercise, Failed, Verdict, check
+from .engine import Exercise, Failed, Verdict
+from .engine import check as check_file
 
 #: every exercise, in teaching order
 EXERCISES: tuple[Exercise, ...] = (
@@ -44,4 +47,24 @@ EXERCISES: tuple[Exercise, ...] = (
     autoencoder.EXERCISE,
 )
 
-__all__ = ["EXERCISES", "Exercise", "Failed", "Verdict", "check"]
+
+
+def find(name: str) -> Exercise:
+    """The exercise called ``name`` (KeyError naming the exercises otherwise)."""
+    for exercise in EXERCISES:
+        if exercise.name == name:
+            return exercise
+    raise KeyError(f"unknown exercise {name!r}; the exercises are: {', '.join(e.name for e in EXERCISES)}")
+
+
+def check(exercise: Exercise | str, path: str | None = None) -> Verdict:
+    """Grade a file for an exercise (an :class:`Exercise` or its name; default file ``./NAME.py``).
+
+    >>> verdict = check("linear")                         # doctest: +SKIP
+    >>> print(verdict.message)                            # doctest: +SKIP
+    """
+    exercise = find(exercise) if isinstance(exercise, str) else exercise
+    return check_file(exercise, path if path is not None else f"{exercise.name}.py")
+
+
+__all__ = ["EXERCISES", "Exercise", "Failed", "Verdict", "check", "find"]

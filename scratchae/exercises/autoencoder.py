@@ -179,7 +179,7 @@ def grade(learner) -> str:
     with case(2, 2, f"training: {STEPS} steps of gradient descent, lr {LR}, on the same {N} samples"):
         model, parameters = library_model(np.random.default_rng(14))
         mine = learner.run("`Autoencoder(params)`", build, {name: p.data.copy() for name, p in parameters.items()})
-        losses = learner.run("`train`", vars(learner.module)["train"], mine, x, STEPS, LR, may_modify=True)
+        losses = learner.run("`train`", vars(learner.module)["train"], mine, x.copy(), STEPS, LR, may_modify=True)
         expected = trajectory(model, x, LR)
         if not isinstance(losses, (list, tuple, np.ndarray)) or len(losses) != STEPS:
             raise Failed(f"`train` should return the list of the {STEPS} losses, got {losses!r:.80}.", HINTS[2])

@@ -146,13 +146,18 @@ class Learner:
 
     @contextlib.contextmanager
     def _folder_importable(self):
-        """Their folder on ``sys.path`` for the duration (a file may import their earlier exercises)."""
+        """Their folder on ``sys.path`` for the duration (a file may import their earlier exercises), and
+        the modules imported from it forgotten afterwards (the next check sees their edits)."""
         folder = os.path.dirname(self.path)
+        before = set(sys.modules)
         sys.path.insert(0, folder)
         try:
             yield
         finally:
             sys.path.remove(folder)
+            for name in set(sys.modules) - before:
+                if os.path.dirname(os.path.abspath(getattr(sys.modules[name], "__file__", None) or "")) == folder:
+                    del sys.modules[name]
 
     def call(self, name: str, *args, may_modify: bool = False):
         """``name(*args)`` from their file (see :meth:`run`)."""
@@ -363,7 +368,11 @@ class Verdict:
 
 
 def check(exercise: Exercise, path: str) -> Verdict:
-    """Grade the file at ``path``; the library side runs on the readable NumPy kernels (no compilation)."""
+    """Grade the file at ``path``; the library side runs on the readable NumPy kernels (no compilation).
+
+    A wrong answer, an unfinished stub or a file that does not run gives ``Verdict(False, message)``;
+    nothing the learner's code raises escapes.
+    """
     try:
         with use_backend("reference"), np.errstate(all="ignore"):
             learner = Learner(exercise, path)
