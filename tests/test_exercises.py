@@ -1,6 +1,7 @@
 """The exercises: every solution passes, every stub and every wrong solution fails with a clear message."""
 
 import re
+import sys
 from pathlib import Path
 
 import pytest
@@ -155,6 +156,7 @@ def test_the_message_names_the_output_the_index_the_values(tmp_path):
 def test_a_syntax_error_is_shown_with_its_line(tmp_path):
     path = write(tmp_path, "relu", edited("relu", "def relu_backward(grad_y, x):", "def relu_backward(grad_y, x)"))
     message = check(BY_NAME["relu"], path).message
+    assert str(tmp_path) not in sys.path                 # the learner's folder is off the path again
     assert f"{path} has a syntax error" in message and "line 11" in message and "SyntaxError" in message
     assert "Traceback" not in message
 

@@ -118,65 +118,74 @@ def _their_traceback(error: BaseException, path: str) -> str:
 
 
 class Learner:
-    """The learner's loaded file: its functions are called through :meth:`call`."""
+    """The learner's loaded file: its functions are called through :meth:`call` and :meth:`run`.
+
+    Use it as a context manager around the grading: their folder is then on ``sys.path`` (a file may
+    import their earlier exercises), and the modules imported from it are forgotten afterwards, so that
+    the next check sees their edits.
+    """
 
     def __init__(self, exercise: Exercise, path: str):
         self.exercise, self.path = exercise, os.path.abspath(path)
-        self.module = self._load()
-        for name in exercise.functions:
-            if not callable(vars(self.module).get(name)):
-                raise Failed(f"{self.path} defines no `{name}`; the exercise asks for: "
-                             f"{', '.join(exercise.functions)}",
-                             f"`scratchae exercises start {exercise.name} --dir DIR` writes a file with "
-                             f"their signatures.")
+        self.folder = os.path.dirname(self.path)
+        self.module = None
+        self._modules_before: set[str] = set()
+
+    def __enter__(self) -> Learner:
+        self._modules_before = set(sys.modules)
+        sys.path.insert(0, self.folder)
+        try:
+            self.module = self._load()
+            for name in self.exercise.functions:
+                if not callable(vars(self.module).get(name)):
+                    raise Failed(f"{self.path} defines no `{name}`; the exercise asks for: "
+                                 f"{', '.join(self.exercise.functions)}",
+                                 f"`scratchae exercises start {self.exercise.name} --dir DIR` writes a file "
+                                 f"with their signatures.")
+        except BaseException:
+            self.__exit__()
+            raise
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self.folder in sys.path:
+            sys.path.remove(self.folder)
+        for name in set(sys.modules) - self._modules_before:
+            if os.path.dirname(os.path.abspath(getattr(sys.modules[name], "__file__", None) or "")) == self.folder:
+                del sys.modules[name]
 
     def _load(self):
         spec = importlib.util.spec_from_file_location(f"scratchae_exercise_{self.exercise.name}", self.path)
         module = importlib.util.module_from_spec(spec)
-        with self._folder_importable():
-            try:
-                spec.loader.exec_module(module)
-            except SyntaxError as error:
-                raise Failed(f"{self.path} has a syntax error:\n"
-                             + "".join(traceback.format_exception_only(type(error), error)).rstrip()) from None
-            except Exception as error:  # noqa: BLE001 (anything their file raises is reported)
-                raise Failed(f"running {self.path} raised an exception:\n"
-                             f"{_their_traceback(error, self.path)}") from None
-        return module
-
-    @contextlib.contextmanager
-    def _folder_importable(self):
-        """Their folder on ``sys.path`` for the duration (a file may import their earlier exercises), and
-        the modules imported from it forgotten afterwards (the next check sees their edits)."""
-        folder = os.path.dirname(self.path)
-        before = set(sys.modules)
-        sys.path.insert(0, folder)
         try:
-            yield
-        finally:
-            sys.path.remove(folder)
-            for name in set(sys.modules) - before:
-                if os.path.dirname(os.path.abspath(getattr(sys.modules[name], "__file__", None) or "")) == folder:
-                    del sys.modules[name]
+            spec.loader.exec_module(module)
+        except SyntaxError as error:
+            raise Failed(f"{self.path} has a syntax error:\n"
+                         + "".join(traceback.format_exception_only(type(error), error)).rstrip()) from None
+        except Exception as error:  # noqa: BLE001 (anything their file raises is reported)
+            raise Failed(f"running {self.path} raised an exception:\n"
+                         f"{_their_traceback(error, self.path)}") from None
+        return module
 
     def call(self, name: str, *args, may_modify: bool = False):
         """``name(*args)`` from their file (see :meth:`run`)."""
         return self.run(f"`{name}`", vars(self.module)[name], *args, may_modify=may_modify)
 
-    def run(self, label: str, function, *args, may_modify: bool = False):
+    def run(self, label: str, function, *args, may_modify: bool = False, expected_error=None):
         """``function(*args)`` (their code, named ``label`` in messages), on copies of the arguments.
 
-        Any exception becomes :class:`Failed` showing the lines of their file, and so does changing an
-        argument in place (unless ``may_modify``)."""
-        copies = args if may_modify else copy.deepcopy(args)
+        Any exception becomes :class:`Failed` showing the lines of their file (an ``expected_error`` is
+        returned instead), and so does changing an argument in place (unless ``may_modify``)."""
+        copies = args if may_modify else tuple(copy.deepcopy(a) for a in args)
         try:
-            with self._folder_importable():
-                result = function(*copies)
+            result = function(*copies)
         except NotImplementedError:
             raise Failed(f"{label} is not written yet: it still raises NotImplementedError.",
                          f"replace the `raise NotImplementedError` with your code; "
                          f"`scratchae exercises hint {self.exercise.name}` helps.") from None
         except Exception as error:  # noqa: BLE001 (anything their code raises is reported)
+            if expected_error is not None and isinstance(error, expected_error):
+                return error
             raise Failed(f"{label} raised an exception:\n{_their_traceback(error, self.path)}\n"
                          f"(called with {_arguments(function, args)})") from None
         if not may_modify:
@@ -186,19 +195,6 @@ class Learner:
                                  f"in place.", "work on a new array (np.zeros_like(x), x.copy(), x + ...), "
                                                "never on the arrays you are given.")
         return result
-
-    def raises(self, name: str, error: type[Exception], *args) -> bool:
-        """Whether ``name(*args)`` raises ``error`` (any other exception is reported as in :meth:`run`)."""
-        function = vars(self.module)[name]
-
-        def attempt(*copies):
-            try:
-                function(*copies)
-            except error:
-                return True
-            return False
-
-        return self.run(f"`{name}`", attempt, *args)
 
     def returned(self, name: str, result, count: int, what: str) -> tuple:
         """``result`` as a tuple of ``count`` values (``what`` names them for the message)."""
@@ -374,8 +370,7 @@ def check(exercise: Exercise, path: str) -> Verdict:
     nothing the learner's code raises escapes.
     """
     try:
-        with use_backend("reference"), np.errstate(all="ignore"):
-            learner = Learner(exercise, path)
+        with use_backend("reference"), np.errstate(all="ignore"), Learner(exercise, path) as learner:
             checked = exercise.grade(learner)
     except Failed as failure:
         return Verdict(False, f"{exercise.name}: not yet.\n{failure}")
