@@ -1,17 +1,21 @@
-"""Draw the figures of docs/transposed-convolution.md from scratchae.transposed_views.
+# %% [markdown]
+# # The figures of docs/transposed-convolution.md
+#
+# Every array drawn here is computed by `scratchae.transposed_views` (the module the tests check against
+# PyTorch) or by the layer itself, so the pictures show what the code does, not what we hope it does.
+# Change the numbers in the next cell and run it again to see the figures change:
+#
+# ```
+# python examples/transposed_convolution_figures.py                 # writes docs/figures/
+# python examples/transposed_convolution_figures.py --out /tmp/figs  # somewhere else
+# ```
+#
+# To take any other transposed convolution apart, use `scratchae explain` (or the notebook
+# `transposed_convolution_explorer.ipynb`).
 
-Change the numbers in the "what to draw" section and run it again to see the figures change:
-
-    python examples/transposed_convolution_figures.py                 # writes docs/figures/
-    python examples/transposed_convolution_figures.py --out /tmp/figs  # somewhere else
-
-Every array drawn here is computed by scratchae.transposed_views, the module the tests check against
-PyTorch, so the pictures show what the code does, not what we hope it does.
-"""
-
-from __future__ import annotations
-
+# %%
 import argparse
+import os
 from pathlib import Path
 
 import matplotlib
@@ -19,13 +23,14 @@ import matplotlib
 matplotlib.use("Agg")   # write files; no window needed
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
-from matplotlib import animation  # noqa: E402
 from matplotlib.patches import FancyArrowPatch, Rectangle  # noqa: E402
 
 from scratchae import transposed_views as tv  # noqa: E402
 from scratchae.arithmetic import conv_output_length, conv_transpose_output_length  # noqa: E402
+from scratchae.explain import TransposedConvolution  # noqa: E402
+from scratchae.figures.explain import outline, save_stamping_gif, show_grid  # noqa: E402
 
-# -- what to draw: change these -----------------------------------------------------------------------
+# what to draw: change these
 SMALL_INPUT = np.array([[1.0, 2.0],
                         [3.0, -1.0]])                  # the scatter figure
 SMALL_KERNEL = np.array([[1.0, 2.0, 1.0],
@@ -70,45 +75,6 @@ IMAGE_SHAPE = (1, 28, 28)
 DPI = 100
 
 
-# -- drawing helpers ------------------------------------------------------------------------------------
-
-def show_grid(ax, values, title="", cmap="RdBu_r", limit=None, fmt="{:g}", annotate=True, fontsize=9,
-              mask=None, grey=None):
-    """Draw a 2-D array as coloured cells with their values written in them.
-
-    Cells where ``mask`` is true are left white (their value written in black), or light grey where
-    ``grey`` is true.
-    """
-    values = np.asarray(values, dtype=float)
-    limit = limit if limit is not None else max(np.abs(values).max(), 1e-9)
-    vmin = -limit if cmap == "RdBu_r" else 0
-    shown = np.ma.masked_where(mask, values) if mask is not None else values
-    if grey is not None:
-        ax.imshow(np.where(grey, 0.85, 1.0), cmap="gray", vmin=0, vmax=1)
-    ax.imshow(shown, cmap=cmap, vmin=vmin, vmax=limit)
-    ax.set_xticks(np.arange(-0.5, values.shape[1]), minor=True)
-    ax.set_yticks(np.arange(-0.5, values.shape[0]), minor=True)
-    ax.grid(which="minor", color="0.6", linewidth=0.5)
-    ax.tick_params(which="both", length=0, labelbottom=False, labelleft=False)
-    ax.set_title(title, fontsize=10)
-    if annotate:
-        colormap = plt.get_cmap(cmap)
-        for (r, c), v in np.ndenumerate(values):
-            if mask is not None and mask[r, c]:
-                if grey is not None or np.any(values):
-                    ax.text(c, r, fmt.format(v + 0.0), ha="center", va="center", fontsize=fontsize)
-                continue
-            red, green, blue, _ = colormap(np.clip((v - vmin) / (limit - vmin), 0, 1))
-            dark = 0.3 * red + 0.6 * green + 0.1 * blue < 0.5
-            ax.text(c, r, fmt.format(v + 0.0), ha="center", va="center", fontsize=fontsize,   # +0.0: no "-0"
-                    color="white" if dark else "black")
-
-
-def outline(ax, row, col, height, width, color="black", linewidth=2.0):
-    ax.add_patch(Rectangle((col - 0.5, row - 0.5), width, height, fill=False, edgecolor=color,
-                           linewidth=linewidth))
-
-
 def as_batch(image):
     return np.asarray(image, dtype=float)[None, None]
 
@@ -117,8 +83,11 @@ def as_weight(kernel):
     return np.asarray(kernel, dtype=float)[None, None]
 
 
-# -- figure 1: the scatter view ------------------------------------------------------------------------
+# %% [markdown]
+# ## Figure 1: the scatter view
+# Each input pixel stamps a scaled copy of the kernel into the output; where stamps overlap, they add.
 
+# %%
 def figure_scatter(path):
     x, k, s = SMALL_INPUT, SMALL_KERNEL, SMALL_STRIDE
     out = tv.scatter(as_batch(x), as_weight(k), stride=s)[0, 0]
@@ -156,8 +125,11 @@ def figure_scatter(path):
     plt.close(fig)
 
 
-# -- figure 2: the matrix C and its transpose ---------------------------------------------------------
+# %% [markdown]
+# ## Figure 2: the matrix C and its transpose
+# A convolution is a matrix C; the transposed convolution is multiplication by its transpose.
 
+# %%
 def figure_conv_matrix(path):
     kh, kw = MATRIX_KERNEL_SIZE
     kernel = np.arange(1.0, kh * kw + 1).reshape(kh, kw)   # taps numbered 1..9 so the pattern is readable
@@ -199,8 +171,11 @@ def figure_conv_matrix(path):
     plt.close(fig)
 
 
-# -- figure 3: zero insertion -------------------------------------------------------------------------
+# %% [markdown]
+# ## Figure 3: zero insertion
+# The same output from an ordinary convolution of a zero-stuffed, padded input with the flipped kernel.
 
+# %%
 def figure_zero_insertion(path):
     h, w = ZERO_INPUT_SIZE
     k, s, p, op, d = ZERO_KERNEL_SIZE, ZERO_STRIDE, ZERO_PADDING, ZERO_OUTPUT_PADDING, ZERO_DILATION
@@ -238,8 +213,11 @@ def figure_zero_insertion(path):
     plt.close(fig)
 
 
-# -- figure 4: checkerboard --------------------------------------------------------------------------------
+# %% [markdown]
+# ## Figure 4: checkerboard
+# How many kernel taps reach each output pixel, for an all-ones input and kernel.
 
+# %%
 def nearest_upsample(x, factor=2):
     return x.repeat(factor, axis=2).repeat(factor, axis=3)
 
@@ -256,7 +234,7 @@ def figure_checkerboard(path):
          tv.conv2d(nearest_upsample(ones), np.ones((1, 1, 3, 3)), padding=1)),
     ]
     fig, axes = plt.subplots(1, 3, figsize=(13, 5.2), layout="constrained")
-    for ax, (title, counts) in zip(axes, panels):
+    for ax, (title, counts) in zip(axes, panels, strict=True):
         show_grid(ax, counts[0, 0], title, cmap="magma", limit=counts.max() * 1.25, fontsize=8)
     fig.suptitle(f"All-ones {n}x{n} input, all-ones kernel: how many kernel taps reach each output pixel. "
                  "Uneven counts = checkerboard (colours: each panel to its own maximum)", fontsize=11)
@@ -264,8 +242,10 @@ def figure_checkerboard(path):
     plt.close(fig)
 
 
-# -- figure 5: shapes through the autoencoders -----------------------------------------------------------
+# %% [markdown]
+# ## Figure 5: the shapes through the four autoencoders
 
+# %%
 def describe(name, kind, a):
     """A short label for an arrow of the shapes figure."""
     if kind == "conv":
@@ -301,7 +281,7 @@ def shapes_through(layers, shape=IMAGE_SHAPE):
 
 def figure_shapes(path):
     fig, axes = plt.subplots(len(AUTOENCODERS), 1, figsize=(15, 2.1 * len(AUTOENCODERS)))
-    for ax, (model, layers) in zip(axes, AUTOENCODERS.items()):
+    for ax, (model, layers) in zip(axes, AUTOENCODERS.items(), strict=True):
         steps = shapes_through(layers)
         ax.set_xlim(-0.7, len(steps) - 0.3)
         ax.set_ylim(-1.35, 1.05)
@@ -329,41 +309,24 @@ def figure_shapes(path):
     plt.close(fig)
 
 
-# -- animation: the stamping kernel -------------------------------------------------------------------------
+# %% [markdown]
+# ## The animation: the stamping kernel
+# Drawn by `scratchae.figures.explain` (the same code as `scratchae explain`), computed by
+# `nn.ConvTranspose2d` itself.
 
+# %%
 def animation_stamping(path):
-    x, k, s = ANIMATION_INPUT, ANIMATION_KERNEL, ANIMATION_STRIDE
-    h, w = x.shape
-    kh, kw = k.shape
-    final = tv.scatter(as_batch(x), as_weight(k), stride=s)[0, 0]
-    limit = np.abs(final).max()
-    fig, axes = plt.subplots(1, 3, figsize=(10, 3.8), gridspec_kw=dict(width_ratios=[h, kh, final.shape[1]]))
-
-    def draw(frame):
-        for ax in axes:
-            ax.clear()
-        done = min(frame, h * w)          # stamps already added
-        partial = np.zeros_like(final)
-        for n in range(done):
-            i, j = divmod(n, w)
-            partial[i * s: i * s + kh, j * s: j * s + kw] += x[i, j] * k
-        show_grid(axes[0], x, "input x", limit=limit)
-        show_grid(axes[2], partial, f"output after {done} of {h * w} stamps", limit=limit)
-        if frame < h * w:
-            i, j = divmod(frame, w)
-            outline(axes[0], i, j, 1, 1, "limegreen", 3)
-            show_grid(axes[1], x[i, j] * k, f"stamp = {x[i, j]:g} * w", limit=limit)
-            outline(axes[2], i * s, j * s, kh, kw, "limegreen", 3)
-        else:
-            show_grid(axes[1], k, "kernel w", limit=limit)
-        fig.suptitle(f"Transposed convolution, stride {s}: the next stamp (green) lands at (i*{s}, j*{s}) "
-                     "and adds to what is there", fontsize=10)
-
-    movie = animation.FuncAnimation(fig, draw, frames=h * w + 2, interval=1000)
-    movie.save(path, writer=animation.PillowWriter(fps=1), dpi=85)
-    plt.close(fig)
+    tc = TransposedConvolution(kernel_size=ANIMATION_KERNEL.shape[0], stride=ANIMATION_STRIDE,
+                               x=ANIMATION_INPUT, kernel=ANIMATION_KERNEL)
+    save_stamping_gif(tc, path)
 
 
+# %% [markdown]
+# ## Draw them all
+# In a notebook they are written next to it, in `figures/`, and shown below. With
+# `SCRATCHAE_EXAMPLE_QUICK=1` (the tests) the animation is skipped.
+
+# %%
 def main(out_dir="docs/figures", gif=True):
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -375,21 +338,30 @@ def main(out_dir="docs/figures", gif=True):
     written = ["scatter.png", "conv-matrix.png", "zero-insertion.png", "checkerboard.png",
                "autoencoder-shapes.png"]
     if gif:
-        try:
-            import PIL  # noqa: F401  (matplotlib's GIF writer needs Pillow, a matplotlib dependency)
-        except ImportError:
-            print("Pillow is not installed: skipping the animation")
-        else:
-            animation_stamping(out / "stamping.gif")
-            written.append("stamping.gif")
+        animation_stamping(out / "stamping.gif")
+        written.append("stamping.gif")
     for name in written:
         print(f"wrote {out / name} ({(out / name).stat().st_size / 1000:.0f} KB)")
+    return [out / name for name in written]
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", default=str(Path(__file__).resolve().parent.parent / "docs" / "figures"),
-                        help="directory to write the figures to (default: docs/figures)")
+    parser = argparse.ArgumentParser(description="Draw the figures of docs/transposed-convolution.md.")
+    default_out = (Path(__file__).resolve().parent.parent / "docs" / "figures" if "__file__" in globals()
+                   else Path("figures"))    # in a notebook: next to it
+    parser.add_argument("--out", default=str(default_out), help="directory to write the figures to "
+                                                                "(default: docs/figures)")
     parser.add_argument("--no-gif", action="store_true", help="skip the animation")
-    args = parser.parse_args()
-    main(args.out, gif=not args.no_gif)
+    args, _ = parser.parse_known_args()  # known arguments only, so that this also runs as a notebook
+    if os.environ.get("SCRATCHAE_EXAMPLE_QUICK"):  # used by the tests
+        args.out, args.no_gif = "figures", True
+    paths = main(args.out, gif=not args.no_gif)
+    try:
+        from IPython import get_ipython
+    except ImportError:             # no IPython: a plain script
+        get_ipython = None
+    if get_ipython is not None and get_ipython() is not None:     # in a notebook: show them here as well
+        from IPython.display import Image, display
+
+        for path in paths:
+            display(Image(filename=str(path)))

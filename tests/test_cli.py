@@ -107,7 +107,7 @@ def test_python_dash_m_scratchae_runs_the_cli():
     result = subprocess.run([sys.executable, "-m", "scratchae", "--help"], capture_output=True, text=True,
                             timeout=120)
     assert result.returncode == 0
-    for command in ("train", "reconstruct", "latent", "inspect", "anomaly", "demo"):
+    for command in ("train", "reconstruct", "latent", "inspect", "anomaly", "demo", "exercises", "explain"):
         assert command in result.stdout
 
 

@@ -10,6 +10,8 @@
     scratchae latent runs/conv/checkpoint.npz     # the latent space of any model: scatter, interpolation
     scratchae inspect runs/conv/checkpoint.npz    # the layer table, filters, feature maps, latent space
     scratchae anomaly --normal trouser            # train on trousers only, score the test set, AUROC
+    scratchae exercises list                      # write layers yourself; `check` grades them
+    scratchae explain --kernel-size 3 --stride 2 --padding 1 --output-padding 1
 
 Every loss printed is the mean per-pixel loss (see :mod:`scratchae.training.trainer`), except a VAE's: the
 negative ELBO per image, in nats.
@@ -22,11 +24,11 @@ import sys
 
 from .. import __version__
 from ..training import CheckpointError
-from . import anomaly, demo, inspect, latent, reconstruct, train
+from . import anomaly, demo, exercises, explain, inspect, latent, reconstruct, train
 from .common import CommandError
 
 #: the subcommands, in the order ``scratchae --help`` lists them
-COMMANDS = (train, reconstruct, latent, inspect, anomaly, demo)
+COMMANDS = (train, reconstruct, latent, inspect, anomaly, demo, exercises, explain)
 
 
 def make_parser() -> argparse.ArgumentParser:

@@ -19,7 +19,8 @@ from __future__ import annotations
 import os
 
 import numpy as np
-from matplotlib.figure import Figure
+
+from .figure import Figure
 
 #: colours of the models in every figure
 MODEL_COLORS = {"linear": "tab:blue", "conv": "tab:orange", "upsample": "tab:green", "denoise": "tab:red",

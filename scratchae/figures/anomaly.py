@@ -4,7 +4,7 @@ anomalous images, and the images that scored highest and those that slipped thro
 from __future__ import annotations
 
 import numpy as np
-from matplotlib.figure import Figure
+from .figure import Figure
 
 from . import image_stack
 from .inspect import blank_gaps, montage

@@ -7,7 +7,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from matplotlib.figure import Figure
+from .figure import Figure
 
 from ..summary import LayerCall
 

@@ -5,9 +5,9 @@ decodes over a grid of its 2-D latent space."""
 from __future__ import annotations
 
 import numpy as np
-from matplotlib.figure import Figure
 
 from . import image_rows, image_stack
+from .figure import Figure
 
 
 def latent_scatter(points: np.ndarray, labels: np.ndarray, *, classes=None, explained=None,

@@ -4,7 +4,7 @@ negative ELBO per epoch with its two terms."""
 from __future__ import annotations
 
 import numpy as np
-from matplotlib.figure import Figure
+from .figure import Figure
 
 from . import image_rows
 

@@ -1,0 +1,377 @@
+r"""The grading engine: load a learner's file, call their functions, compare with the library.
+
+:func:`check` grades one file for one :class:`Exercise`:
+
+1. the file is loaded (a syntax error, or an exception while it runs, is reported with the line of
+   *their* file);
+2. on each case of the exercise (several shapes: odd sizes, stride, padding, a batch of more than one,
+   more than one channel), their forward values are compared with the library's, in float64;
+3. then every gradient they return is compared with float64 central differences of
+
+   .. math:: L = \sum_i G_i\, f(x)_i, \qquad
+             \frac{\partial L}{\partial x_j} \approx \frac{L(x + h e_j) - L(x - h e_j)}{2h},
+
+   with a random upstream gradient :math:`G` and :math:`f` the library's forward (which their forward
+   has just matched), so a gradient that mixes up positions cannot pass;
+4. the first wrong thing stops the grading, named: which output or gradient, at which index, expected
+   and got, and a hint. When the wrong answer equals what a known mistake gives (a :class:`Mistake`: the
+   kernel flipped, a sum forgotten, a sign...), the hint is that mistake's.
+
+Every failure is a :class:`Failed`, whose message is what the learner reads; the grader's own frames
+never reach them. An exercise's ``grade`` function uses :meth:`Learner.call`, :func:`case`,
+:func:`expect_array`, :func:`expect_gradient` and :func:`expect_number`, and returns what it checked
+(for the success line).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import importlib.util
+import inspect
+import os
+import sys
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..kernels import use_backend
+
+#: tolerances: forward values against the library, gradients against central differences
+FORWARD_TOLERANCE = dict(rtol=1e-6, atol=1e-9)
+GRADIENT_TOLERANCE = dict(rtol=1e-5, atol=1e-7)
+STEP = 1e-6
+
+
+class Failed(Exception):
+    """The learner's file is not right (yet). ``str()`` is the whole message they read."""
+
+    def __init__(self, problem: str, hint: str | None = None):
+        super().__init__(problem)
+        self.problem, self.hint, self.where = problem, hint, None
+
+    def __str__(self) -> str:
+        lines = [self.where] if self.where else []
+        lines.append(self.problem)
+        if self.hint:
+            lines.append(f"hint: {self.hint}")
+        return "\n".join(lines)
+
+
+@dataclass(frozen=True)
+class Exercise:
+    """One exercise: what ``scratchae exercises`` lists, writes, and grades.
+
+    ``functions`` are the names the learner's file must define; ``grade(learner)`` raises
+    :class:`Failed` at the first wrong thing and otherwise returns a description of what it checked.
+    """
+
+    name: str
+    summary: str
+    functions: tuple[str, ...]
+    stub: str
+    solution: str
+    hints: tuple[str, ...]
+    grade: Callable[[Learner], str]
+
+
+@dataclass(frozen=True)
+class Mistake:
+    """A known wrong answer: when the learner's result equals ``value`` (an array, or a function of no
+    arguments computing it), the hint shown is ``hint``. A mistake whose shape alone matches a wrong
+    shape gives its hint too."""
+
+    hint: str
+    value: object
+
+
+# -- loading and calling the learner's code -------------------------------------------------------------
+
+def describe(value) -> str:
+    """A short description of an argument: arrays by shape and dtype, other values by repr."""
+    if isinstance(value, np.ndarray):
+        return f"array {value.shape} {value.dtype}"
+    return repr(value)
+
+
+def _arguments(function, args) -> str:
+    """``x=array (2, 3) float64, stride=1``: the arguments of a call, named by the function's parameters."""
+    try:
+        bound = inspect.signature(function).bind(*args).arguments.items()
+    except (TypeError, ValueError):
+        bound = ((f"argument {n + 1}", a) for n, a in enumerate(args))
+    return ", ".join(f"{name}={describe(value)}" for name, value in bound)
+
+
+def _their_traceback(error: BaseException, path: str) -> str:
+    """The frames of ``error`` that lie in the learner's folder (their file, or files it imports)."""
+    folder = os.path.dirname(path)
+    library = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    frames = [frame for frame in traceback.extract_tb(error.__traceback__)
+              if os.path.isabs(frame.filename) and os.path.dirname(frame.filename) == folder
+              and not frame.filename.startswith(library + os.sep)]
+    lines = traceback.format_list(frames)
+    lines += traceback.format_exception_only(type(error), error)
+    return "".join(lines).rstrip()
+
+
+class Learner:
+    """The learner's loaded file: its functions are called through :meth:`call` and :meth:`run`.
+
+    Use it as a context manager around the grading: their folder is then on ``sys.path`` (a file may
+    import their earlier exercises), and the modules imported from it are forgotten afterwards, so that
+    the next check sees their edits.
+    """
+
+    def __init__(self, exercise: Exercise, path: str):
+        self.exercise, self.path = exercise, os.path.abspath(path)
+        self.folder = os.path.dirname(self.path)
+        self.module = None
+        self._modules_before: set[str] = set()
+
+    def __enter__(self) -> Learner:
+        self._modules_before = set(sys.modules)
+        sys.path.insert(0, self.folder)
+        try:
+            self.module = self._load()
+            for name in self.exercise.functions:
+                if not callable(vars(self.module).get(name)):
+                    raise Failed(f"{self.path} defines no `{name}`; the exercise asks for: "
+                                 f"{', '.join(self.exercise.functions)}",
+                                 f"`scratchae exercises start {self.exercise.name} --dir DIR` writes a file "
+                                 f"with their signatures.")
+        except BaseException:
+            self.__exit__()
+            raise
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self.folder in sys.path:
+            sys.path.remove(self.folder)
+        for name in set(sys.modules) - self._modules_before:
+            if os.path.dirname(os.path.abspath(getattr(sys.modules[name], "__file__", None) or "")) == self.folder:
+                del sys.modules[name]
+
+    def _load(self):
+        spec = importlib.util.spec_from_file_location(f"scratchae_exercise_{self.exercise.name}", self.path)
+        module = importlib.util.module_from_spec(spec)
+        try:
+            spec.loader.exec_module(module)
+        except SyntaxError as error:
+            raise Failed(f"{self.path} has a syntax error:\n"
+                         + "".join(traceback.format_exception_only(type(error), error)).rstrip()) from None
+        except Exception as error:  # noqa: BLE001 (anything their file raises is reported)
+            raise Failed(f"running {self.path} raised an exception:\n"
+                         f"{_their_traceback(error, self.path)}") from None
+        return module
+
+    def call(self, name: str, *args, may_modify: bool = False):
+        """``name(*args)`` from their file (see :meth:`run`)."""
+        return self.run(f"`{name}`", vars(self.module)[name], *args, may_modify=may_modify)
+
+    def run(self, label: str, function, *args, may_modify: bool = False, expected_error=None):
+        """``function(*args)`` (their code, named ``label`` in messages), on copies of the arguments.
+
+        Any exception becomes :class:`Failed` showing the lines of their file (an ``expected_error`` is
+        returned instead), and so does changing an argument in place (unless ``may_modify``)."""
+        copies = args if may_modify else tuple(copy.deepcopy(a) for a in args)
+        try:
+            result = function(*copies)
+        except NotImplementedError:
+            raise Failed(f"{label} is not written yet: it still raises NotImplementedError.",
+                         f"replace the `raise NotImplementedError` with your code; "
+                         f"`scratchae exercises hint {self.exercise.name}` helps.") from None
+        except Exception as error:  # noqa: BLE001 (anything their code raises is reported)
+            if expected_error is not None and isinstance(error, expected_error):
+                return error
+            raise Failed(f"{label} raised an exception:\n{_their_traceback(error, self.path)}\n"
+                         f"(called with {_arguments(function, args)})") from None
+        if not may_modify:
+            for position, (before, after) in enumerate(zip(args, copies, strict=True)):
+                if isinstance(before, np.ndarray) and not np.array_equal(before, after, equal_nan=True):
+                    raise Failed(f"{label} changed its argument number {position + 1} ({describe(before)}) "
+                                 f"in place.", "work on a new array (np.zeros_like(x), x.copy(), x + ...), "
+                                               "never on the arrays you are given.")
+        return result
+
+    def returned(self, name: str, result, count: int, what: str) -> tuple:
+        """``result`` as a tuple of ``count`` values (``what`` names them for the message)."""
+        if not isinstance(result, (tuple, list)) or len(result) != count:
+            got = (f"a {type(result).__name__} of {len(result)}" if isinstance(result, (tuple, list))
+                   else f"{describe(result)}")
+            raise Failed(f"`{name}` should return {count} values ({what}), got {got}.")
+        return tuple(result)
+
+
+@contextlib.contextmanager
+def case(number: int, total: int, label: str):
+    """Name the case (``case 2 of 5: ...``) in any failure raised inside the block."""
+    try:
+        yield
+    except Failed as failure:
+        if failure.where is None:
+            failure.where = f"case {number} of {total}: {label}"
+        raise
+
+
+# -- comparing ------------------------------------------------------------------------------------------
+
+def _value(mistake: Mistake):
+    """The mistake's wrong answer for this case, or None when it has none here (shapes that do not fit)."""
+    if not callable(mistake.value):
+        return mistake.value
+    try:
+        return mistake.value()
+    except (ValueError, IndexError):
+        return None
+
+
+def _shape(value):
+    return None if value is None else np.shape(value)
+
+
+def _generic_hint(got: np.ndarray, expected: np.ndarray) -> str | None:
+    """A hint from the shape of the error alone: all zeros, the sign, a constant factor."""
+    if not np.any(got) and np.any(expected):
+        return "your result is all zeros: is something never added in, or a loop that never runs?"
+    if np.allclose(got, -expected, **FORWARD_TOLERANCE):
+        return "every value has the wrong sign."
+    nonzero = np.abs(expected) > 1e-6
+    if nonzero.any():
+        ratio = got[nonzero] / expected[nonzero]
+        factor = ratio.flat[0]
+        if np.allclose(ratio, factor, rtol=1e-6) and np.allclose(got, factor * expected, **FORWARD_TOLERANCE):
+            return (f"every value is {factor:.6g} times the right one: a factor is missing or extra "
+                    f"(a 2, a 1/N, a mean where a sum is wanted, or the reverse).")
+    return None
+
+
+def _check_kind(what: str, got, expected: np.ndarray, mistakes) -> np.ndarray:
+    """``got`` as an ndarray of ``expected``'s shape and dtype, else :class:`Failed`."""
+    if not isinstance(got, np.ndarray):
+        raise Failed(f"{what}: expected a NumPy array of shape {expected.shape}, got "
+                     f"{type(got).__name__}{' ' + repr(got) if np.isscalar(got) else ''}.",
+                     "return an np.ndarray (np.array(...) turns a list into one).")
+    if got.shape != expected.shape:
+        hint = next((m.hint for m in mistakes if _shape(_value(m)) == got.shape), None)
+        raise Failed(f"{what} has shape {got.shape}, expected {expected.shape}.",
+                     hint or "print the shapes as you go; the docstring of the stub gives every shape.")
+    if got.dtype != expected.dtype:
+        raise Failed(f"{what} has dtype {got.dtype}, expected {expected.dtype} (the inputs are "
+                     f"{expected.dtype}).", "create new arrays with np.zeros_like(...) or dtype=x.dtype, "
+                                            "so that they have the dtype of the inputs.")
+    return got
+
+
+def _two_numbers(expected: float, got: float) -> tuple[str, str]:
+    """The two values with as many digits as it takes to tell them apart (6 at least)."""
+    for digits in range(6, 18):
+        a, b = f"{expected + 0.0:.{digits}g}", f"{got + 0.0:.{digits}g}"    # + 0.0: no "-0"
+        if a != b:
+            break
+    return a, b
+
+
+PRECISION_HINT = ("your values agree with the right ones to about 6 digits only: is something computed in "
+                  "float32 (dtype=np.float32)? The check runs in float64: create arrays with dtype=x.dtype.")
+
+
+def _first_wrong(what: str, got: np.ndarray, expected: np.ndarray, wrong: np.ndarray, source: str,
+                 mistakes, default_hint: str | None) -> Failed:
+    index = tuple(int(i) for i in np.argwhere(wrong)[0])
+    count = f" ({int(wrong.sum())} of {wrong.size} values are wrong)" if wrong.size > 1 else ""
+    where = f" at index {list(index)}" if got.ndim else ""
+    right, wrong_value = _two_numbers(float(expected[index]), float(got[index]))
+    problem = f"{what}{where}: expected {right}{source}, got {wrong_value}{count}."
+    if np.allclose(got, expected, rtol=1e-4, atol=1e-6):
+        return Failed(problem, PRECISION_HINT)
+    hint = None
+    for mistake in mistakes:
+        value = _value(mistake)
+        if _shape(value) == got.shape and np.allclose(got, value, **FORWARD_TOLERANCE):
+            hint = mistake.hint
+            break
+    return Failed(problem, hint or _generic_hint(got, expected) or default_hint)
+
+
+def expect_array(what: str, got, expected: np.ndarray, *, mistakes=(), hint: str | None = None,
+                 source: str = "", tolerance=None) -> None:
+    """``got`` must be an array equal to ``expected`` (same shape and dtype, values within tolerance)."""
+    got = _check_kind(what, got, expected, mistakes)
+    tolerance = tolerance or FORWARD_TOLERANCE
+    wrong = ~np.isclose(got, expected, **tolerance)
+    if wrong.any():
+        raise _first_wrong(what, got, expected, wrong, source, mistakes, hint)
+
+
+def central_differences(forward: Callable[[], np.ndarray], x: np.ndarray, upstream: np.ndarray,
+                        step: float = STEP) -> np.ndarray:
+    r""":math:`\partial L/\partial x` with :math:`L = \sum G \cdot` ``forward()``, by central differences,
+    perturbing ``x`` in place one element at a time (``forward`` reads ``x``)."""
+    numeric = np.zeros_like(x)
+    for index in np.ndindex(x.shape):
+        kept = x[index]
+        x[index] = kept + step
+        plus = np.vdot(upstream, forward())
+        x[index] = kept - step
+        minus = np.vdot(upstream, forward())
+        x[index] = kept
+        numeric[index] = (plus - minus) / (2 * step)
+    return numeric
+
+
+def expect_gradient(what: str, got, *, wrt: np.ndarray, forward: Callable[[], np.ndarray], upstream: np.ndarray,
+                    exact: np.ndarray, mistakes=(), hint: str | None = None) -> None:
+    """``got`` must be :math:`\\partial L/\\partial` ``wrt`` for :math:`L = \\sum G \\cdot` ``forward()``,
+    compared with central differences (``exact``, the library's backward, gives its shape and names the
+    known mistakes)."""
+    got = _check_kind(what, got, exact, mistakes)
+    numeric = central_differences(forward, wrt, upstream)
+    if not np.allclose(numeric, exact, rtol=1e-4, atol=1e-6):   # the grader's own consistency
+        raise AssertionError(f"grader: central differences disagree with the library for {what}")
+    wrong = ~np.isclose(got, numeric, **GRADIENT_TOLERANCE)
+    if wrong.any():
+        raise _first_wrong(what, got, numeric, wrong, " (central differences)", mistakes, hint)
+
+
+def expect_number(what: str, got, expected: float, *, mistakes=(), hint: str | None = None) -> float:
+    """``got`` must be one number (a float, a NumPy scalar or a 0-d array) close to ``expected``."""
+    if isinstance(got, np.ndarray) and got.ndim == 0:
+        got = got[()]
+    if isinstance(got, (bool, np.bool_)) or not isinstance(got, (int, float, np.integer, np.floating)):
+        raise Failed(f"{what}: expected one number, got {describe(got)}.",
+                     "reduce over every element (.mean() or .sum() without an axis) and return the number.")
+    value = float(got)
+    if not np.isclose(value, expected, **FORWARD_TOLERANCE):
+        raise _first_wrong(what, np.array(value), np.array(expected), np.array(True), "",
+                           [Mistake(m.hint, np.array(_value(m), dtype=float)) for m in mistakes], hint)
+    return value
+
+
+def random_upstream(rng: np.random.Generator, shape) -> np.ndarray:
+    """A random upstream gradient G (random, so that a mixed-up position cannot pass)."""
+    return rng.standard_normal(shape)
+
+
+# -- the verdict ----------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Verdict:
+    passed: bool
+    message: str
+
+
+def check(exercise: Exercise, path: str) -> Verdict:
+    """Grade the file at ``path``; the library side runs on the readable NumPy kernels (no compilation).
+
+    A wrong answer, an unfinished stub or a file that does not run gives ``Verdict(False, message)``;
+    nothing the learner's code raises escapes.
+    """
+    try:
+        with use_backend("reference"), np.errstate(all="ignore"), Learner(exercise, path) as learner:
+            checked = exercise.grade(learner)
+    except Failed as failure:
+        return Verdict(False, f"{exercise.name}: not yet.\n{failure}")
+    return Verdict(True, f"{exercise.name}: passed. {checked}")
