@@ -19,7 +19,7 @@ import argparse
 import os
 
 import numpy as np
-from matplotlib.figure import Figure
+from scratchae.figures.figure import Figure  # a matplotlib Figure that a notebook shows
 
 import scratchae
 from scratchae import figures

@@ -28,7 +28,7 @@ import os
 import time
 
 import numpy as np
-from matplotlib.figure import Figure
+from scratchae.figures.figure import Figure  # a matplotlib Figure that a notebook shows
 
 import scratchae
 from scratchae import figures, nn, optim

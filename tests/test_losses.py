@@ -94,7 +94,7 @@ class _L1WithTheDifferenceForTheSign(nn.L1Loss):
     """A plausible slip: the MSE gradient's shape (proportional to the error) for the L1 loss."""
 
     def backward(self, grad=1.0):
-        return self._saved * grad * self._scale(self._saved.size)
+        return self._saved * grad * self._scale(self._saved.shape)
 
 
 def test_l1_gradcheck_catches_a_wrong_backward(rng):
@@ -132,7 +132,7 @@ def test_l1_twin(torch, rng, dtype, reduction):
 
 
 def test_l1_errors():
-    with pytest.raises(ValueError, match="reduction 'mean' or 'sum', got 'none'"):
+    with pytest.raises(ValueError, match="reduction 'mean', 'sum' or 'batchmean', got 'none'"):
         nn.L1Loss("none")
     with pytest.raises(ValueError, match=r"same shape, got \(2,\) and \(3,\)"):
         nn.L1Loss()(np.zeros(2), np.zeros(3))

@@ -123,7 +123,7 @@ class L1Loss(Loss):
 
     def backward(self, grad: float = 1.0) -> np.ndarray:
         diff = self._cached(self._saved)
-        return np.sign(diff) * diff.dtype.type(grad * self._scale(diff.size))
+        return np.sign(diff) * diff.dtype.type(grad * self._scale(diff.shape))
 
 
 class BCELoss(Loss):
