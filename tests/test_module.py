@@ -93,3 +93,10 @@ def test_buffers_are_saved_loaded_and_converted_but_not_trained():
     fresh.eval()
     fresh(np.ones((1, 2)))
     assert fresh[0].calls.data == 1
+
+
+def test_a_layer_used_twice_lists_its_parameters_once_as_pytorch():
+    shared = nn.Linear(3, 3)
+    model = nn.Sequential(shared, nn.ReLU(), shared)
+    assert [name for name, _ in model.named_parameters()] == ["0.weight", "0.bias"]
+    assert len(model.parameters()) == 2              # an optimizer steps each array once

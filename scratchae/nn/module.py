@@ -148,24 +148,25 @@ class Module:
         for name, child in self.named_children():
             yield from child.named_modules(f"{prefix}.{name}" if prefix else name)
 
-    def named_parameters(self, prefix: str = "") -> Iterator[tuple[str, Parameter]]:
+    def _named(self, kind: type, prefix: str, seen: set[int]) -> Iterator[tuple[str, Parameter | Buffer]]:
+        """Every attribute of type ``kind`` (Parameter or Buffer) here and in the children, by dotted name,
+        each array once (a layer used twice is listed under its first name, as PyTorch does)."""
         for name, value in vars(self).items():
             full = f"{prefix}.{name}" if prefix else name
-            if isinstance(value, Parameter):
+            if isinstance(value, kind) and id(value) not in seen:
+                seen.add(id(value))
                 yield full, value
             elif isinstance(value, Module):
-                yield from value.named_parameters(full)
+                yield from value._named(kind, full, seen)
+
+    def named_parameters(self, prefix: str = "") -> Iterator[tuple[str, Parameter]]:
+        return self._named(Parameter, prefix, set())  # type: ignore[return-value]
 
     def parameters(self) -> list[Parameter]:
         return [p for _, p in self.named_parameters()]
 
     def named_buffers(self, prefix: str = "") -> Iterator[tuple[str, Buffer]]:
-        for name, value in vars(self).items():
-            full = f"{prefix}.{name}" if prefix else name
-            if isinstance(value, Buffer):
-                yield full, value
-            elif isinstance(value, Module):
-                yield from value.named_buffers(full)
+        return self._named(Buffer, prefix, set())  # type: ignore[return-value]
 
     def buffers(self) -> list[Buffer]:
         return [b for _, b in self.named_buffers()]
