@@ -99,7 +99,10 @@ def gradcheck(module: Module, x: np.ndarray | tuple[np.ndarray, ...], target: np
     worst = None
     for name, arr in arrays.items():
         a = analytic.get(name)
-        if a is None or np.shape(a) != arr.shape:
+        if a is None:
+            raise GradcheckError(f"{type(module).__name__}.backward returned None as the gradient of {name}, "
+                                 f"expected an array of shape {arr.shape}")
+        if np.shape(a) != arr.shape:
             raise GradcheckError(f"gradient of {name} has shape {np.shape(a)}, expected {arr.shape}")
         for idx in np.ndindex(arr.shape):
             old = arr[idx]
