@@ -150,7 +150,8 @@ def save_stamping_gif(tc, path, *, seconds_per_frame: float = 1.0, dpi: int | No
     fig = stamping_figure(tc, stamping_steps(tc) - 2)      # the frame with the longest titles
     fig.draw_without_rendering()                           # lay it out once ...
     fig.set_layout_engine("none")                          # ... and keep that layout for every frame
-    writer = PillowWriter(fps=1.0 / seconds_per_frame)
+    # matplotlib's stubs say fps: int, but the writer takes any positive number (a frame lasts 1000/fps ms)
+    writer = PillowWriter(fps=1.0 / seconds_per_frame)  # type: ignore[arg-type]
     with writer.saving(fig, str(path), dpi):
         for step in range(stamping_steps(tc)):
             draw_stamping(fig, tc, step)

@@ -111,7 +111,7 @@ class ConvTranspose2d(Module):
                                             self.out_channels if bias else None, dtype, rng)
         self.weight = Parameter(weight)
         self.bias = Parameter(b) if bias else None
-        self._x = None
+        self._x: np.ndarray | None = None
         self._output_padding_used = self.output_padding
         self._unbatched = False
 

@@ -52,7 +52,7 @@ class Linear(Module):
                                        dtype, rng)
         self.weight = Parameter(w)
         self.bias = Parameter(b) if bias else None
-        self._x = None
+        self._x: np.ndarray | None = None
 
     def forward(self, x: np.ndarray) -> np.ndarray:
         checks.floating_input(self, x, self.weight.dtype)

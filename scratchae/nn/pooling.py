@@ -71,8 +71,9 @@ class MaxPool2d(Module):
                 f"{layer} expected padding to be at most half of kernel_size, got padding={padding!r}, "
                 f"kernel_size={kernel_size!r}"
             )
-        self._indices = None
-        self._in_shape = self._dtype = None
+        self._indices: np.ndarray | None = None            # where each maximum was, kept by forward
+        self._in_shape: tuple[int, ...] | None = None
+        self._dtype: np.dtype | None = None
         self._unbatched = False
 
     def output_size(self, input_hw) -> tuple[int, int]:
@@ -93,7 +94,7 @@ class MaxPool2d(Module):
 
     def backward(self, grad_out: np.ndarray) -> np.ndarray:
         indices = self._cached(self._indices)
-        n, c, h, w = self._in_shape
+        n, c, h, w = self._cached(self._in_shape)
         checks.upstream(self, grad_out, indices.shape[1:] if self._unbatched else indices.shape, self._dtype)
         if self._unbatched:
             return max_pool2d_backward(grad_out[None], indices, (h, w))[0]
