@@ -73,7 +73,7 @@ def gradcheck(module: Module, x: np.ndarray | tuple[np.ndarray, ...], target: np
     is_loss = isinstance(m, Loss)
     if is_loss and target is None and not several:
         raise ValueError("gradcheck of a loss needs a target")
-    args = inputs if target is None else inputs + (np.array(target, dtype=np.float64),)
+    args = inputs if target is None else (*inputs, np.array(target, dtype=np.float64))
     if is_loss:                                     # a float: one random upstream number
         upstream = float(rng.standard_normal())
     else:

@@ -23,8 +23,16 @@ from .. import anomaly, figures, manual_seed
 from ..figures import anomaly as anomaly_figures
 from ..models import MODELS, build
 from ..training import Trainer
-from .common import (COURSE_EPOCHS, DATASETS, DEFAULT_NOISE_FACTOR, CommandError, data_options, load_split,
-                     non_negative_int, positive_int)
+from .common import (
+    COURSE_EPOCHS,
+    DATASETS,
+    DEFAULT_NOISE_FACTOR,
+    CommandError,
+    data_options,
+    load_split,
+    non_negative_int,
+    positive_int,
+)
 
 
 def add_parser(commands) -> None:
@@ -177,7 +185,7 @@ def run(args) -> int:
     print("\n".join(lines))
     with open(os.path.join(out, "auroc.csv"), "w", newline="") as f:
         writer = csv.writer(f)
-        writer.writerow(["normal", "class"] + names)
+        writer.writerow(["normal", "class", *names])
         for k, row in table.items():
             writer.writerow([k, classes[k]] + [f"{row[n]:.6f}" for n in names])
     bars = anomaly_figures.auroc_bars({f"{k} {classes[k]}": row for k, row in table.items()},

@@ -6,7 +6,7 @@ arrays when it is asked for, so an epoch never copies the whole dataset.
 
 from __future__ import annotations
 
-from typing import Callable, Iterator
+from collections.abc import Callable, Iterator
 
 import numpy as np
 

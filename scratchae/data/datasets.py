@@ -127,7 +127,7 @@ class Dataset:
         """How many batches :meth:`batches` yields."""
         return num_batches(len(self), batch_size, drop_last)
 
-    def subset(self, indices) -> "Dataset":
+    def subset(self, indices) -> Dataset:
         """A new :class:`Dataset` with the examples at ``indices`` (a slice, or integer indices)."""
         return Dataset(self.pixels[indices], self.labels[indices], name=self.name, split=self.split,
                        classes=self.classes)

@@ -4,9 +4,9 @@ anomalous images, and the images that scored highest and those that slipped thro
 from __future__ import annotations
 
 import numpy as np
-from .figure import Figure
 
 from . import image_stack
+from .figure import Figure
 from .inspect import blank_gaps, montage
 
 

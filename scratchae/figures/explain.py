@@ -92,7 +92,7 @@ def draw_stamping(fig, tc, step: int) -> None:
     kh, kw = tc.kernel.shape
     d, s, p = tc.dilation, tc.stride, tc.padding
     span_h, span_w = d * (kh - 1) + 1, d * (kw - 1) + 1
-    board_h, board_w = tc.board_hw
+    _, board_w = tc.board_hw
     out_h, out_w = tc.output_hw
     done = min(step, h * w)                              # stamps already added
     board = tc.on_board(tc.stamps.reshape(h * w, *tc.canvas.shape)[:done].sum(axis=0))

@@ -15,8 +15,8 @@ import numpy as np
 
 from .base import IMAGE_SHAPE, Autoencoder
 from .conv import ConvAutoencoder
-from .deep_conv import DeepConvAutoencoder
 from .conv_vae import ConvVAE
+from .deep_conv import DeepConvAutoencoder
 from .denoising import DenoisingAutoencoder
 from .linear import LinearAutoencoder
 from .upsample import UpsampleAutoencoder

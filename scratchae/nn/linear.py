@@ -66,7 +66,7 @@ class Linear(Module):
 
     def backward(self, grad_out: np.ndarray) -> np.ndarray | None:
         x = self._cached(self._x)
-        checks.upstream(self, grad_out, x.shape[:-1] + (self.out_features,), x.dtype)
+        checks.upstream(self, grad_out, (*x.shape[:-1], self.out_features), x.dtype)
         g2 = grad_out.reshape(-1, self.out_features)
         x2 = x.reshape(-1, self.in_features)
         self.weight.grad += g2.T @ x2

@@ -2,6 +2,8 @@ r"""Batch normalization: BatchNorm1d and BatchNorm2d, one computation over diffe
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 import numpy as np
 import numpy.typing as npt
 
@@ -102,7 +104,7 @@ class _BatchNorm(Module):
     """
 
     #: the input layouts the layer accepts: {number of dimensions: layout}
-    LAYOUTS: dict[int, str] = {}
+    LAYOUTS: ClassVar[dict[int, str]] = {}
 
     def __init__(self, num_features: int, eps: float = 1e-5, momentum: float | None = 0.1, affine: bool = True,
                  track_running_stats: bool = True, *, dtype: npt.DTypeLike = np.float32, bias: bool = True):
@@ -233,7 +235,7 @@ class BatchNorm1d(_BatchNorm):
     x : (N, C) or (N, C, L) -> y : the same shape; weight, bias, running_mean, running_var : (C,)
     """
 
-    LAYOUTS = {2: "(N, C)", 3: "(N, C, L)"}
+    LAYOUTS: ClassVar[dict[int, str]] = {2: "(N, C)", 3: "(N, C, L)"}
 
 
 class BatchNorm2d(_BatchNorm):
@@ -254,4 +256,4 @@ class BatchNorm2d(_BatchNorm):
     >>> bn.eval(); y = bn(x)                  # evaluation mode: the running statistics
     """
 
-    LAYOUTS = {4: "(N, C, H, W)"}
+    LAYOUTS: ClassVar[dict[int, str]] = {4: "(N, C, H, W)"}

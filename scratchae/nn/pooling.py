@@ -66,7 +66,7 @@ class MaxPool2d(Module):
         self._kernel = pair(kernel_size, "kernel_size", layer, minimum=1)
         self._stride = self._kernel if stride is None else pair(stride, "stride", layer, minimum=1)
         self._padding = pair(padding, "padding", layer, minimum=0)
-        if any(2 * p > k for p, k in zip(self._padding, self._kernel)):
+        if any(2 * p > k for p, k in zip(self._padding, self._kernel, strict=True)):
             raise ValueError(
                 f"{layer} expected padding to be at most half of kernel_size, got padding={padding!r}, "
                 f"kernel_size={kernel_size!r}"
@@ -94,7 +94,7 @@ class MaxPool2d(Module):
 
     def backward(self, grad_out: np.ndarray) -> np.ndarray:
         indices = self._cached(self._indices)
-        n, c, h, w = self._cached(self._in_shape)
+        _, _, h, w = self._cached(self._in_shape)
         checks.upstream(self, grad_out, indices.shape[1:] if self._unbatched else indices.shape, self._dtype)
         if self._unbatched:
             return max_pool2d_backward(grad_out[None], indices, (h, w))[0]

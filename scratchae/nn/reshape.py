@@ -30,7 +30,7 @@ class Flatten(Module):
                 f"Flatten(start_dim={self.start_dim}, end_dim={self.end_dim}) does not fit an input "
                 f"of shape {x.shape}"
             )
-        y = x.reshape(x.shape[:start] + (math.prod(x.shape[start:end + 1]),) + x.shape[end + 1:])
+        y = x.reshape((*x.shape[:start], math.prod(x.shape[start:end + 1]), *x.shape[end + 1:]))
         self._shape, self._out = x.shape, (y.shape, y.dtype)
         return y
 
