@@ -19,12 +19,12 @@ import argparse
 import os
 
 import numpy as np
-from scratchae.figures.figure import Figure  # a matplotlib Figure that a notebook shows
 
 import scratchae
 from scratchae import figures
 from scratchae.checkerboard import checkerboard_score, input_gradients
 from scratchae.data import load_dataset
+from scratchae.figures.figure import Figure  # a matplotlib Figure that a notebook shows
 from scratchae.models import build
 from scratchae.nn import MSELoss
 from scratchae.nn.module import record_calls

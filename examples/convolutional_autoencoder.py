@@ -17,9 +17,9 @@ import os
 
 import scratchae
 from scratchae import figures, nn, optim
-from scratchae.nn.module import record_calls
 from scratchae.data import load_dataset
 from scratchae.models import ConvAutoencoder
+from scratchae.nn.module import record_calls
 
 parser = argparse.ArgumentParser(description="Train the course's convolutional autoencoder.")
 parser.add_argument("--dataset", default="sample", choices=["sample", "mnist", "fashion-mnist"])

@@ -28,11 +28,11 @@ import os
 import time
 
 import numpy as np
-from scratchae.figures.figure import Figure  # a matplotlib Figure that a notebook shows
 
 import scratchae
 from scratchae import figures, nn, optim
 from scratchae.data import load_dataset
+from scratchae.figures.figure import Figure  # a matplotlib Figure that a notebook shows
 from scratchae.models import ConvAutoencoder, DeepConvAutoencoder
 from scratchae.nn.module import record_calls
 

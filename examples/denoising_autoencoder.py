@@ -23,9 +23,9 @@ import numpy as np
 
 import scratchae
 from scratchae import figures, nn, optim
-from scratchae.nn.module import record_calls
 from scratchae.data import add_gaussian_noise, load_dataset
 from scratchae.models import DenoisingAutoencoder
+from scratchae.nn.module import record_calls
 
 parser = argparse.ArgumentParser(description="Train the course's denoising autoencoder.")
 parser.add_argument("--dataset", default="sample", choices=["sample", "mnist", "fashion-mnist"])

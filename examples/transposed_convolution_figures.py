@@ -21,14 +21,14 @@ from pathlib import Path
 import matplotlib
 
 matplotlib.use("Agg")   # write files; no window needed
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-from matplotlib.patches import FancyArrowPatch, Rectangle  # noqa: E402
+import matplotlib.pyplot as plt
+import numpy as np
+from matplotlib.patches import FancyArrowPatch, Rectangle
 
-from scratchae import transposed_views as tv  # noqa: E402
-from scratchae.arithmetic import conv_output_length, conv_transpose_output_length  # noqa: E402
-from scratchae.explain import TransposedConvolution  # noqa: E402
-from scratchae.figures.explain import outline, save_stamping_gif, show_grid  # noqa: E402
+from scratchae import transposed_views as tv
+from scratchae.arithmetic import conv_output_length, conv_transpose_output_length
+from scratchae.explain import TransposedConvolution
+from scratchae.figures.explain import outline, save_stamping_gif, show_grid
 
 # what to draw: change these
 SMALL_INPUT = np.array([[1.0, 2.0],
@@ -59,10 +59,10 @@ ENCODER = [("conv1", "conv", dict(out=16, k=3, s=1, p=1)), ("pool", "pool", {}),
            ("conv2", "conv", dict(out=4, k=3, s=1, p=1)), ("pool", "pool", {})]
 AUTOENCODERS = {
     "linear": [("fc1", "linear", dict(out=32)), ("fc2", "linear", dict(out=784))],
-    "convolutional": ENCODER + [("t_conv1", "tconv", dict(out=16, k=2, s=2)),
-                                ("t_conv2", "tconv", dict(out=1, k=2, s=2))],
-    "upsampling": ENCODER + [("up", "up", {}), ("conv4", "conv", dict(out=16, k=3, s=1, p=1)),
-                             ("up", "up", {}), ("conv5", "conv", dict(out=1, k=3, s=1, p=1))],
+    "convolutional": [*ENCODER, ("t_conv1", "tconv", dict(out=16, k=2, s=2)),
+                      ("t_conv2", "tconv", dict(out=1, k=2, s=2))],
+    "upsampling": [*ENCODER, ("up", "up", {}), ("conv4", "conv", dict(out=16, k=3, s=1, p=1)),
+                   ("up", "up", {}), ("conv5", "conv", dict(out=1, k=3, s=1, p=1))],
     "denoising": [("conv1", "conv", dict(out=32, k=3, s=1, p=1)), ("pool", "pool", {}),
                   ("conv2", "conv", dict(out=16, k=3, s=1, p=1)), ("pool", "pool", {}),
                   ("conv3", "conv", dict(out=8, k=3, s=1, p=1)), ("pool", "pool", {}),

@@ -73,7 +73,7 @@ def gradcheck(module: Module, x: np.ndarray | tuple[np.ndarray, ...], target: np
     is_loss = isinstance(m, Loss)
     if is_loss and target is None and not several:
         raise ValueError("gradcheck of a loss needs a target")
-    args = inputs if target is None else inputs + (np.array(target, dtype=np.float64),)
+    args = inputs if target is None else (*inputs, np.array(target, dtype=np.float64))
     if is_loss:                                     # a float: one random upstream number
         upstream = float(rng.standard_normal())
     else:
@@ -99,7 +99,10 @@ def gradcheck(module: Module, x: np.ndarray | tuple[np.ndarray, ...], target: np
     worst = None
     for name, arr in arrays.items():
         a = analytic.get(name)
-        if a is None or np.shape(a) != arr.shape:
+        if a is None:
+            raise GradcheckError(f"{type(module).__name__}.backward returned None as the gradient of {name}, "
+                                 f"expected an array of shape {arr.shape}")
+        if np.shape(a) != arr.shape:
             raise GradcheckError(f"gradient of {name} has shape {np.shape(a)}, expected {arr.shape}")
         for idx in np.ndindex(arr.shape):
             old = arr[idx]

@@ -136,8 +136,8 @@ class ModelSummary:
     """
 
     model_name: str
-    input_shape: tuple
-    rows: list
+    input_shape: tuple[int, ...]
+    rows: list[LayerCall]
     code_after: int | None
     code_shape: str | None
     total_params: int
@@ -157,7 +157,8 @@ class ModelSummary:
         for i, (label, shape, row) in enumerate(zip(labels, shapes, self.rows, strict=True)):
             lines.append(f"{label:<{name_width}}{shape:<{shape_width}}{row.params:>12,}")
             if i + 1 == self.code_after and i + 1 < len(self.rows):
-                lines.append(f"{'-- code ' + self.code_shape + ' (encoder above, decoder below) ':-<{width}}")
+                marker = f"-- code {self.code_shape} (encoder above, decoder below) "
+                lines.append(f"{marker:-<{width}}")
         lines += ["=" * width,
                   f"Total params: {self.total_params:,}",
                   f"Trainable params: {self.trainable_params:,}",

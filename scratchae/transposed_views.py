@@ -36,8 +36,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from .arithmetic import (conv2d_output_size, conv_output_length, conv_transpose2d_output_size,
-                         output_padding_for, pair)
+from .arithmetic import conv2d_output_size, conv_output_length, conv_transpose2d_output_size, output_padding_for, pair
 from .kernels.reference.conv2d import conv2d as reference_conv2d
 
 __all__ = [
@@ -296,8 +295,8 @@ def zero_insertion(x, weight, bias=None, stride=1, padding=0, output_padding=0, 
 
     Steps (Dumoulin & Visin, section 4): :func:`insert_zeros`, :func:`pad_for_transpose`, then
     :func:`conv2d` with stride 1, no padding, the same dilation, and :func:`flip_and_swap` of the weight.
-    The output length is
-    :math:`(i-1)s+1 + 2(d(k-1)-p) + \text{output\_padding} - d(k-1) = (i-1)s - 2p + d(k-1) + \text{output\_padding} + 1`.
+    The output length is :math:`(i-1)s+1 + 2(d(k-1)-p) + \text{output\_padding} - d(k-1)`, that is
+    :math:`(i-1)s - 2p + d(k-1) + \text{output\_padding} + 1`.
     """
     _check_arrays(x, weight, channel_axis=0)
     stride, padding, dilation, output_padding = _settings(stride, padding, dilation, output_padding)

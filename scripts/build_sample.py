@@ -14,8 +14,8 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from scratchae.data.datasets import load_dataset  # noqa: E402
-from scratchae.data.sample import PER_CLASS, SAMPLE_FILE, choose_indices  # noqa: E402
+from scratchae.data.datasets import load_dataset
+from scratchae.data.sample import PER_CLASS, SAMPLE_FILE, choose_indices
 
 OUT = Path(__file__).resolve().parents[1] / "scratchae" / "data" / "sample" / SAMPLE_FILE
 

@@ -1,7 +1,9 @@
-"""Shared fixtures: a seeded generator and PyTorch (skipped when it is not installed)."""
+"""Shared fixtures: a seeded generator, PyTorch (skipped when it is not installed), and the kernel backends."""
 
 import numpy as np
 import pytest
+
+from scratchae import kernels
 
 
 @pytest.fixture
@@ -13,6 +15,13 @@ def rng():
 def torch():
     """PyTorch for twin tests; the test is skipped where torch is not installed."""
     return pytest.importorskip("torch")
+
+
+@pytest.fixture(params=kernels.BACKENDS)
+def backend(request):
+    """Run the test once with each kernel implementation (NumPy and Numba)."""
+    with kernels.use_backend(request.param):
+        yield request.param
 
 
 def assert_close(actual, expected, dtype=np.float64, what=""):

@@ -1,20 +1,13 @@
-"""Shared by the convolution-family tests: the seeded random sweep of configurations, the fixture that
-runs a test under both kernel backends, and the comparison with a PyTorch twin layer."""
+"""Shared by the convolution-family tests: the seeded random sweep of configurations and the comparison
+with a PyTorch twin layer. (The ``backend`` fixture, which runs a test under both kernel backends, is in
+conftest.py.)"""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from scratchae import kernels
 from scratchae.arithmetic import conv2d_output_size, conv_transpose2d_output_size
-
-
-@pytest.fixture(params=kernels.BACKENDS)
-def backend(request):
-    """Run the test once with each kernel implementation."""
-    with kernels.use_backend(request.param):
-        yield request.param
 
 
 def _maybe_pair(rng, low, high):
@@ -53,7 +46,7 @@ def conv_transpose_cases(count: int, seed: int):
         kw = dict(in_channels=int(rng.integers(1, 4)), out_channels=int(rng.integers(1, 4)),
                   kernel_size=_maybe_pair(rng, 1, 3), stride=_maybe_pair(rng, 1, 3),
                   padding=_maybe_pair(rng, 0, 2), dilation=_maybe_pair(rng, 1, 2))
-        limit = [max(s, d) - 1 for s, d in zip(_pair(kw["stride"]), _pair(kw["dilation"]))]
+        limit = [max(s, d) - 1 for s, d in zip(_pair(kw["stride"]), _pair(kw["dilation"]), strict=True)]
         kw["output_padding"] = (int(rng.integers(0, limit[0] + 1)), int(rng.integers(0, limit[1] + 1)))
         shape = (int(rng.integers(1, 3)), kw["in_channels"], int(rng.integers(1, 6)), int(rng.integers(1, 6)))
         try:

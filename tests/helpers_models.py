@@ -47,14 +47,14 @@ def directional_derivative_check(model, x, *, seed: int = 0, eps: float = 1e-7, 
     params = model.parameters()
     dx = rng.standard_normal(x.shape)
     dps = [rng.standard_normal(p.shape) for p in params]
-    analytic = np.sum(grad_x * dx) + sum(np.sum(p.grad * dp) for p, dp in zip(params, dps))
+    analytic = np.sum(grad_x * dx) + sum(np.sum(p.grad * dp) for p, dp in zip(params, dps, strict=True))
 
     def objective(sign):
         saved = [p.data.copy() for p in params]
-        for p, dp in zip(params, dps):
+        for p, dp in zip(params, dps, strict=True):
             p.data += sign * eps * dp
         value = np.sum(g * model(x + sign * eps * dx)) + model.latent_loss()
-        for p, s in zip(params, saved):
+        for p, s in zip(params, saved, strict=True):
             p.data[...] = s
         return value
 

@@ -26,7 +26,7 @@ def in_layout(x: np.ndarray, layout: str) -> np.ndarray:
     if layout == "fortran":
         return np.asfortranarray(x)
     if layout == "strided":
-        big = np.zeros(x.shape[:-1] + (2 * x.shape[-1] + 1,), x.dtype)
+        big = np.zeros((*x.shape[:-1], 2 * x.shape[-1] + 1), x.dtype)
         big[..., 1::2] = x
         return big[..., 1::2]
     if layout == "reversed":

@@ -3,8 +3,8 @@ import warnings
 import numpy as np
 import pytest
 
-from scratchae import gradcheck, nn
 from conftest import assert_close
+from scratchae import gradcheck, nn
 
 
 def away_from_zero(rng, shape):

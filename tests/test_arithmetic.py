@@ -6,8 +6,13 @@ import numpy as np
 import pytest
 
 from conv_cases import conv_cases, conv_transpose_cases, maxpool_cases
-from scratchae.arithmetic import (pair, conv2d_output_size, conv_transpose2d_output_size,
-                                  maxpool2d_output_size, upsample_output_size)
+from scratchae.arithmetic import (
+    conv2d_output_size,
+    conv_transpose2d_output_size,
+    maxpool2d_output_size,
+    pair,
+    upsample_output_size,
+)
 
 
 def test_pair():

@@ -25,7 +25,7 @@ def test_in_order_sizes_and_drop_last(drop_last, sizes):
     images, labels = numbered(10)
     batches = list(iterate_batches(images, labels, 4, drop_last=drop_last))
     assert [len(b) for b, _ in batches] == sizes
-    assert sum((ids(b) for b, _ in batches), []) == list(range(sum(sizes)))
+    assert [i for b, _ in batches for i in ids(b)] == list(range(sum(sizes)))
     for batch_images, batch_labels in batches:
         np.testing.assert_array_equal(batch_labels, labels[ids(batch_images)])
 
@@ -60,7 +60,7 @@ def test_unshuffled_batches_are_views():
 def test_shuffle_is_a_permutation_and_seeded():
     images, labels = numbered(50)
     def order(seed):
-        return sum((ids(b) for b, _ in iterate_batches(images, labels, 8, shuffle=True, seed=seed)), [])
+        return [i for b, _ in iterate_batches(images, labels, 8, shuffle=True, seed=seed) for i in ids(b)]
     assert sorted(order(0)) == list(range(50))
     assert order(0) == order(0)
     assert order(0) != order(1)
@@ -70,7 +70,7 @@ def test_shuffle_is_a_permutation_and_seeded():
 def test_shuffle_without_seed_follows_manual_seed():
     images, labels = numbered(50)
     def order():
-        return sum((ids(b) for b, _ in iterate_batches(images, labels, 8, shuffle=True)), [])
+        return [i for b, _ in iterate_batches(images, labels, 8, shuffle=True) for i in ids(b)]
     scratchae.manual_seed(3)
     first = order()
     scratchae.manual_seed(3)

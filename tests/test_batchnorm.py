@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from conv_cases import assert_close
 
+from conv_cases import assert_close
 from scratchae import GradcheckError, gradcheck, nn
 
 RTOL = {np.float64: 1e-10, np.float32: 1e-4}
@@ -33,8 +33,9 @@ def sweep(count: int, seed: int):
 
 
 DEFAULTS = dict(eps=1e-5, momentum=0.1, affine=True, track_running_stats=True)
-CASES = sweep(12, seed=0) + [(nn.BatchNorm2d, dict(num_features=3, **DEFAULTS, bias=False), (2, 3, 3, 3)),
-                             (nn.BatchNorm2d, dict(num_features=16, **DEFAULTS), (4, 16, 5, 5))]
+CASES = [*sweep(12, seed=0),
+         (nn.BatchNorm2d, dict(num_features=3, **DEFAULTS, bias=False), (2, 3, 3, 3)),
+         (nn.BatchNorm2d, dict(num_features=16, **DEFAULTS), (4, 16, 5, 5))]
 
 
 def case_id(case):

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from conv_cases import assert_matches_torch, backend  # noqa: F401 (fixture)
 
+from conv_cases import assert_matches_torch
 from scratchae import GradcheckError, gradcheck, nn
 from scratchae.arithmetic import interpolate_output_size
 
@@ -32,8 +32,9 @@ def sweep(count: int, seed: int):
             except ValueError:
                 continue
         cases.append((kw, shape))
-    return cases + [(dict(scale_factor=2, mode="bilinear"), (2, 3, 7, 7)),            # the autoencoder's use
-                    (dict(scale_factor=1.3, mode="bilinear"), (1, 1, 3, 3))]          # same size: a copy
+    return [*cases,
+            (dict(scale_factor=2, mode="bilinear"), (2, 3, 7, 7)),            # the autoencoder's use
+            (dict(scale_factor=1.3, mode="bilinear"), (1, 1, 3, 3))]          # same size: a copy
 
 
 CASES = sweep(16, seed=0)
@@ -91,7 +92,7 @@ class _GathersInsteadOfScattering(nn.Upsample):
     """A plausible slip: downsample the gradient by interpolating it back (not the transpose)."""
 
     def backward(self, grad_out):
-        n, c, h, w = self._in_shape
+        _, _, h, w = self._in_shape
         return nn.Upsample(size=(h, w), mode="bilinear", align_corners=self.align_corners)(grad_out)
 
 

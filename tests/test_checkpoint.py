@@ -10,8 +10,7 @@ import pytest
 
 from scratchae import optim
 from scratchae.models import build
-from scratchae.training import (CheckpointError, Trainer, load_checkpoint, load_into, restore,
-                                save_checkpoint)
+from scratchae.training import CheckpointError, Trainer, load_checkpoint, load_into, restore, save_checkpoint
 from tests.helpers_models import images
 
 

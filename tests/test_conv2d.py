@@ -7,8 +7,8 @@ import math
 import numpy as np
 import pytest
 
-from conv_cases import backend, case_id, assert_matches_torch, conv_cases  # noqa: F401 (fixture)
-from scratchae import GradcheckError, gradcheck, kernels, nn
+from conv_cases import assert_matches_torch, case_id, conv_cases
+from scratchae import GradcheckError, gradcheck, nn
 from scratchae.nn import functional
 
 CASES = conv_cases(14, seed=4)
@@ -173,7 +173,7 @@ def test_needs_input_grad_false_skips_only_the_input_gradient():
     layer.needs_input_grad = False
     layer(x)
     assert layer.backward(g) is None and full.shape == x.shape
-    for a, p in zip(grads, layer.parameters()):
+    for a, p in zip(grads, layer.parameters(), strict=True):
         np.testing.assert_array_equal(a, p.grad)
 
 
@@ -190,8 +190,9 @@ def same_cases(count: int, seed: int):
                   dilation=int(rng.integers(1, 3)))
         cases.append((kw, (int(rng.integers(1, 3)), kw["in_channels"], int(rng.integers(1, 7)),
                            int(rng.integers(1, 7)))))
-    return cases + [(dict(in_channels=2, out_channels=3, kernel_size=2, padding="same"), (2, 2, 5, 4)),
-                    (dict(in_channels=2, out_channels=2, kernel_size=4, padding="valid"), (1, 2, 6, 5))]
+    return [*cases,
+            (dict(in_channels=2, out_channels=3, kernel_size=2, padding="same"), (2, 2, 5, 4)),
+            (dict(in_channels=2, out_channels=2, kernel_size=4, padding="valid"), (1, 2, 6, 5))]
 
 
 SAME_CASES = same_cases(10, seed=5)

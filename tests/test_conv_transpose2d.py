@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pytest
 
-from conv_cases import backend, case_id, assert_matches_torch, conv_transpose_cases  # noqa: F401 (fixture)
+from conv_cases import assert_matches_torch, case_id, conv_transpose_cases
 from scratchae import gradcheck, nn
 
 CASES = conv_transpose_cases(14, seed=5)
@@ -148,7 +148,7 @@ def test_needs_input_grad_false_skips_only_the_input_gradient():
     layer.needs_input_grad = False
     layer(x)
     assert layer.backward(g) is None and full.shape == x.shape
-    for a, p in zip(grads, layer.parameters()):
+    for a, p in zip(grads, layer.parameters(), strict=True):
         np.testing.assert_array_equal(a, p.grad)
 
 

@@ -45,7 +45,7 @@ def python_blocks_with_output(path: Path) -> list[tuple[int, str, str | None]]:
     text = path.read_text(encoding="utf-8")
     fences = list(FENCE.finditer(text))
     blocks = []
-    for here, following in zip(fences, fences[1:] + [None]):
+    for here, following in zip(fences, [*fences[1:], None], strict=True):
         if here.group(1) != "python":
             continue
         shown = None

@@ -13,8 +13,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import numpy as np
 import pytest
 
-from scratchae.data import DownloadError, download_file, fetch, load_dataset, write_idx
-from scratchae.data import datasets, download
+from scratchae.data import DownloadError, datasets, download, download_file, fetch, load_dataset, write_idx
 
 
 def idx_file_bytes(tmp_path, array, name):
@@ -166,7 +165,7 @@ def test_failing_first_mirror_then_the_second_works(tmp_path, server, mnist_file
 def test_interrupted_transfer_leaves_nothing(tmp_path, server, mnist_files, mode):
     base, _ = server
     name = "train-images-idx3-ubyte.gz"  # the largest file, cut in the middle
-    with pytest.raises(DownloadError, match="interrupted|mismatch"):
+    with pytest.raises(DownloadError, match=r"interrupted|mismatch"):
         download_file(name, tmp_path, mirrors=[f"{base}/{mode}/"], sha256=mnist_files[1][name],
                       progress=False)
     assert list(tmp_path.iterdir()) == []

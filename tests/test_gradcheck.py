@@ -28,6 +28,14 @@ class SwappedReLU(nn.ReLU):
         return np.where(self._positive, grad_out[::-1], 0.0)
 
 
+class ForgetfulLinear(nn.Linear):
+    """Adds its weight gradients but returns no input gradient, as if needs_input_grad were False."""
+
+    def backward(self, grad_out):
+        super().backward(grad_out)
+        return None
+
+
 def test_wrong_weight_gradient_is_caught(rng):
     with pytest.raises(GradcheckError, match=r"worst element weight\[.*analytic .* numeric"):
         gradcheck(WrongLinear(4, 3, rng=rng), rng.standard_normal((5, 4)))
@@ -64,3 +72,10 @@ def test_gradcheck_checks_the_input_gradient_even_where_a_layer_skips_it(rng):
     layer.needs_input_grad = False           # as a model's first layer
     assert gradcheck(layer, rng.standard_normal((2, 3)))
     assert layer.needs_input_grad is False   # only the float64 copy was changed
+
+
+def test_a_missing_input_gradient_is_named_as_none(rng):
+    # (it used to be reported as a gradient "of shape ()", the shape NumPy gives None)
+    with pytest.raises(GradcheckError, match=r"ForgetfulLinear.backward returned None as the gradient of input, "
+                                             r"expected an array of shape \(2, 3\)"):
+        gradcheck(ForgetfulLinear(3, 4, rng=rng), rng.standard_normal((2, 3)))

@@ -8,11 +8,11 @@ import pytest
 from conv_cases import assert_close, case_id, conv_cases, maxpool_cases
 from scratchae import kernels
 from scratchae.arithmetic import conv2d_output_size, maxpool2d_output_size, pair
+from scratchae.kernels.numba import activations as fast_activations
+from scratchae.kernels.numba import bilinear as fast_bilinear
 from scratchae.kernels.numba import conv2d as fast_conv2d
 from scratchae.kernels.numba import conv_layout
 from scratchae.kernels.numba import maxpool2d as fast_maxpool2d
-from scratchae.kernels.numba import activations as fast_activations
-from scratchae.kernels.numba import bilinear as fast_bilinear
 from scratchae.kernels.numba import upsample as fast_upsample
 from scratchae.kernels.reference import activations, bilinear, maxpool2d, upsample
 from scratchae.kernels.reference import conv2d as readable_conv2d
@@ -21,7 +21,8 @@ DTYPES = [np.float64, np.float32]
 RTOL = {np.float64: 1e-12, np.float32: 1e-5}
 
 # the sweep, plus the autoencoders' own shapes (small batch)
-CONV_CASES = conv_cases(24, seed=7) + [
+CONV_CASES = [
+    *conv_cases(24, seed=7),
     (dict(in_channels=1, out_channels=16, kernel_size=3, padding=1), (2, 1, 28, 28)),
     (dict(in_channels=32, out_channels=16, kernel_size=3, padding=1), (2, 32, 14, 14)),
     (dict(in_channels=16, out_channels=32, kernel_size=2, stride=2), (2, 16, 28, 28)),
@@ -83,7 +84,7 @@ def test_conv2d(case, dtype, monkeypatch):
 
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("ties", [False, True])
-@pytest.mark.parametrize("case", maxpool_cases(16, seed=8) + [(dict(kernel_size=2, padding=0), (2, 32, 28, 28))],
+@pytest.mark.parametrize("case", [*maxpool_cases(16, seed=8), (dict(kernel_size=2, padding=0), (2, 32, 28, 28))],
                          ids=case_id)
 def test_maxpool2d(case, ties, dtype):
     kw, shape = case
@@ -151,8 +152,8 @@ def test_upsample(factor, dtype):
     x = rng.standard_normal((2, 3, 5, 4)).astype(dtype)
     np.testing.assert_array_equal(fast_upsample.upsample_nearest(x, factor), upsample.upsample_nearest(x, factor))
     grad_y = rng.standard_normal((2, 3, 5 * factor[0], 4 * factor[1])).astype(dtype)
-    assert_close(fast_upsample.upsample_nearest_backward(grad_y, factor), upsample.upsample_nearest_backward(grad_y, factor),
-                 RTOL[dtype], "backward")
+    assert_close(fast_upsample.upsample_nearest_backward(grad_y, factor),
+                 upsample.upsample_nearest_backward(grad_y, factor), RTOL[dtype], "backward")
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
@@ -201,7 +202,7 @@ def test_adam_update_gives_the_same_bits(dtype):
     for _ in range(3):
         fast_adam.adam_update(*ours, 1e-3 / 0.1, 0.03, 0.9, 0.999, 1e-8)
         adam.adam_update(*theirs, 1e-3 / 0.1, 0.03, 0.9, 0.999, 1e-8)
-    for a, b, before in zip(ours, theirs, arrays):
+    for a, b in zip(ours, theirs, strict=True):
         np.testing.assert_array_equal(a, b)
         assert a.dtype == dtype
     assert not np.array_equal(ours[0], arrays[0])                     # the parameter moved
@@ -255,8 +256,8 @@ def test_conv2d_weight_grad_reuses_the_split_of_the_forward_pass_just_before(mon
     real = conv_layout._split_into_scratch
     monkeypatch.setattr(conv_layout, "_split_into_scratch", lambda a, *g: splits.append(a) or real(a, *g))
     fast_conv2d.conv2d(x, weight, None, *args)
-    assert_close(fast_conv2d.conv2d_weight_grad(x, grad_y, *args, (3, 3)), readable_conv2d.conv2d_weight_grad(x, grad_y, *args, (3, 3)),
-                 1e-12, "weight_grad after forward")
+    assert_close(fast_conv2d.conv2d_weight_grad(x, grad_y, *args, (3, 3)),
+                 readable_conv2d.conv2d_weight_grad(x, grad_y, *args, (3, 3)), 1e-12, "weight_grad after forward")
     assert [a is x for a in splits] == [True]                       # split once, for both
     # used once only: a second weight gradient splits again
     fast_conv2d.conv2d_weight_grad(x, grad_y, *args, (3, 3))
@@ -265,8 +266,8 @@ def test_conv2d_weight_grad_reuses_the_split_of_the_forward_pass_just_before(mon
     fast_conv2d.conv2d(x, weight, None, *args)
     narrow = rng.standard_normal((3, 2, 6, 6))
     fast_conv2d.conv2d(narrow, weight[:, :2], None, *args)
-    assert_close(fast_conv2d.conv2d_weight_grad(x, grad_y, *args, (3, 3)), readable_conv2d.conv2d_weight_grad(x, grad_y, *args, (3, 3)),
-                 1e-12, "weight_grad after another layer")
+    assert_close(fast_conv2d.conv2d_weight_grad(x, grad_y, *args, (3, 3)),
+                 readable_conv2d.conv2d_weight_grad(x, grad_y, *args, (3, 3)), 1e-12, "weight_grad after another layer")
     assert len(splits) == 4
 
 
@@ -282,8 +283,8 @@ def test_conv2d_split_reuse_never_serves_another_array_or_a_refilled_one():
     # another split in between (a second layer's forward pass): not the phases of x any more
     fast_conv2d.conv2d(x, weight, None, *args)
     fast_conv2d.conv2d(other, weight, None, *args)
-    assert_close(fast_conv2d.conv2d_weight_grad(x, grad_y, *args, (3, 3)), readable_conv2d.conv2d_weight_grad(x, grad_y, *args, (3, 3)),
-                 1e-12, "a split in between")
+    assert_close(fast_conv2d.conv2d_weight_grad(x, grad_y, *args, (3, 3)),
+                 readable_conv2d.conv2d_weight_grad(x, grad_y, *args, (3, 3)), 1e-12, "a split in between")
     # a batch buffer refilled between two forward passes (say, evaluation): a forward pass never
     # reuses a split
     buffer = x.copy()

@@ -2,8 +2,8 @@ import numpy as np
 import pytest
 
 import scratchae
-from scratchae import gradcheck, nn
 from conftest import assert_close
+from scratchae import gradcheck, nn
 
 
 @pytest.mark.parametrize("shape_in,fin,fout,bias", [((4, 5), 5, 3, True), ((2, 3, 7), 7, 2, False),
@@ -54,11 +54,11 @@ def test_linear_bad_input(rng):
         layer(np.zeros((20, 100), np.float32))
     with pytest.raises(TypeError, match="expected a float32 or float64 input, got int64"):
         layer(np.zeros((20, 784), np.int64))
-    with pytest.raises(TypeError, match="expected a float32 input .* got float64"):
+    with pytest.raises(TypeError, match=r"expected a float32 input .* got float64"):
         layer(np.zeros((20, 784)))
-    with pytest.raises(TypeError, match="numpy.ndarray"):
+    with pytest.raises(TypeError, match=r"numpy\.ndarray"):
         layer([[0.0] * 784])
-    with pytest.raises(RuntimeError, match="Linear.backward called before forward"):
+    with pytest.raises(RuntimeError, match=r"Linear\.backward called before forward"):
         nn.Linear(3, 2).backward(np.zeros((1, 2), np.float32))
     with pytest.raises(ValueError, match="in_features to be a positive integer"):
         nn.Linear(0, 3)
@@ -99,5 +99,5 @@ def test_needs_input_grad_false_skips_only_the_input_gradient():
     layer.needs_input_grad = False
     layer(x)
     assert layer.backward(g) is None and full.shape == x.shape
-    for a, p in zip(grads, layer.parameters()):
+    for a, p in zip(grads, layer.parameters(), strict=True):
         np.testing.assert_array_equal(a, p.grad)

@@ -1,8 +1,8 @@
 import numpy as np
 import pytest
 
-from scratchae import gradcheck, nn
 from conftest import assert_close
+from scratchae import gradcheck, nn
 
 
 @pytest.mark.parametrize("reduction", ["mean", "sum"])
@@ -70,7 +70,7 @@ def test_loss_errors():
         nn.BCELoss()(np.array([np.nan]), np.array([0.0]))
     with pytest.raises(ValueError, match="reduction 'mean', 'sum' or 'batchmean', got 'none'"):
         nn.MSELoss("none")
-    with pytest.raises(RuntimeError, match="MSELoss.backward called before forward"):
+    with pytest.raises(RuntimeError, match=r"MSELoss\.backward called before forward"):
         nn.MSELoss().backward()
     with pytest.raises(TypeError, match="MSELoss target expected a float64 input"):
         nn.MSELoss()(np.zeros(3), np.zeros(3, np.float32))
@@ -136,5 +136,5 @@ def test_l1_errors():
         nn.L1Loss("none")
     with pytest.raises(ValueError, match=r"same shape, got \(2,\) and \(3,\)"):
         nn.L1Loss()(np.zeros(2), np.zeros(3))
-    with pytest.raises(RuntimeError, match="L1Loss.backward called before forward"):
+    with pytest.raises(RuntimeError, match=r"L1Loss\.backward called before forward"):
         nn.L1Loss().backward()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from conv_cases import backend, case_id, assert_matches_torch, distinct_values, maxpool_cases  # noqa: F401
+from conv_cases import assert_matches_torch, case_id, distinct_values, maxpool_cases
 from scratchae import gradcheck, nn
 from scratchae.arithmetic import maxpool2d_output_size
 
@@ -120,7 +120,7 @@ def ceil_cases(count: int, seed: int):
                  for i, p, k, s in zip(shape[2:], kw["padding"], kernel, kw["stride"], strict=True)]
         if list(out) != floor or rng.random() < 0.2:          # mostly cases where ceil_mode changes something
             cases.append((kw, shape))
-    return cases + [(dict(kernel_size=2, ceil_mode=True), (2, 3, 7, 5))]
+    return [*cases, (dict(kernel_size=2, ceil_mode=True), (2, 3, 7, 5))]
 
 
 CEIL_CASES = ceil_cases(12, seed=9)

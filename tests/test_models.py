@@ -100,7 +100,7 @@ def test_backward_is_split_into_decoder_then_encoder(name):
     else:
         split = model.backward_encode(model.backward_decode(g))
     np.testing.assert_array_equal(whole, split)
-    for a, p in zip(grads, model.parameters()):
+    for a, p in zip(grads, model.parameters(), strict=True):
         np.testing.assert_array_equal(a, p.grad)
 
 
@@ -136,7 +136,7 @@ def test_wrong_input_shape_or_dtype_is_refused(name):
 
 
 def test_build_refuses_unknown_names_and_arguments():
-    with pytest.raises(ValueError, match="unknown model 'gan'.*linear"):
+    with pytest.raises(ValueError, match=r"unknown model 'gan'.*linear"):
         build("gan")
     with pytest.raises(ValueError, match="bad configuration"):
         build("linear", {"hidden": 3})
@@ -164,7 +164,7 @@ def test_the_input_gradient_is_skipped_unless_asked_for(name):
     model(x)
     grad_x = model.backward(g)
     assert grad_x.shape == x.shape and np.abs(grad_x).max() > 0
-    for a, p in zip(skipped, model.parameters()):
+    for a, p in zip(skipped, model.parameters(), strict=True):
         np.testing.assert_array_equal(a, p.grad)             # parameter gradients are unaffected
 
 

@@ -14,11 +14,12 @@ import numpy as np
 import pytest
 
 from scratchae import nn, optim
-from scratchae.models import MODELS, VariationalAutoencoder, build
 from scratchae.data import add_gaussian_noise
+from scratchae.models import MODELS, VariationalAutoencoder, build
 
 torch = pytest.importorskip("torch")
 from torch_twins import twin_of  # noqa: E402  (after the skip: it imports torch)
+
 pytestmark = pytest.mark.torch
 
 STEPS = 6

@@ -9,7 +9,7 @@ def test_state_dict_round_trip_and_copy(rng):
     b = nn.Sequential(nn.Linear(4, 3, rng=rng), nn.ReLU(), nn.Linear(3, 2, rng=rng))
     state = a.state_dict()
     b.load_state_dict(state)
-    for (_, pa), (_, pb) in zip(a.named_parameters(), b.named_parameters()):
+    for (_, pa), (_, pb) in zip(a.named_parameters(), b.named_parameters(), strict=True):
         np.testing.assert_array_equal(pa.data, pb.data)
     state["0.weight"][...] = 99  # a copy: changing it leaves the model alone
     assert not np.any(a[0].weight.data == 99)
@@ -85,7 +85,7 @@ def test_buffers_are_saved_loaded_and_converted_but_not_trained():
     np.testing.assert_array_equal(fresh[0].running.data, [3, 3])
     assert fresh[0].calls.data == 1
     del state["0.calls"]
-    with pytest.raises(ValueError, match="missing key '0.calls'"):
+    with pytest.raises(ValueError, match=r"missing key '0\.calls'"):
         fresh.load_state_dict(state)
     fresh.to(np.float64)
     assert fresh[0].running.dtype == np.float64 and fresh[0].calls.dtype == np.int64

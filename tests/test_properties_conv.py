@@ -17,8 +17,12 @@ from hypothesis import strategies as st
 
 from memory_layouts import FLOAT_DTYPES, in_layout, layouts, random_array, refused_dtypes
 from scratchae import kernels, nn
-from scratchae.arithmetic import conv2d_output_size, conv_transpose2d_output_size, maxpool2d_output_size, \
-    upsample_output_size
+from scratchae.arithmetic import (
+    conv2d_output_size,
+    conv_transpose2d_output_size,
+    maxpool2d_output_size,
+    upsample_output_size,
+)
 
 SETTINGS = settings(max_examples=40, deadline=None)
 TOL = {np.float32: 1e-4, np.float64: 1e-10}
@@ -60,10 +64,10 @@ def torch_shape(torch, make_layer, shape):
     try:
         layer = make_layer()
         with torch.no_grad():
-            out = tuple(layer(torch.zeros((max(shape[0], 1),) + shape[1:])).shape[1:])
+            out = tuple(layer(torch.zeros((max(shape[0], 1), *shape[1:]))).shape[1:])
     except (RuntimeError, ValueError, TypeError):
         return None
-    return (shape[0],) + out if min(out) > 0 else None
+    return (shape[0], *out) if min(out) > 0 else None
 
 
 def both_backends(make_layer, x, grad_for):
@@ -88,7 +92,7 @@ def both_backends(make_layer, x, grad_for):
     for y, gx, grads in runs[1:]:
         np.testing.assert_allclose(y, runs[0][0], rtol=tol, atol=tol, equal_nan=True)
         np.testing.assert_allclose(gx, runs[0][1], rtol=tol, atol=tol, equal_nan=True)
-        for a, b in zip(grads, runs[0][2]):
+        for a, b in zip(grads, runs[0][2], strict=True):
             np.testing.assert_allclose(a, b, rtol=tol, atol=tol, equal_nan=True)
     return runs[0]
 
@@ -115,7 +119,7 @@ def test_conv2d_valid_configs_match_arithmetic_and_backends(kw, data):
         with pytest.raises(ValueError, match=r"Conv2d(\(.*(kernel larger than the padded input|expected)|: padd)"):
             make()(x)
         return
-    y, gx, grads = both_backends(make, x, upstream(dtype))
+    y, _, _ = both_backends(make, x, upstream(dtype))
     if isinstance(kw["padding"], str):           # 'valid' is no padding; 'same' keeps the size (stride 1)
         h, w = x.shape[2:] if kw["padding"] == "same" else conv2d_output_size(
             x.shape[2:], kw["kernel_size"], kw["stride"], 0, kw["dilation"])
@@ -138,7 +142,7 @@ def test_conv_transpose2d_valid_configs_match_arithmetic_and_backends(kw, data):
         with pytest.raises(ValueError, match="ConvTranspose2d"):
             make()(x)
         return
-    y, gx, grads = both_backends(make, x, upstream(dtype))
+    y, _, _ = both_backends(make, x, upstream(dtype))
     h, w = conv_transpose2d_output_size(x.shape[2:], kw["kernel_size"], kw["stride"], kw["padding"],
                                         kw["output_padding"], kw["dilation"])
     assert y.shape == expected == (x.shape[0], kw["out_channels"], h, w)
@@ -169,9 +173,9 @@ def test_maxpool2d_valid_configs_match_arithmetic_and_backends(kw, image, with_n
         with pytest.raises(ValueError, match="MaxPool2d"):
             nn.MaxPool2d(**kw)(x)
         return
-    y, gx, _ = both_backends(lambda: nn.MaxPool2d(**kw), x, upstream(dtype))
+    y, _, _ = both_backends(lambda: nn.MaxPool2d(**kw), x, upstream(dtype))
     h, w = maxpool2d_output_size(x.shape[2:], kw["kernel_size"], kw.get("stride"), kw["padding"], kw["ceil_mode"])
-    assert y.shape == expected == x.shape[:2] + (h, w)
+    assert y.shape == expected == (*x.shape[:2], h, w)
     with torch.no_grad():  # a NaN in a window wins, as in PyTorch
         np.testing.assert_array_equal(np.isnan(y), torch.nn.MaxPool2d(**kw)(torch.from_numpy(np.array(x))).isnan())
 
@@ -187,7 +191,7 @@ def test_upsample_valid_factors_match_arithmetic_and_backends(factor, image):
         with pytest.raises(ValueError, match="Upsample"):
             nn.Upsample(scale_factor=factor)
         return
-    y, gx, _ = both_backends(lambda: nn.Upsample(scale_factor=factor), x, upstream(dtype))
+    y, _, _ = both_backends(lambda: nn.Upsample(scale_factor=factor), x, upstream(dtype))
     fh, fw = (int(f) for f in np.broadcast_to(factor, 2))
     assert y.shape == x.shape[:2] + upsample_output_size(x.shape[2:], (fh, fw))
     np.testing.assert_array_equal(y[:, :, ::fh, ::fw], x)  # every block starts with its input pixel
@@ -209,7 +213,7 @@ def test_bilinear_upsample_valid_sizes_match_pytorch_and_backends(factor_or_size
         with pytest.raises(ValueError, match="Upsample"):
             nn.Upsample(**kw)(x)
         return
-    y, gx, _ = both_backends(lambda: nn.Upsample(**kw), x, upstream(dtype))
+    y, _, _ = both_backends(lambda: nn.Upsample(**kw), x, upstream(dtype))
     assert y.shape == expected
 
 
@@ -237,7 +241,7 @@ def test_conv_family_refuses_bad_inputs(layer, dtype, wrong_rank):
             layer(np.zeros((2, 4, 4), np.float32))
     else:                                        # one image, as PyTorch
         assert layer(np.zeros((2, 4, 4), np.float32)).ndim == 3
-    with pytest.raises(TypeError, match="numpy.ndarray"):
+    with pytest.raises(TypeError, match=r"numpy\.ndarray"):
         layer(np.zeros((1, 2, 4, 4)).tolist())
 
 
@@ -248,7 +252,7 @@ def test_conv_family_backward_errors(layer):
         layer.backward(np.zeros((1, 2, 4, 4), np.float32))
     y = layer(np.zeros((1, 2, 4, 4), np.float32))
     with pytest.raises(ValueError, match=rf"{name}.*backward expected a gradient of shape"):
-        layer.backward(np.zeros(y.shape[:3] + (y.shape[3] + 1,), np.float32))
+        layer.backward(np.zeros((*y.shape[:3], y.shape[3] + 1), np.float32))
     with pytest.raises(TypeError, match=rf"{name}.*backward expected a float32 gradient"):
         layer.backward(np.zeros(y.shape, np.float64))
 

@@ -6,6 +6,7 @@ and handle empty batches, batch size 1 and NaN/inf; invalid ones raise the docum
 TypeError or RuntimeError, never an IndexError or a NumPy error from deep inside.
 """
 
+import itertools
 import math
 import warnings
 
@@ -15,8 +16,7 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from conftest import assert_close
-from memory_layouts import FLOAT_DTYPES, in_layout, layouts, random_array, refused_dtypes, shapes, \
-    sprinkle_non_finite
+from memory_layouts import FLOAT_DTYPES, in_layout, layouts, random_array, refused_dtypes, shapes, sprinkle_non_finite
 from scratchae import nn
 
 FAST = settings(max_examples=40, deadline=None)
@@ -48,8 +48,8 @@ def linear_cases(draw):
     dtype = draw(FLOAT_DTYPES)
     in_features, out_features = draw(st.integers(1, 6)), draw(st.integers(1, 6))
     lead = draw(shapes(0, 3, 0, 4))  # leading (batch) dims, possibly empty or of size 0
-    x = random_array(draw, lead + (in_features,), dtype)
-    grad = random_array(draw, lead + (out_features,), dtype)
+    x = random_array(draw, (*lead, in_features), dtype)
+    grad = random_array(draw, (*lead, out_features), dtype)
     return dtype, in_features, out_features, draw(st.booleans()), x, grad, draw(layouts)
 
 
@@ -61,12 +61,12 @@ def test_linear_shapes_dtypes_and_layouts(case):
     twin = nn.Linear(fin, fout, bias, dtype=dtype, rng=np.random.default_rng(0))
     xv, gv = in_layout(x, layout), in_layout(grad, layout)
     y, gx = run(layer, xv, gv)
-    assert y.shape == xv.shape[:-1] + (fout,) and y.dtype == dtype
+    assert y.shape == (*xv.shape[:-1], fout) and y.dtype == dtype
     assert gx.shape == xv.shape and gx.dtype == dtype
     y2, gx2 = run(twin, np.ascontiguousarray(xv), np.ascontiguousarray(gv))
     same(y, y2, dtype)
     same(gx, gx2, dtype)
-    for p, q in zip(layer.parameters(), twin.parameters()):
+    for p, q in zip(layer.parameters(), twin.parameters(), strict=True):
         assert p.grad.shape == p.shape and p.grad.dtype == dtype
         same(p.grad, q.grad, dtype)
     if xv.size == 0:  # an empty batch: empty output, zero parameter gradients (as PyTorch)
@@ -77,7 +77,7 @@ def test_linear_shapes_dtypes_and_layouts(case):
 @given(st.integers(1, 5), st.integers(1, 5), shapes(0, 3, 1, 3), FLOAT_DTYPES, st.data())
 def test_linear_non_finite_inputs_stay_in_their_rows(fin, fout, lead, dtype, data):
     layer = nn.Linear(fin, fout, dtype=dtype, rng=np.random.default_rng(1))
-    x = sprinkle_non_finite(data.draw, random_array(data.draw, lead + (fin,), dtype))
+    x = sprinkle_non_finite(data.draw, random_array(data.draw, (*lead, fin), dtype))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # inf - inf inside the product: NumPy may warn, as it should
         y = layer(x)
@@ -96,10 +96,10 @@ def test_linear_refuses_bad_inputs(fin, fout, shape, data):
     with pytest.raises(ValueError, match="expected input of shape"):
         layer(np.zeros((), np.float32))
     with pytest.raises(TypeError, match="float32 or float64"):
-        layer(np.zeros(shape[:-1] + (fin,), data.draw(refused_dtypes)))
-    with pytest.raises(TypeError, match="expected a float32 input .the dtype of its parameters"):
+        layer(np.zeros((*shape[:-1], fin), data.draw(refused_dtypes)))
+    with pytest.raises(TypeError, match=r"expected a float32 input \(the dtype of its parameters"):
         layer(np.zeros((2, fin)))
-    with pytest.raises(TypeError, match="numpy.ndarray input, got list"):
+    with pytest.raises(TypeError, match=r"numpy\.ndarray input, got list"):
         layer([[0.0] * fin])
 
 
@@ -263,8 +263,8 @@ def test_backward_errors_are_documented_ones(layer):
     with pytest.raises(RuntimeError, match="backward called before forward"):
         layer.backward(np.zeros((2, 3), np.float32))
     y = layer(np.zeros((2, 4), np.float32))
-    for bad, error in [(np.zeros(y.shape + (1,), np.float32), ValueError),
-                       (np.zeros(y.shape[:-1] + (y.shape[-1] + 1,), np.float32), ValueError),
+    for bad, error in [(np.zeros((*y.shape, 1), np.float32), ValueError),
+                       (np.zeros((*y.shape[:-1], y.shape[-1] + 1), np.float32), ValueError),
                        (np.zeros(y.shape, np.float64), TypeError), (np.zeros(y.shape, np.int64), TypeError),
                        (y.tolist(), TypeError)]:
         with pytest.raises(error, match=r"backward expected a"):
@@ -278,7 +278,7 @@ def test_backward_errors_are_documented_ones(layer):
 def sequential_cases(draw):
     widths = draw(st.lists(st.integers(1, 5), min_size=2, max_size=5))
     layers = []
-    for fin, fout in zip(widths, widths[1:]):
+    for fin, fout in itertools.pairwise(widths):
         layers.append(("linear", fin, fout))
         layers.append((draw(st.sampled_from(["relu", "sigmoid", None])),))
     dtype = draw(FLOAT_DTYPES)
@@ -311,7 +311,7 @@ def test_sequential_is_the_chain_of_its_layers(case):
     assert y.shape == grad.shape and gx.shape == x.shape and y.dtype == gx.dtype == dtype
     same(y, h, dtype)
     same(gx, g, dtype)
-    for p, q in zip(model.parameters(), [p for layer in loose for p in layer.parameters()]):
+    for p, q in zip(model.parameters(), [p for layer in loose for p in layer.parameters()], strict=True):
         same(p.grad, q.grad, dtype)
 
 

@@ -30,5 +30,5 @@ def test_reshape_errors():
         nn.Unflatten(1, (3, 4))(np.zeros((2, 10)))
     with pytest.raises(ValueError, match="does not fit an input of shape"):
         nn.Flatten(3, 1)(np.zeros((2, 3, 4, 5)))
-    with pytest.raises(RuntimeError, match="Flatten.backward called before forward"):
+    with pytest.raises(RuntimeError, match=r"Flatten\.backward called before forward"):
         nn.Flatten().backward(np.zeros((2, 3)))

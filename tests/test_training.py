@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 
 from scratchae import nn, optim
-from scratchae.models import build
 from scratchae.data import add_gaussian_noise as add_noise
+from scratchae.models import build
 from scratchae.training import Trainer, fit, load_checkpoint
 from scratchae.training.trainer import epoch_rng
 from tests.helpers_models import images
@@ -48,7 +48,7 @@ def test_trainer_reproduces_the_hand_written_loop_exactly(noise_factor):
     model = linear()
     history = fit(model, TRAIN, epochs=2, noise_factor=noise_factor, progress=False)
     assert history["train_loss"] == expected
-    for (k, a), b in zip(model.state_dict().items(), expected_model.state_dict().values()):
+    for (k, a), b in zip(model.state_dict().items(), expected_model.state_dict().values(), strict=True):
         np.testing.assert_array_equal(a, b, err_msg=k)
 
 
@@ -101,7 +101,7 @@ def test_resuming_from_a_checkpoint_continues_bit_for_bit(tmp_path, options):
 
     assert resumed.history["train_loss"] == straight.history["train_loss"]
     assert resumed.history["test_loss"] == straight.history["test_loss"]
-    for (k, a), b in zip(resumed.model.state_dict().items(), straight.model.state_dict().values()):
+    for (k, a), b in zip(resumed.model.state_dict().items(), straight.model.state_dict().values(), strict=True):
         np.testing.assert_array_equal(a, b, err_msg=k)
     assert load_checkpoint(path).epoch == 3
 
@@ -221,5 +221,5 @@ def test_convolutional_models_resume_bit_for_bit_too(tmp_path, name):
     resumed = Trainer.from_checkpoint(path, progress=False)
     resumed.fit(train, test, epochs=2)
     assert resumed.history["train_loss"] == straight.history["train_loss"]
-    for (k, a), b in zip(resumed.model.state_dict().items(), straight.model.state_dict().values()):
+    for (k, a), b in zip(resumed.model.state_dict().items(), straight.model.state_dict().values(), strict=True):
         np.testing.assert_array_equal(a, b, err_msg=k)

@@ -24,14 +24,14 @@ def random_case(seed):
         stride = tuple(int(s) for s in rng.integers(1, 4, 2))
         dilation = tuple(int(d) for d in rng.integers(1, 3, 2))
         padding = tuple(int(p) for p in rng.integers(0, 3, 2))
-        output_padding = tuple(int(rng.integers(0, max(s, d))) for s, d in zip(stride, dilation))
+        output_padding = tuple(int(rng.integers(0, max(s, d))) for s, d in zip(stride, dilation, strict=True))
         size = [conv_transpose_output_length(*args)
-                for args in zip((h, w), kernel, stride, padding, output_padding, dilation)]
+                for args in zip((h, w), kernel, stride, padding, output_padding, dilation, strict=True)]
         if min(size) >= 1:
             break
     args = dict(stride=stride, padding=padding, output_padding=output_padding, dilation=dilation)
     x = rng.standard_normal((n, c_in, h, w))
-    weight = rng.standard_normal((c_in, c_out) + kernel)
+    weight = rng.standard_normal((c_in, c_out, *kernel))
     bias = rng.standard_normal(c_out)
     return x, weight, bias, args
 
@@ -73,7 +73,7 @@ def expected_shape(x, weight, args):
                                                  *(pair(args[k], k)[a] for k in
                                                    ("stride", "padding", "output_padding", "dilation")))
                  for a in range(2))
-    return (x.shape[0], weight.shape[1]) + size
+    return (x.shape[0], weight.shape[1], *size)
 
 
 @pytest.mark.parametrize("case", CASES, ids=case_id)
@@ -102,7 +102,7 @@ def test_views_match_torch_conv_transpose2d(case):
 @pytest.mark.parametrize("seed", range(15))
 def test_conv2d_and_its_matrix_match_torch(seed):
     torch = pytest.importorskip("torch")
-    x, weight, bias, args = random_case(seed)
+    x, weight, _, args = random_case(seed)       # (the transposed convolution's bias is not used here)
     conv_args = {k: args[k] for k in ("stride", "padding", "dilation")}
     conv_weight = weight                      # (C_in_t, C_out_t, ...) read as (C_out, C_in, ...)
     conv_bias = np.random.default_rng(seed).standard_normal(weight.shape[0])
@@ -166,7 +166,7 @@ def test_output_padding_picks_one_of_the_sizes_that_convolve_alike():
     # ... so the transposed convolution of 4 needs output_padding to choose
     assert tv.output_padding_for(4, 7, 3, 2, 1) == (0, 0)
     assert tv.output_padding_for(4, 8, 3, 2, 1) == (1, 1)
-    with pytest.raises(ValueError, match="can return sizes 7..8"):
+    with pytest.raises(ValueError, match=r"can return sizes 7\.\.8"):
         tv.output_padding_for(4, 9, 3, 2, 1)
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from conv_cases import backend, assert_matches_torch  # noqa: F401 (fixture)
+from conv_cases import assert_matches_torch
 from scratchae import gradcheck, nn
 
 CASES = [(2, (2, 3, 4, 5)), (3, (1, 2, 3, 2)), ((2, 3), (2, 1, 3, 4)), ((1, 2), (1, 2, 2, 3)), (2.0, (3, 4, 7, 7))]
@@ -60,7 +60,7 @@ def test_forward_copies_blocks_and_keeps_dtype(backend):
     (dict(scale_factor=0), ValueError, "only positive integer scale factors"),
     (dict(scale_factor=2, mode="bicubic"), ValueError, "mode='nearest' or mode='bilinear', got mode='bicubic'"),
     (dict(scale_factor=2, align_corners=True), ValueError, "align_corners option can only be set with the interp"),
-    (dict(), ValueError, "exactly one of size and scale_factor"),
+    ({}, ValueError, "exactly one of size and scale_factor"),
     (dict(size=4, scale_factor=2), ValueError, "exactly one of size and scale_factor"),
     (dict(scale_factor="2"), TypeError, "scale_factor to be a number or a pair"),
     (dict(size=0), ValueError, "size to be positive"),

@@ -7,9 +7,9 @@ tests showing that a wrong backward is caught.
 
 import numpy as np
 import pytest
-from conftest import assert_close
 
 import scratchae
+from conftest import assert_close
 from scratchae import gradcheck, nn
 from scratchae.gradcheck import GradcheckError
 

@@ -23,8 +23,16 @@ from .. import anomaly, figures, manual_seed
 from ..figures import anomaly as anomaly_figures
 from ..models import MODELS, build
 from ..training import Trainer
-from .common import (COURSE_EPOCHS, DATASETS, DEFAULT_NOISE_FACTOR, CommandError, data_options, load_split,
-                     non_negative_int, positive_int)
+from .common import (
+    COURSE_EPOCHS,
+    DATASETS,
+    DEFAULT_NOISE_FACTOR,
+    CommandError,
+    data_options,
+    load_split,
+    non_negative_int,
+    positive_int,
+)
 
 
 def add_parser(commands) -> None:
@@ -109,16 +117,17 @@ def run_setting(args, normal: list[int], data: dict, out: str, draw: bool = True
     epochs = COURSE_EPOCHS.get(args.model, 30) if args.epochs is None else args.epochs
     manual_seed(args.seed)
     model = build(args.model)
+    checkpoint = os.path.join(out, "checkpoint.npz")
     trainer = Trainer(model, noise_factor=DEFAULT_NOISE_FACTOR if args.model == "denoise" else None,
-                      seed=args.seed, checkpoint=os.path.join(out, "checkpoint.npz"),
+                      seed=args.seed, checkpoint=checkpoint,
                       config={"dataset": args.dataset, "limit": args.limit, "normal": normal},
                       progress=False if args.no_progress else "run")
     print(f"{args.model} on {args.dataset}, normal: {names}; training on {len(normal_train)} images for "
           f"{epochs} epoch{'s' if epochs != 1 else ''}, scoring {len(test)} test images "
           f"({int((~is_anomaly).sum())} normal, {int(is_anomaly.sum())} anomalous)", flush=True)
     trainer.fit(normal_train, test[~is_anomaly], epochs)
-    if not os.path.exists(trainer.checkpoint):
-        trainer.save(trainer.checkpoint)
+    if not os.path.exists(checkpoint):
+        trainer.save(checkpoint)
     scores = anomaly.score_images(model, normal_train, test)
     for name in anomaly.SCORES:      # a blank image reconstructed exactly has a relative error 0/0: most anomalous
         scores[name] = np.where(np.isnan(scores[name]), np.inf, scores[name])
@@ -127,7 +136,7 @@ def run_setting(args, normal: list[int], data: dict, out: str, draw: bool = True
     print(f"AUROC {aurocs[args.score]:.4f}  ({anomaly.SCORES[args.score]})")
     print("  other scores: " + ", ".join(f"{k} {v:.4f}" for k, v in aurocs.items() if k != args.score))
     roc = anomaly.roc_curve(chosen, is_anomaly)
-    written = [write_scores(os.path.join(out, "scores.csv"), chosen, test_labels, is_anomaly), trainer.checkpoint]
+    written = [write_scores(os.path.join(out, "scores.csv"), chosen, test_labels, is_anomaly), checkpoint]
     if draw:
         written += draw_setting(args, f"{args.model}, normal: {names}", scores, aurocs, is_anomaly,
                                 (test, test_labels, classes), out)
@@ -153,7 +162,7 @@ def draw_setting(args, title: str, scores: dict, aurocs: dict, is_anomaly, test_
 
 
 def run(args) -> int:
-    data = {}
+    data: dict = {}                   # "train" and "test": (images, labels); "classes": their names
     for split in ("train", "test"):
         images, labels, classes = load_split(args.dataset, split, args.data_dir, args.download, args.limit)
         data[split] = (images, labels)
@@ -176,7 +185,7 @@ def run(args) -> int:
     print("\n".join(lines))
     with open(os.path.join(out, "auroc.csv"), "w", newline="") as f:
         writer = csv.writer(f)
-        writer.writerow(["normal", "class"] + names)
+        writer.writerow(["normal", "class", *names])
         for k, row in table.items():
             writer.writerow([k, classes[k]] + [f"{row[n]:.6f}" for n in names])
     bars = anomaly_figures.auroc_bars({f"{k} {classes[k]}": row for k, row in table.items()},

@@ -72,6 +72,8 @@ def load_split(name: str, split: str, data_dir: str | None = None, download: boo
     except FileNotFoundError as error:
         raise CommandError(f"{error}\nOn the command line: add --download, or point --data-dir at the "
                            f"files; --dataset sample needs neither.") from None
+    if dataset.classes is None:       # load_dataset names the classes of every dataset it loads
+        raise CommandError(f"the {name} dataset has no class names")
     end = limit or None
     return dataset.images[:end], dataset.labels[:end], dataset.classes
 

@@ -90,13 +90,15 @@ def run(args) -> int:
         _check_resume_options(args, saved_config)
         out = args.out or os.path.dirname(os.path.abspath(args.resume))
         os.makedirs(out, exist_ok=True)
-        trainer = Trainer.from_checkpoint(args.resume, checkpoint=os.path.join(out, "checkpoint.npz"),
+        checkpoint = os.path.join(out, "checkpoint.npz")
+        trainer = Trainer.from_checkpoint(args.resume, checkpoint=checkpoint,
                                           progress=not args.no_progress, on_epoch=_log_epoch(args))
         dataset, limit = trainer.extra_config["dataset"], trainer.extra_config.get("limit")
         print(f"resuming {args.model} from {args.resume} after epoch {trainer.epoch}")
     else:
         out = args.out or os.path.join("runs", args.model)
         os.makedirs(out, exist_ok=True)
+        checkpoint = os.path.join(out, "checkpoint.npz")
         dataset = args.dataset or "sample"
         limit = args.limit
         seed = 0 if args.seed is None else args.seed
@@ -111,7 +113,7 @@ def run(args) -> int:
             raise CommandError("--noise-factor applies only to the denoise model")
         trainer = Trainer(model, lr=1e-3 if args.lr is None else args.lr,
                           batch_size=default_batch_size(args.model) if args.batch_size is None else args.batch_size,
-                          noise_factor=noise, seed=seed, checkpoint=os.path.join(out, "checkpoint.npz"),
+                          noise_factor=noise, seed=seed, checkpoint=checkpoint,
                           config={"dataset": dataset, "limit": limit}, progress=not args.no_progress,
                           on_epoch=_log_epoch(args))
     epochs = COURSE_EPOCHS[args.model] if args.epochs is None else args.epochs
@@ -121,8 +123,8 @@ def run(args) -> int:
           f"batch size {trainer.batch_size}, {epochs} epoch{'s' if epochs != 1 else ''}; checkpoints in {out}; "
           f"loss: {loss_name(trainer.model)}")
     history = trainer.fit(train, test, epochs)
-    if not os.path.exists(trainer.checkpoint):  # nothing to train (--epochs 0): still write one
-        trainer.save(trainer.checkpoint)
+    if not os.path.exists(checkpoint):  # nothing to train (--epochs 0): still write one
+        trainer.save(checkpoint)
     with open(os.path.join(out, "history.json"), "w") as f:
         json.dump(history, f, indent=1)
     written = write_figures(trainer.model, test, out, history=history, noise_factor=trainer.noise_factor,
@@ -130,5 +132,5 @@ def run(args) -> int:
     if history["epoch"]:
         print(f"final {loss_name(trainer.model)}: train {history['train_loss'][-1]:.6f}, "
               f"test {history['test_loss'][-1]:.6f}" + parts_text(history))
-    print("wrote " + ", ".join([trainer.checkpoint, os.path.join(out, "history.json")] + written))
+    print("wrote " + ", ".join([checkpoint, os.path.join(out, "history.json"), *written]))
     return 0

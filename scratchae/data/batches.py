@@ -6,7 +6,7 @@ arrays when it is asked for, so an epoch never copies the whole dataset.
 
 from __future__ import annotations
 
-from typing import Callable, Iterator
+from collections.abc import Callable, Iterator
 
 import numpy as np
 
@@ -27,7 +27,7 @@ def _generator(seed) -> np.random.Generator:
 def iterate_batches(images: np.ndarray, labels: np.ndarray | None, batch_size: int, *, shuffle: bool = False,
                     seed=None, drop_last: bool = False,
                     transform: Callable[[np.ndarray], np.ndarray] | None = None,
-                    ) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+                    ) -> Iterator[tuple[np.ndarray, np.ndarray | None]]:
     """Yield ``(images, labels)`` mini-batches, one pass over the data.
 
     Parameters

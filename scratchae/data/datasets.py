@@ -98,7 +98,7 @@ class Dataset:
         self.name = name
         self.split = split
         self.classes = classes
-        self._images = None
+        self._images: np.ndarray | None = None
 
     @property
     def images(self) -> np.ndarray:
@@ -127,7 +127,7 @@ class Dataset:
         """How many batches :meth:`batches` yields."""
         return num_batches(len(self), batch_size, drop_last)
 
-    def subset(self, indices) -> "Dataset":
+    def subset(self, indices) -> Dataset:
         """A new :class:`Dataset` with the examples at ``indices`` (a slice, or integer indices)."""
         return Dataset(self.pixels[indices], self.labels[indices], name=self.name, split=self.split,
                        classes=self.classes)
@@ -174,9 +174,10 @@ def _find(directory: Path, stem: str) -> Path | None:
 def find_files(name: str, split: str, root=None) -> tuple[Path, Path] | None:
     """Paths of the images and labels files of ``name``/``split``, or None when not found."""
     for directory in search_dirs(name, root):
-        found = [_find(directory, stem) for stem in FILES[split]]
-        if all(found):
-            return found[0], found[1]
+        images_stem, labels_stem = FILES[split]
+        images, labels = _find(directory, images_stem), _find(directory, labels_stem)
+        if images is not None and labels is not None:
+            return images, labels
     return None
 
 

@@ -25,7 +25,7 @@ from pathlib import Path
 import numpy as np
 
 # element type code -> big-endian dtype, as the IDX format defines them
-TYPE_CODES = {
+TYPE_CODES: dict[int, np.dtype] = {
     0x08: np.dtype(">u1"),
     0x09: np.dtype(">i1"),
     0x0B: np.dtype(">i2"),

@@ -32,16 +32,14 @@ def load_sample(split: str = "train") -> tuple[np.ndarray, np.ndarray]:
     """
     if split not in PER_CLASS:
         raise ValueError(f"the sample has the splits 'train' and 'test', got {split!r}")
-    with (resources.files(__package__) / "sample" / SAMPLE_FILE).open("rb") as stream:
-        with np.load(stream) as archive:
-            return archive[f"{split}_images"], archive[f"{split}_labels"]
+    with (resources.files(__package__) / "sample" / SAMPLE_FILE).open("rb") as stream, np.load(stream) as archive:
+        return archive[f"{split}_images"], archive[f"{split}_labels"]
 
 
 def sample_indices(split: str = "train") -> np.ndarray:
     """Indices in the full Fashion-MNIST ``split`` of the images in the sample."""
-    with (resources.files(__package__) / "sample" / SAMPLE_FILE).open("rb") as stream:
-        with np.load(stream) as archive:
-            return archive[f"{split}_indices"]
+    with (resources.files(__package__) / "sample" / SAMPLE_FILE).open("rb") as stream, np.load(stream) as archive:
+        return archive[f"{split}_indices"]
 
 
 def choose_indices(labels: np.ndarray, per_class: int) -> np.ndarray:

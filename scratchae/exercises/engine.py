@@ -32,16 +32,25 @@ import inspect
 import os
 import sys
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from typing import Any, TypedDict
 
 import numpy as np
 
 from ..kernels import use_backend
 
+
+class Tolerance(TypedDict):
+    """The keyword arguments of ``np.isclose`` / ``np.allclose`` that say how close is equal."""
+
+    rtol: float
+    atol: float
+
+
 #: tolerances: forward values against the library, gradients against central differences
-FORWARD_TOLERANCE = dict(rtol=1e-6, atol=1e-9)
-GRADIENT_TOLERANCE = dict(rtol=1e-5, atol=1e-7)
+FORWARD_TOLERANCE: Tolerance = {"rtol": 1e-6, "atol": 1e-9}
+GRADIENT_TOLERANCE: Tolerance = {"rtol": 1e-5, "atol": 1e-7}
 STEP = 1e-6
 
 
@@ -50,7 +59,8 @@ class Failed(Exception):
 
     def __init__(self, problem: str, hint: str | None = None):
         super().__init__(problem)
-        self.problem, self.hint, self.where = problem, hint, None
+        self.problem, self.hint = problem, hint
+        self.where: str | None = None           # which case, set by case()
 
     def __str__(self) -> str:
         lines = [self.where] if self.where else []
@@ -98,6 +108,7 @@ def describe(value) -> str:
 
 def _arguments(function, args) -> str:
     """``x=array (2, 3) float64, stride=1``: the arguments of a call, named by the function's parameters."""
+    bound: Iterable[tuple[str, Any]]
     try:
         bound = inspect.signature(function).bind(*args).arguments.items()
     except (TypeError, ValueError):
@@ -297,7 +308,7 @@ def _first_wrong(what: str, got: np.ndarray, expected: np.ndarray, wrong: np.nda
 
 
 def expect_array(what: str, got, expected: np.ndarray, *, mistakes=(), hint: str | None = None,
-                 source: str = "", tolerance=None) -> None:
+                 source: str = "", tolerance: Tolerance | None = None) -> None:
     """``got`` must be an array equal to ``expected`` (same shape and dtype, values within tolerance)."""
     got = _check_kind(what, got, expected, mistakes)
     tolerance = tolerance or FORWARD_TOLERANCE

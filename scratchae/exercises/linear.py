@@ -74,7 +74,7 @@ def grade(learner) -> str:
         layer = nn.Linear(fan_in, fan_out, dtype=np.float64, rng=rng)
         layer.needs_input_grad = True
         x = rng.standard_normal((n, fan_in))
-        with case(number, len(SHAPES), f"x {x.shape}, weight {layer.weight.shape}, bias {layer.bias.shape}"):
+        with case(number, len(SHAPES), f"x {x.shape}, weight {layer.weight.shape}, bias {(fan_out,)}"):
             check_one(learner, layer, x, random_upstream(rng, (n, fan_out)))
     return f"forward values and the 3 gradients match on {len(SHAPES)} shapes (float64, central differences)."
 

@@ -114,7 +114,7 @@ def grade(learner) -> str:
     rng = np.random.default_rng(12)
     for number, (shape, k, s, ties) in enumerate(CASES, 1):
         if ties:     # few distinct values: many windows hold their maximum twice
-            x = rng.integers(0, 3, shape).astype(np.float64)
+            x: np.ndarray = rng.integers(0, 3, shape).astype(np.float64)
         else:        # distinct values 0.01 apart: central differences never cross a tie
             x = rng.permutation(int(np.prod(shape))).reshape(shape) * 0.01 - 1.0
         label = f"x {shape}, kernel_size {k}, stride {s}" + (", with ties" if ties else "")

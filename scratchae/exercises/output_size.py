@@ -147,7 +147,7 @@ def answer(learner, name, arguments):
 
 
 def grade(learner) -> str:
-    checked = {}
+    checked: dict[str, int] = {}                 # function name -> cases checked
     answers = [(name, arguments, expected, answer(learner, name, arguments)) for name, arguments, expected in sweeps()]
     for name, arguments, expected, got in answers:
         checked[name] = checked.get(name, 0) + 1

@@ -152,7 +152,8 @@ def demo_figure(results: list[dict], *, n: int = 8, title: str = "scratchae demo
     fig = Figure(figsize=(8.27, 11.69), layout="constrained")
     rows_of = [_demo_rows(r) for r in results]
     heights = [len(rows) for rows in rows_of] + [5]
-    panels = fig.subfigures(len(results) + 1, 1, height_ratios=heights, hspace=0.02)
+    # squeeze=False: a column of panels even when there is only the losses' (no results)
+    panels = fig.subfigures(len(results) + 1, 1, squeeze=False, height_ratios=heights, hspace=0.02)[:, 0]
     for panel, result, rows in zip(panels, results, rows_of, strict=False):   # the last panel: the losses
         image_rows(panel, rows, n, fontsize=8)
         panel.suptitle(result["label"], fontsize=10, color=MODEL_COLORS.get(result["name"], "black"))

@@ -4,9 +4,9 @@ anomalous images, and the images that scored highest and those that slipped thro
 from __future__ import annotations
 
 import numpy as np
-from .figure import Figure
 
 from . import image_stack
+from .figure import Figure
 from .inspect import blank_gaps, montage
 
 
@@ -48,8 +48,9 @@ def score_histograms(scores, is_anomaly, *, score_name: str = "score", title: st
     for mask, label, color in ((~is_anomaly, "normal", "tab:blue"), (is_anomaly, "anomalous", "tab:red")):
         values = scores[mask & np.isfinite(scores)]
         if len(values):
-            ax.hist(values, bins=bins, weights=np.full(len(values), 1 / len(values)), histtype="stepfilled",
-                    alpha=0.45, color=color, label=f"{label} ({mask.sum()})")
+            # (matplotlib's stubs want bins as a Sequence; an array of edges is what it documents and takes)
+            ax.hist(values, bins=bins, weights=np.full(len(values), 1 / len(values)),  # type: ignore[arg-type]
+                    histtype="stepfilled", alpha=0.45, color=color, label=f"{label} ({mask.sum()})")
     ax.set_xlabel(score_name)
     ax.set_ylabel("fraction of the images")
     ax.legend(fontsize=8)

@@ -92,7 +92,7 @@ def draw_stamping(fig, tc, step: int) -> None:
     kh, kw = tc.kernel.shape
     d, s, p = tc.dilation, tc.stride, tc.padding
     span_h, span_w = d * (kh - 1) + 1, d * (kw - 1) + 1
-    board_h, board_w = tc.board_hw
+    _, board_w = tc.board_hw
     out_h, out_w = tc.output_hw
     done = min(step, h * w)                              # stamps already added
     board = tc.on_board(tc.stamps.reshape(h * w, *tc.canvas.shape)[:done].sum(axis=0))
@@ -150,7 +150,8 @@ def save_stamping_gif(tc, path, *, seconds_per_frame: float = 1.0, dpi: int | No
     fig = stamping_figure(tc, stamping_steps(tc) - 2)      # the frame with the longest titles
     fig.draw_without_rendering()                           # lay it out once ...
     fig.set_layout_engine("none")                          # ... and keep that layout for every frame
-    writer = PillowWriter(fps=1.0 / seconds_per_frame)
+    # matplotlib's stubs say fps: int, but the writer takes any positive number (a frame lasts 1000/fps ms)
+    writer = PillowWriter(fps=1.0 / seconds_per_frame)  # type: ignore[arg-type]
     with writer.saving(fig, str(path), dpi):
         for step in range(stamping_steps(tc)):
             draw_stamping(fig, tc, step)

@@ -7,9 +7,9 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from .figure import Figure
 
 from ..summary import LayerCall
+from .figure import Figure
 
 
 def _bare(ax) -> None:

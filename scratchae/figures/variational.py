@@ -4,9 +4,9 @@ negative ELBO per epoch with its two terms."""
 from __future__ import annotations
 
 import numpy as np
-from .figure import Figure
 
 from . import image_rows
+from .figure import Figure
 
 
 def vae_reconstructions(inputs, means, samples, *, n: int = 10, title: str | None = None) -> Figure:

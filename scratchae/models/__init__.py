@@ -9,12 +9,14 @@ their names on the command line to their classes.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 
 from .base import IMAGE_SHAPE, Autoencoder
 from .conv import ConvAutoencoder
-from .deep_conv import DeepConvAutoencoder
 from .conv_vae import ConvVAE
+from .deep_conv import DeepConvAutoencoder
 from .denoising import DenoisingAutoencoder
 from .linear import LinearAutoencoder
 from .upsample import UpsampleAutoencoder
@@ -36,8 +38,10 @@ def build(name: str, config: dict | None = None, *, dtype=np.float32, rng=None) 
     """A new model from its registry name and constructor arguments (``model.config()``)."""
     if name not in MODELS:
         raise ValueError(f"unknown model {name!r}; expected one of {', '.join(MODELS)}")
+    # each model class takes its own keyword arguments (those of its config()), and dtype and rng
+    model_class: Callable[..., Autoencoder] = MODELS[name]
     try:
-        return MODELS[name](**(config or {}), dtype=dtype, rng=rng)
+        return model_class(**(config or {}), dtype=dtype, rng=rng)
     except TypeError as error:
         raise ValueError(f"bad configuration {config!r} for model {name!r}: {error}") from None
 

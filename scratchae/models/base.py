@@ -30,6 +30,20 @@ from ..nn.module import Module
 IMAGE_SHAPE = (1, 28, 28)
 
 
+def computed(grad: np.ndarray | None) -> np.ndarray:
+    """``grad``, the dL/dx returned by a layer inside a model, after checking the layer computed it.
+
+    A layer with parameters returns None instead of dL/dx when its ``needs_input_grad`` is False, which
+    a model sets on its first layer only (:attr:`Autoencoder.needs_input_grad`): every other layer's
+    input gradient is what the layer before it needs. Written around those layers' ``backward`` in a
+    model's backward pass, this says so to the reader and to the type checker.
+    """
+    if grad is None:
+        raise RuntimeError("a layer inside the model returned no input gradient (needs_input_grad=False): "
+                           "only a model's first layer may skip it")
+    return grad
+
+
 class Autoencoder(Module):
     """Base class of the models: ``forward`` and ``backward`` from the four methods a model writes.
 

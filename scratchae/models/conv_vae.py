@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..nn import Conv2d, ConvTranspose2d, Flatten, GaussianKL, Linear, ReLU, Reparameterize, Sigmoid, Unflatten
+from .base import computed
 from .variational import VariationalAutoencoder, checked_beta
 
 #: the shape of the feature maps between the convolutions and the dense layers: (channels, height, width)
@@ -98,15 +99,15 @@ class ConvVAE(VariationalAutoencoder):
         return self.sigmoid(self.t_conv3(x))                            # (N, 1, 28, 28)
 
     def backward_decode(self, grad_out: np.ndarray) -> np.ndarray:
-        grad = self.t_conv3.backward(self.sigmoid.backward(grad_out))
-        grad = self.t_conv2.backward(self.relu6.backward(grad))
-        grad = self.t_conv1.backward(self.relu5.backward(grad))
-        return self.fc3.backward(self.relu4.backward(self.unflatten.backward(grad)))
+        grad = computed(self.t_conv3.backward(self.sigmoid.backward(grad_out)))
+        grad = computed(self.t_conv2.backward(self.relu6.backward(grad)))
+        grad = computed(self.t_conv1.backward(self.relu5.backward(grad)))
+        return computed(self.fc3.backward(self.relu4.backward(self.unflatten.backward(grad))))
 
     def backward_encode_distribution(self, grad_mu: np.ndarray, grad_logvar: np.ndarray) -> np.ndarray | None:
-        grad_h = self.fc21.backward(grad_mu) + self.fc22.backward(grad_logvar)   # h feeds both heads: add
-        grad = self.flatten.backward(self.fc1.backward(self.relu3.backward(grad_h)))
-        grad = self.conv2.backward(self.relu2.backward(grad))
+        grad_h = computed(self.fc21.backward(grad_mu)) + computed(self.fc22.backward(grad_logvar))   # both heads
+        grad = self.flatten.backward(computed(self.fc1.backward(self.relu3.backward(grad_h))))
+        grad = computed(self.conv2.backward(self.relu2.backward(grad)))
         return self.conv1.backward(self.relu1.backward(grad))
 
     def config(self) -> dict:

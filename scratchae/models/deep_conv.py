@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 
 from ..nn import BatchNorm2d, Conv2d, Identity, LeakyReLU, MaxPool2d, Sigmoid, Upsample
-from .base import Autoencoder
+from ..nn.module import Module
+from .base import Autoencoder, computed
 
 
 class DeepConvAutoencoder(Autoencoder):
@@ -69,11 +70,12 @@ class DeepConvAutoencoder(Autoencoder):
                  dtype=np.float32, rng=None):
         self.batch_norm, self.negative_slope, self.upsampling = bool(batch_norm), negative_slope, upsampling
 
-        def conv(c_in, c_out, normalized=True):     # no bias before a batch norm: its shift beta is one
+        # no bias before a batch norm: its shift beta is one
+        def conv(c_in: int, c_out: int, normalized: bool = True) -> Conv2d:
             return Conv2d(c_in, c_out, 3, padding="same", bias=not (normalized and batch_norm), dtype=dtype,
                           rng=rng)
 
-        def norm(channels):
+        def norm(channels: int) -> Module:
             return BatchNorm2d(channels, dtype=dtype) if batch_norm else Identity()
 
         self.conv1 = conv(1, 16)
@@ -111,11 +113,11 @@ class DeepConvAutoencoder(Autoencoder):
         return self.sigmoid(self.conv6(x))                                      # (N, 1, 28, 28)
 
     def backward_decode(self, grad_out: np.ndarray) -> np.ndarray:
-        grad = self.conv6.backward(self.sigmoid.backward(grad_out))
-        grad = self.up2.backward(self.conv5.backward(self.bn5.backward(self.act5.backward(grad))))
-        return self.up1.backward(self.conv4.backward(self.bn4.backward(self.act4.backward(grad))))
+        grad = computed(self.conv6.backward(self.sigmoid.backward(grad_out)))
+        grad = self.up2.backward(computed(self.conv5.backward(self.bn5.backward(self.act5.backward(grad)))))
+        return self.up1.backward(computed(self.conv4.backward(self.bn4.backward(self.act4.backward(grad)))))
 
     def backward_encode(self, grad_code: np.ndarray) -> np.ndarray | None:
-        grad = self.conv3.backward(grad_code)
-        grad = self.conv2.backward(self.bn2.backward(self.act2.backward(self.pool2.backward(grad))))
+        grad = computed(self.conv3.backward(grad_code))
+        grad = computed(self.conv2.backward(self.bn2.backward(self.act2.backward(self.pool2.backward(grad)))))
         return self.conv1.backward(self.bn1.backward(self.act1.backward(self.pool1.backward(grad))))

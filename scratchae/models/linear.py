@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..nn import Flatten, Linear, ReLU, Sigmoid, Unflatten
-from .base import IMAGE_SHAPE, Autoencoder
+from .base import IMAGE_SHAPE, Autoencoder, computed
 
 
 class LinearAutoencoder(Autoencoder):
@@ -51,7 +51,7 @@ class LinearAutoencoder(Autoencoder):
 
     def backward_decode(self, grad_out: np.ndarray) -> np.ndarray:
         grad = self.sigmoid.backward(self.unflatten.backward(grad_out))
-        return self.fc2.backward(grad)
+        return computed(self.fc2.backward(grad))
 
     def backward_encode(self, grad_code: np.ndarray) -> np.ndarray | None:
         grad = self.fc1.backward(self.relu1.backward(grad_code))

@@ -30,7 +30,7 @@ import numpy as np
 from ..nn import BCELoss, Flatten, GaussianKL, Linear, ReLU, Reparameterize, Sigmoid, Unflatten
 from ..nn.losses import Loss
 from ..random import resolve
-from .base import IMAGE_SHAPE, Autoencoder
+from .base import IMAGE_SHAPE, Autoencoder, computed
 
 
 def checked_beta(beta) -> float:
@@ -75,6 +75,8 @@ class VariationalAutoencoder(Autoencoder):
 
     latent_dim: int
     beta: float
+    reparameterize: Reparameterize
+    kl: GaussianKL
     #: the KL divergence per image of the last forward pass (None before the first)
     kl_divergence: float | None = None
 
@@ -195,11 +197,11 @@ class VAE(VariationalAutoencoder):
         return self.unflatten(self.sigmoid(self.fc4(h)))                 # (N, 784) -> (N, 1, 28, 28)
 
     def backward_decode(self, grad_out: np.ndarray) -> np.ndarray:
-        grad = self.fc4.backward(self.sigmoid.backward(self.unflatten.backward(grad_out)))
-        return self.fc3.backward(self.relu3.backward(grad))
+        grad = computed(self.fc4.backward(self.sigmoid.backward(self.unflatten.backward(grad_out))))
+        return computed(self.fc3.backward(self.relu3.backward(grad)))
 
     def backward_encode_distribution(self, grad_mu: np.ndarray, grad_logvar: np.ndarray) -> np.ndarray | None:
-        grad_h = self.fc21.backward(grad_mu) + self.fc22.backward(grad_logvar)   # h feeds both heads: add
+        grad_h = computed(self.fc21.backward(grad_mu)) + computed(self.fc22.backward(grad_logvar))   # both heads
         grad = self.fc1.backward(self.relu1.backward(grad_h))
         return None if grad is None else self.flatten.backward(grad)     # None: fc1 skipped dL/dx
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import numbers
-
 import numpy as np
 
 from . import checks
@@ -26,9 +24,9 @@ class ReLU(Module):
     called through :func:`scratchae.nn.functional.relu`.
     """
 
-    def __init__(self):
-        self._positive = None
-        self._dtype = None
+    def __init__(self) -> None:
+        self._positive: np.ndarray | None = None           # where x > 0, kept by forward
+        self._dtype: np.dtype | None = None
 
     def forward(self, x: np.ndarray) -> np.ndarray:
         checks.floating_input("ReLU", x)
@@ -58,8 +56,8 @@ class Sigmoid(Module):
     ``np.errstate(all="raise")``.
     """
 
-    def __init__(self):
-        self._y = None
+    def __init__(self) -> None:
+        self._y: np.ndarray | None = None                  # the output, kept by forward
 
     def forward(self, x: np.ndarray) -> np.ndarray:
         checks.floating_input("Sigmoid", x)
@@ -99,10 +97,10 @@ class LeakyReLU(Module):
     """
 
     def __init__(self, negative_slope: float = 0.01, inplace: bool = False):
-        if isinstance(negative_slope, bool) or not isinstance(negative_slope, numbers.Real):
+        if not checks.is_real_number(negative_slope):
             raise TypeError(f"LeakyReLU expected a number negative_slope, got {negative_slope!r}")
         self.negative_slope, self.inplace = negative_slope, bool(inplace)
-        self._slopes = None
+        self._slopes: np.ndarray | None = None             # dy/dx, kept by forward
 
     def forward(self, x: np.ndarray) -> np.ndarray:
         checks.floating_input("LeakyReLU", x)
@@ -132,8 +130,8 @@ class Tanh(Module):
     centred on 0, with outputs in :math:`(-1, 1)`. Any shape; dtype is kept.
     """
 
-    def __init__(self):
-        self._y = None
+    def __init__(self) -> None:
+        self._y: np.ndarray | None = None                  # the output, kept by forward
 
     def forward(self, x: np.ndarray) -> np.ndarray:
         checks.floating_input("Tanh", x)

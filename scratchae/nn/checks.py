@@ -6,6 +6,8 @@ validated arrays to :mod:`scratchae.nn.functional`, which does not check again.
 
 from __future__ import annotations
 
+import numbers
+
 import numpy as np
 
 
@@ -84,6 +86,14 @@ def upstream(layer, grad_out: np.ndarray, shape: tuple[int, ...], dtype) -> np.n
             f"output), got {grad_out.dtype}"
         )
     return grad_out
+
+
+def is_real_number(value: object) -> bool:
+    """Whether ``value`` is a real number (an int, a float, a NumPy scalar, a Fraction...), a bool not counting.
+
+    (It takes an ``object``: a layer annotates its arguments ``float`` but checks what actually came.)
+    """
+    return isinstance(value, numbers.Real) and not isinstance(value, bool)
 
 
 def positive_int(value, name: str, layer: str) -> int:

@@ -37,7 +37,9 @@ class Sequential(Module):
             x = layer(x)
         return x
 
-    def backward(self, grad_out: np.ndarray) -> np.ndarray:
+    def backward(self, grad_out: np.ndarray) -> np.ndarray | None:
+        """dL/dx through every layer, last to first; None if the first layer skips it (its
+        ``needs_input_grad`` is False)."""
         for _, layer in reversed(list(self.named_children())):
             grad_out = layer.backward(grad_out)
         return grad_out

@@ -96,7 +96,8 @@ class Conv2d(Module):
                                             self.out_channels if bias else None, dtype, rng)
         self.weight = Parameter(weight)
         self.bias = Parameter(b) if bias else None
-        self._x = self._out_hw = None
+        self._x: np.ndarray | None = None
+        self._out_hw: tuple[int, int] | None = None
         self._unbatched = False
 
     def output_size(self, input_hw) -> tuple[int, int]:
@@ -122,7 +123,7 @@ class Conv2d(Module):
 
     def backward(self, grad_out: np.ndarray) -> np.ndarray | None:
         x = self._cached(self._x)
-        out_shape = (self.out_channels, *self._out_hw)
+        out_shape = (self.out_channels, *self._cached(self._out_hw))
         checks.upstream(self, grad_out, out_shape if self._unbatched else (x.shape[0], *out_shape), x.dtype)
         if self._unbatched:
             grad_out = grad_out[None]

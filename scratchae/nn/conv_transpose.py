@@ -101,7 +101,7 @@ class ConvTranspose2d(Module):
         self.output_padding = pair(output_padding, "output_padding", layer, minimum=0)
         self.dilation = pair(dilation, "dilation", layer, minimum=1)
         checks.no_groups(groups, layer)
-        for a, s, d in zip(self.output_padding, self.stride, self.dilation):
+        for a, s, d in zip(self.output_padding, self.stride, self.dilation, strict=True):
             if a >= max(s, d):
                 raise ValueError(
                     f"{layer} expected output_padding smaller than stride or dilation, got "
@@ -111,7 +111,7 @@ class ConvTranspose2d(Module):
                                             self.out_channels if bias else None, dtype, rng)
         self.weight = Parameter(weight)
         self.bias = Parameter(b) if bias else None
-        self._x = None
+        self._x: np.ndarray | None = None
         self._output_padding_used = self.output_padding
         self._unbatched = False
 
@@ -138,7 +138,7 @@ class ConvTranspose2d(Module):
         wanted = (int(size[-2]), int(size[-1]))
         smallest = self.output_size(input_hw, (0, 0))
         largest = (smallest[0] + self.stride[0] - 1, smallest[1] + self.stride[1] - 1)
-        if not all(lo <= s <= hi for lo, s, hi in zip(smallest, wanted, largest)):
+        if not all(lo <= s <= hi for lo, s, hi in zip(smallest, wanted, largest, strict=True)):
             raise ValueError(f"{self!r}: requested an output size of {wanted}, but valid sizes range from "
                              f"{smallest} to {largest} (for an input of {tuple(input_hw)})")
         return wanted[0] - smallest[0], wanted[1] - smallest[1]

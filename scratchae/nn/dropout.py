@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import numbers
-
 import numpy as np
 
 from .. import random
@@ -56,12 +54,13 @@ class Dropout(Module):
     """
 
     def __init__(self, p: float = 0.5, inplace: bool = False, *, rng: np.random.Generator | None = None):
-        if isinstance(p, bool) or not isinstance(p, numbers.Real) or not 0 <= p <= 1:
+        if not checks.is_real_number(p) or not 0 <= p <= 1:
             raise ValueError(f"Dropout expected a probability p between 0 and 1, got {p!r}")
         self.p, self.inplace = p, bool(inplace)
         self.rng = None if rng is None else random.resolve(rng)
-        self._scaled_mask = None
-        self._shape = self._dtype = None
+        self._scaled_mask: np.ndarray | None = None
+        self._shape: tuple[int, ...] | None = None
+        self._dtype: np.dtype | None = None
 
     def keep_mask(self, shape: tuple[int, ...]) -> np.ndarray:
         """Which elements to keep: a boolean array of ``shape``, each True with probability ``1 - p``."""

@@ -52,7 +52,7 @@ class Linear(Module):
                                        dtype, rng)
         self.weight = Parameter(w)
         self.bias = Parameter(b) if bias else None
-        self._x = None
+        self._x: np.ndarray | None = None
 
     def forward(self, x: np.ndarray) -> np.ndarray:
         checks.floating_input(self, x, self.weight.dtype)
@@ -66,7 +66,7 @@ class Linear(Module):
 
     def backward(self, grad_out: np.ndarray) -> np.ndarray | None:
         x = self._cached(self._x)
-        checks.upstream(self, grad_out, x.shape[:-1] + (self.out_features,), x.dtype)
+        checks.upstream(self, grad_out, (*x.shape[:-1], self.out_features), x.dtype)
         g2 = grad_out.reshape(-1, self.out_features)
         x2 = x.reshape(-1, self.in_features)
         self.weight.grad += g2.T @ x2

@@ -27,6 +27,9 @@ _REDUCTIONS = ("mean", "sum", "batchmean")
 class Loss(Module):
     """Base of the losses: validates the pair of arrays and the reduction."""
 
+    #: what forward keeps for backward (each loss declares its type); None until the first forward
+    _saved: object
+
     def __init__(self, reduction: str = "mean"):
         if reduction not in _REDUCTIONS:
             raise ValueError(f"{self._name()} expected reduction 'mean', 'sum' or 'batchmean', got {reduction!r}")
@@ -86,6 +89,8 @@ class MSELoss(Loss):
         \frac{\partial L}{\partial \hat y_i} = 2 r (\hat y_i - y_i).
     """
 
+    _saved: np.ndarray | None                   # prediction - target
+
     def forward(self, prediction: np.ndarray, target: np.ndarray) -> float:
         prediction, target = self._prediction_and_target(prediction, target)
         diff = prediction - target
@@ -114,6 +119,8 @@ class L1Loss(Loss):
     proportion to it: an L1 reconstruction is less dominated by a few large errors, and tends to be
     sharper.
     """
+
+    _saved: np.ndarray | None                   # prediction - target
 
     def forward(self, prediction: np.ndarray, target: np.ndarray) -> float:
         prediction, target = self._prediction_and_target(prediction, target)
@@ -146,6 +153,8 @@ class BCELoss(Loss):
 
     #: PyTorch keeps this constant as a C ``float``, so even float64 sees float32's nearest value to 1e-12
     EPSILON = float(np.float32(1e-12))
+
+    _saved: tuple[np.ndarray, np.ndarray] | None   # (prediction, target)
 
     def forward(self, prediction: np.ndarray, target: np.ndarray) -> float:
         prediction, target = self._prediction_and_target(prediction, target)

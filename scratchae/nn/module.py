@@ -23,15 +23,25 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import numpy as np
+import numpy.typing as npt
+
+if TYPE_CHECKING:                                   # only for the annotation: scratchae.summary imports this module
+    from ..summary import ModelSummary
+
+#: one recorded call: the module, the positional arguments it was called with, what it returned
+Call = tuple["Module", tuple[Any, ...], Any]
 
 #: the open :func:`record_calls` blocks, innermost last
-_recorders: list[list] = []
+_recorders: list[list[Call]] = []
+
+T = TypeVar("T")
 
 
 @contextlib.contextmanager
-def record_calls():
+def record_calls() -> Iterator[list[Call]]:
     """Record every module call made inside the block: a list of ``(module, inputs, output)``, in the
     order the calls *returned* (a layer before the model that called it).
 
@@ -39,7 +49,7 @@ def record_calls():
     ...     model(images)
     >>> [(type(m).__name__, y.shape) for m, _, y in calls]   # doctest: +SKIP
     """
-    calls: list = []
+    calls: list[Call] = []
     _recorders.append(calls)
     try:
         yield calls
@@ -125,16 +135,22 @@ class Module:
     training = True
 
     # -- forward / backward -------------------------------------------------------------------------
-    def __call__(self, *args, **kwargs):
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
         output = self.forward(*args, **kwargs)
         if _recorders:                                       # inside a record_calls() block
             _recorders[-1].append((self, args, output))
         return output
 
-    def forward(self, x: np.ndarray) -> np.ndarray:  # pragma: no cover - abstract
+    # The signatures below are the loosest there are, so that each layer declares its own: most take
+    # and return one array, ``forward(x) -> y`` and ``backward(grad_out) -> grad_x`` (``grad_x`` is
+    # None when ``needs_input_grad`` is False), but a loss takes ``forward(prediction, target)`` and
+    # returns a float, and ``Reparameterize.forward(mu, logvar)`` takes two arrays.
+    def forward(self, *args: Any, **kwargs: Any) -> Any:  # pragma: no cover - abstract
+        """Compute the output from the input(s) and keep what :meth:`backward` needs."""
         raise NotImplementedError(f"{type(self).__name__} does not implement forward")
 
-    def backward(self, grad_out: np.ndarray) -> np.ndarray:  # pragma: no cover - abstract
+    def backward(self, *args: Any, **kwargs: Any) -> Any:  # pragma: no cover - abstract
+        """Take ``dL/d(output)``, return ``dL/d(input)`` and add ``dL/d(parameter)`` into each ``.grad``."""
         raise NotImplementedError(f"{type(self).__name__} does not implement backward")
 
     # -- parameters ---------------------------------------------------------------------------------
@@ -148,7 +164,7 @@ class Module:
         for name, child in self.named_children():
             yield from child.named_modules(f"{prefix}.{name}" if prefix else name)
 
-    def _named(self, kind: type, prefix: str, seen: set[int]) -> Iterator[tuple[str, Parameter | Buffer]]:
+    def _named(self, kind: type[T], prefix: str, seen: set[int]) -> Iterator[tuple[str, T]]:
         """Every attribute of type ``kind`` (Parameter or Buffer) here and in the children, by dotted name,
         each array once (a layer used twice is listed under its first name, as PyTorch does)."""
         for name, value in vars(self).items():
@@ -160,13 +176,13 @@ class Module:
                 yield from value._named(kind, full, seen)
 
     def named_parameters(self, prefix: str = "") -> Iterator[tuple[str, Parameter]]:
-        return self._named(Parameter, prefix, set())  # type: ignore[return-value]
+        return self._named(Parameter, prefix, set())
 
     def parameters(self) -> list[Parameter]:
         return [p for _, p in self.named_parameters()]
 
     def named_buffers(self, prefix: str = "") -> Iterator[tuple[str, Buffer]]:
-        return self._named(Buffer, prefix, set())  # type: ignore[return-value]
+        return self._named(Buffer, prefix, set())
 
     def buffers(self) -> list[Buffer]:
         return [b for _, b in self.named_buffers()]
@@ -191,7 +207,7 @@ class Module:
             p.zero_grad()
 
     # -- dtype --------------------------------------------------------------------------------------
-    def to(self, dtype) -> Module:
+    def to(self, dtype: npt.DTypeLike) -> Module:
         """Convert every parameter (value and gradient) and every floating-point buffer to ``dtype`` in
         place; returns ``self``. (An integer buffer, such as a count of batches, stays an integer.)"""
         dtype = np.dtype(dtype)
@@ -210,7 +226,7 @@ class Module:
         """Parameters and buffers in PyTorch's ``state_dict`` order: a module's own parameters, then its
         own buffers, then those of each child."""
         own = vars(self).items()
-        state = {prefix + name: v for name, v in own if isinstance(v, Parameter)}
+        state: dict[str, Parameter | Buffer] = {prefix + name: v for name, v in own if isinstance(v, Parameter)}
         state.update({prefix + name: v for name, v in own if isinstance(v, Buffer)})
         for name, child in self.named_children():
             state.update(child._named_state(f"{prefix}{name}."))
@@ -245,7 +261,7 @@ class Module:
         for k, p in own.items():
             p.data[...] = np.asarray(state[k], dtype=p.dtype)
 
-    def summary(self, input_shape):
+    def summary(self, input_shape: tuple[int, ...]) -> ModelSummary:
         """A table of the layers with their output shapes and parameter counts, and the totals (as Keras's
         ``model.summary()`` and torchinfo print them), from one forward pass on zeros of ``input_shape``
         (batch first). ``print()`` it; see :func:`scratchae.summary.summary`."""
@@ -257,8 +273,8 @@ class Module:
     def _name(self) -> str:
         return type(self).__name__
 
-    def _cached(self, value):
-        """Return a value saved by forward, or raise if backward came first."""
+    def _cached(self, value: T | None) -> T:
+        """Return a value saved by forward, or raise if backward came first (the value is still None)."""
         if value is None:
             raise RuntimeError(f"{self._name()}.backward called before forward")
         return value

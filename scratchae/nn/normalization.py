@@ -2,9 +2,10 @@ r"""Batch normalization: BatchNorm1d and BatchNorm2d, one computation over diffe
 
 from __future__ import annotations
 
-import numbers
+from typing import ClassVar
 
 import numpy as np
+import numpy.typing as npt
 
 from . import checks
 from .module import Buffer, Module, Parameter
@@ -103,38 +104,45 @@ class _BatchNorm(Module):
     """
 
     #: the input layouts the layer accepts: {number of dimensions: layout}
-    LAYOUTS: dict[int, str] = {}
+    LAYOUTS: ClassVar[dict[int, str]] = {}
 
     def __init__(self, num_features: int, eps: float = 1e-5, momentum: float | None = 0.1, affine: bool = True,
-                 track_running_stats: bool = True, *, dtype=np.float32, bias: bool = True):
+                 track_running_stats: bool = True, *, dtype: npt.DTypeLike = np.float32, bias: bool = True):
         layer = type(self).__name__
         self.num_features = checks.positive_int(num_features, "num_features", layer)
-        if isinstance(eps, bool) or not isinstance(eps, numbers.Real) or not eps >= 0:
+        if not checks.is_real_number(eps) or not eps >= 0:
             raise ValueError(f"{layer} expected eps to be a number >= 0, got {eps!r}")
-        if momentum is not None and (isinstance(momentum, bool) or not isinstance(momentum, numbers.Real)
-                                     or not 0 <= momentum <= 1):
+        if momentum is not None and (not checks.is_real_number(momentum) or not 0 <= momentum <= 1):
             raise ValueError(f"{layer} expected momentum to be a number in [0, 1] or None, got {momentum!r}")
         self.eps, self.momentum = float(eps), momentum
         self.affine, self.track_running_stats = bool(affine), bool(track_running_stats)
         c = self.num_features
-        self.weight = Parameter(np.ones(c, dtype)) if affine else None
-        self.bias = Parameter(np.zeros(c, dtype)) if affine and bias else None
+        self.weight: Parameter | None = Parameter(np.ones(c, dtype)) if affine else None
+        self.bias: Parameter | None = Parameter(np.zeros(c, dtype)) if affine and bias else None
+        self.running_mean: Buffer | None = None
+        self.running_var: Buffer | None = None
+        self.num_batches_tracked: Buffer | None = None
         if track_running_stats:
             self.running_mean = Buffer(np.zeros(c, dtype))
             self.running_var = Buffer(np.ones(c, dtype))
             self.num_batches_tracked = Buffer(np.array(0, np.int64))
-        else:
-            self.running_mean = self.running_var = self.num_batches_tracked = None
-        self._x_hat = self._inv_std = None
+        self._x_hat: np.ndarray | None = None
+        self._inv_std: np.ndarray | None = None
         self._batch_statistics = True
 
+    def _running(self) -> tuple[Buffer, Buffer, Buffer]:
+        """The running mean, running variance and count of batches (kept when track_running_stats)."""
+        if self.running_mean is None or self.running_var is None or self.num_batches_tracked is None:
+            raise RuntimeError(f"{self!r} has no running statistics (it was built with track_running_stats=False)")
+        return self.running_mean, self.running_var, self.num_batches_tracked
+
     # -- input --------------------------------------------------------------------------------------
-    def _dtype(self):
+    def _dtype(self) -> np.dtype | None:
         """The dtype of the parameters (or running statistics); None if the layer has neither."""
         holder = self.weight if self.weight is not None else self.running_mean
         return None if holder is None else holder.dtype
 
-    def _check_input(self, x) -> np.ndarray:
+    def _check_input(self, x: np.ndarray) -> np.ndarray:
         checks.floating_input(self, x, self._dtype())
         if x.ndim not in self.LAYOUTS:
             layouts = " or ".join(f"{n}-D {layout}" for n, layout in self.LAYOUTS.items())
@@ -151,7 +159,8 @@ class _BatchNorm(Module):
         per_channel = (1, -1) + (1,) * (x.ndim - 2)         # a (C,) array broadcast against x
         updating = self.training and self.track_running_stats
         if updating:
-            self.num_batches_tracked.data += 1
+            _, _, count = self._running()
+            count.data += 1
         # the batch's statistics in training, and always without running statistics (as PyTorch)
         self._batch_statistics = self.training or not self.track_running_stats
         if x.size == 0:                                     # an empty batch: nothing to normalize or learn
@@ -168,7 +177,8 @@ class _BatchNorm(Module):
             if updating:
                 self._update_running_statistics(mean, var * m / (m - 1))          # unbiased
         else:
-            mean, var = self.running_mean.data.astype(np.float64), self.running_var.data.astype(np.float64)
+            running_mean, running_var, _ = self._running()
+            mean, var = running_mean.data.astype(np.float64), running_var.data.astype(np.float64)
         inv_std = (1.0 / np.sqrt(var + self.eps)).astype(x.dtype)
         x_hat = (x - mean.astype(x.dtype).reshape(per_channel)) * inv_std.reshape(per_channel)
         self._x_hat, self._inv_std = x_hat, inv_std
@@ -182,9 +192,10 @@ class _BatchNorm(Module):
     def _update_running_statistics(self, mean: np.ndarray, unbiased_var: np.ndarray) -> None:
         """Move the running statistics a fraction rho towards the batch's (float64 arithmetic, stored in
         the buffers' dtype, as PyTorch does)."""
-        rho = 1.0 / float(self.num_batches_tracked.data) if self.momentum is None else float(self.momentum)
-        self.running_mean.data[...] = (1 - rho) * self.running_mean.data.astype(np.float64) + rho * mean
-        self.running_var.data[...] = (1 - rho) * self.running_var.data.astype(np.float64) + rho * unbiased_var
+        running_mean, running_var, count = self._running()
+        rho = 1.0 / float(count.data) if self.momentum is None else float(self.momentum)
+        running_mean.data[...] = (1 - rho) * running_mean.data.astype(np.float64) + rho * mean
+        running_var.data[...] = (1 - rho) * running_var.data.astype(np.float64) + rho * unbiased_var
 
     def backward(self, grad_out: np.ndarray) -> np.ndarray:
         x_hat = self._cached(self._x_hat)
@@ -197,7 +208,7 @@ class _BatchNorm(Module):
             self.bias.grad += grad_out.sum(axis=axes, dtype=np.float64).astype(x_hat.dtype)
         # dL/dx_hat = gamma g
         grad_x_hat = grad_out if self.weight is None else grad_out * self.weight.data.reshape(per_channel)
-        inv_std = self._inv_std.reshape(per_channel)
+        inv_std = self._cached(self._inv_std).reshape(per_channel)
         if not self._batch_statistics or x_hat.size == 0:   # mu and sigma were constants
             return grad_x_hat * inv_std
         m = x_hat.size // self.num_features
@@ -224,7 +235,7 @@ class BatchNorm1d(_BatchNorm):
     x : (N, C) or (N, C, L) -> y : the same shape; weight, bias, running_mean, running_var : (C,)
     """
 
-    LAYOUTS = {2: "(N, C)", 3: "(N, C, L)"}
+    LAYOUTS: ClassVar[dict[int, str]] = {2: "(N, C)", 3: "(N, C, L)"}
 
 
 class BatchNorm2d(_BatchNorm):
@@ -245,4 +256,4 @@ class BatchNorm2d(_BatchNorm):
     >>> bn.eval(); y = bn(x)                  # evaluation mode: the running statistics
     """
 
-    LAYOUTS = {4: "(N, C, H, W)"}
+    LAYOUTS: ClassVar[dict[int, str]] = {4: "(N, C, H, W)"}

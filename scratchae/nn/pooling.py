@@ -66,13 +66,14 @@ class MaxPool2d(Module):
         self._kernel = pair(kernel_size, "kernel_size", layer, minimum=1)
         self._stride = self._kernel if stride is None else pair(stride, "stride", layer, minimum=1)
         self._padding = pair(padding, "padding", layer, minimum=0)
-        if any(2 * p > k for p, k in zip(self._padding, self._kernel)):
+        if any(2 * p > k for p, k in zip(self._padding, self._kernel, strict=True)):
             raise ValueError(
                 f"{layer} expected padding to be at most half of kernel_size, got padding={padding!r}, "
                 f"kernel_size={kernel_size!r}"
             )
-        self._indices = None
-        self._in_shape = self._dtype = None
+        self._indices: np.ndarray | None = None            # where each maximum was, kept by forward
+        self._in_shape: tuple[int, ...] | None = None
+        self._dtype: np.dtype | None = None
         self._unbatched = False
 
     def output_size(self, input_hw) -> tuple[int, int]:
@@ -93,7 +94,7 @@ class MaxPool2d(Module):
 
     def backward(self, grad_out: np.ndarray) -> np.ndarray:
         indices = self._cached(self._indices)
-        n, c, h, w = self._in_shape
+        _, _, h, w = self._cached(self._in_shape)
         checks.upstream(self, grad_out, indices.shape[1:] if self._unbatched else indices.shape, self._dtype)
         if self._unbatched:
             return max_pool2d_backward(grad_out[None], indices, (h, w))[0]

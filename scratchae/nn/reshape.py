@@ -18,7 +18,8 @@ class Flatten(Module):
 
     def __init__(self, start_dim: int = 1, end_dim: int = -1):
         self.start_dim, self.end_dim = start_dim, end_dim
-        self._shape = self._out = None
+        self._shape: tuple[int, ...] | None = None                      # the input's
+        self._out: tuple[tuple[int, ...], np.dtype] | None = None       # the output's shape and dtype
 
     def forward(self, x: np.ndarray) -> np.ndarray:
         checks.floating_input("Flatten", x)
@@ -29,13 +30,13 @@ class Flatten(Module):
                 f"Flatten(start_dim={self.start_dim}, end_dim={self.end_dim}) does not fit an input "
                 f"of shape {x.shape}"
             )
-        y = x.reshape(x.shape[:start] + (math.prod(x.shape[start:end + 1]),) + x.shape[end + 1:])
+        y = x.reshape((*x.shape[:start], math.prod(x.shape[start:end + 1]), *x.shape[end + 1:]))
         self._shape, self._out = x.shape, (y.shape, y.dtype)
         return y
 
     def backward(self, grad_out: np.ndarray) -> np.ndarray:
-        shape = self._cached(self._shape)
-        checks.upstream("Flatten", grad_out, *self._out)
+        shape, (out_shape, out_dtype) = self._cached(self._shape), self._cached(self._out)
+        checks.upstream("Flatten", grad_out, out_shape, out_dtype)
         return grad_out.reshape(shape)
 
     def extra_repr(self) -> str:
@@ -53,7 +54,8 @@ class Unflatten(Module):
         if any(s < -1 for s in self.unflattened_size) or self.unflattened_size.count(-1) > 1:
             raise ValueError(f"Unflatten expected sizes >= 0 with at most one -1 (inferred), "
                              f"got {self.unflattened_size}")
-        self._shape = self._out = None
+        self._shape: tuple[int, ...] | None = None                      # the input's
+        self._out: tuple[tuple[int, ...], np.dtype] | None = None       # the output's shape and dtype
 
     def forward(self, x: np.ndarray) -> np.ndarray:
         checks.floating_input("Unflatten", x)
@@ -82,8 +84,8 @@ class Unflatten(Module):
         return tuple(length // known if s == -1 else s for s in sizes)
 
     def backward(self, grad_out: np.ndarray) -> np.ndarray:
-        shape = self._cached(self._shape)
-        checks.upstream("Unflatten", grad_out, *self._out)
+        shape, (out_shape, out_dtype) = self._cached(self._shape), self._cached(self._out)
+        checks.upstream("Unflatten", grad_out, out_shape, out_dtype)
         return grad_out.reshape(shape)
 
     def extra_repr(self) -> str:

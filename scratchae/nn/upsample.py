@@ -111,20 +111,26 @@ class Upsample(Module):
             raise ValueError(f"{layer}: recompute_scale_factor is not meaningful with an explicit size")
         self.size, self.scale_factor, self.mode = size, scale_factor, mode
         self.align_corners, self.recompute_scale_factor = align_corners, recompute_scale_factor
+        # exactly one of _size and (_factor or _scales) is set
         self._size = None if size is None else pair(size, "size", layer, minimum=1)
-        self._factor = self._scales = None
+        self._factor: tuple[int, int] | None = None          # nearest with a scale_factor
+        self._scales: tuple[float, float] | None = None      # bilinear with a scale_factor
         if scale_factor is not None and mode == "nearest":
             self._factor = _integer_factor(scale_factor, layer)
         elif scale_factor is not None:
             self._scales = _factor_pair(scale_factor, layer)
-        self._in_shape = self._dtype = self._factor_used = None
-        self._out_hw = None
+        # kept by forward
+        self._in_shape: tuple[int, ...] | None = None
+        self._dtype: np.dtype | None = None
+        self._factor_used: tuple[int, int] | None = None
+        self._out_hw: tuple[int, int] | None = None
 
     # -- nearest ------------------------------------------------------------------------------------
     def factor(self, input_hw) -> tuple[int, int]:
         """The integer factors ``(f_h, f_w)`` of nearest upsampling for an input of spatial size ``input_hw``."""
         if self._factor is not None:
             return self._factor
+        assert self._size is not None                       # no scale_factor: a size was given
         (h, w), (ho, wo) = input_hw, self._size
         if ho % h or wo % w:
             raise ValueError(
@@ -169,10 +175,11 @@ class Upsample(Module):
     def backward(self, grad_out: np.ndarray) -> np.ndarray:
         n, c, h, w = self._cached(self._in_shape)
         if self.mode == "nearest":
-            out_hw = upsample_output_size((h, w), self._factor_used)
+            factor = self._cached(self._factor_used)
+            out_hw = upsample_output_size((h, w), factor)
             checks.upstream(self, grad_out, (n, c, *out_hw), self._dtype)
-            return upsample_nearest_backward(grad_out, self._factor_used)
-        checks.upstream(self, grad_out, (n, c, *self._out_hw), self._dtype)
+            return upsample_nearest_backward(grad_out, factor)
+        checks.upstream(self, grad_out, (n, c, *self._cached(self._out_hw)), self._dtype)
         return upsample_bilinear_backward(grad_out, (h, w), bool(self.align_corners), self._source_scales())
 
     def extra_repr(self) -> str:

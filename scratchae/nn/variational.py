@@ -92,7 +92,7 @@ class Reparameterize(Module):
         self.rng = rng
         self.fixed_eps: np.ndarray | None = None
         self.eps: np.ndarray | None = None
-        self._std = None
+        self._std: np.ndarray | None = None
 
     def forward(self, mu: np.ndarray, logvar: np.ndarray) -> np.ndarray:
         mu, logvar = _mean_and_log_variance("Reparameterize", mu, logvar)
@@ -109,10 +109,10 @@ class Reparameterize(Module):
 
     def backward(self, grad_z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """``(dL/dmu, dL/dlogvar)`` from ``dL/dz``."""
-        std = self._cached(self._std)
+        std, eps = self._cached(self._std), self._cached(self.eps)
         checks.upstream("Reparameterize", grad_z, std.shape, std.dtype)
         half = std.dtype.type(0.5)
-        return grad_z, grad_z * self.eps * (half * std)       # dz/dmu = 1, dz/dlogvar = eps * sigma / 2
+        return grad_z, grad_z * eps * (half * std)       # dz/dmu = 1, dz/dlogvar = eps * sigma / 2
 
     def extra_repr(self) -> str:
         return "fixed_eps" if self.fixed_eps is not None else ""
@@ -145,6 +145,8 @@ class GaussianKL(Loss):
     ``(dL/dmu, dL/dlogvar)`` for :math:`L = \text{grad} \cdot \text{kl}`: a VAE passes its weight
     :math:`\beta` as ``grad``.
     """
+
+    _saved: tuple[np.ndarray, np.ndarray] | None   # (mu, sigma^2)
 
     def __init__(self, reduction: str = "batchmean"):
         super().__init__(reduction)

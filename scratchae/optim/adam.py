@@ -49,7 +49,7 @@ class Adam(Optimizer):
         step_size = self.lr / (1 - self.beta1 ** t)
         bias_correction2_sqrt = math.sqrt(1 - self.beta2 ** t)
         update = fast_adam_update if numba_enabled() else readable_adam_update     # one Numba pass, or NumPy
-        for p, state in zip(self.params, self.state):
+        for p, state in zip(self.params, self.state, strict=True):
             g = p.grad
             if self.weight_decay:
                 g = g + p.dtype.type(self.weight_decay) * p.data

@@ -35,7 +35,7 @@ class SGD(Optimizer):
 
     def step(self) -> None:
         self.step_count += 1
-        for p, state in zip(self.params, self.state):
+        for p, state in zip(self.params, self.state, strict=True):
             g = p.grad
             if self.weight_decay:
                 g = g + p.dtype.type(self.weight_decay) * p.data

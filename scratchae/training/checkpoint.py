@@ -156,7 +156,7 @@ def _read_entry(archive: zipfile.ZipFile, info: zipfile.ZipInfo, archive_size: i
             raise CheckpointError(f"entry {info.filename!r} has unsupported .npy version {major}")
         try:
             shape, _, dtype = read_header[major](f)
-        except Exception as error:  # NumPy parses the header's text: a flipped byte can raise anything
+        except Exception as error:  # noqa: BLE001 (NumPy parses the header's text: a flipped byte can raise anything)
             raise CheckpointError(f"entry {info.filename!r} has a corrupt .npy header "
                                   f"({type(error).__name__}: {error})") from None
         if dtype.hasobject:

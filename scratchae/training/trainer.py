@@ -213,6 +213,7 @@ class Trainer:
                 inputs, targets = self.inputs_and_targets(batch, rng)
                 loss = self.train_step(inputs, targets, where=f"at epoch {epoch}, step {step}")
                 total += loss * len(batch)
+                assert self.last_reconstruction is not None         # set by train_step
                 add_parts(parts, self.model, self.last_reconstruction, len(batch))
                 seen += len(batch)
                 bar.update(len(batch))

@@ -93,7 +93,8 @@ def _plus_bias(y, bias):
 
 
 def conv2d_bias_grad(grad_y):
-    """:math:`\\partial L/\\partial b_o = \\sum_{n, i, j} \\partial L/\\partial y_{n, o, i, j}`: (N, C, H, W) -> (C,)."""
+    """:math:`\\partial L/\\partial b_o = \\sum_{n, i, j} \\partial L/\\partial y_{n, o, i, j}`:
+    (N, C, H, W) -> (C,)."""
     return grad_y.sum(axis=(0, 2, 3))
 
 

@@ -35,7 +35,7 @@ def max_pool2d(x, kernel_hw, stride, padding, out_hw):
     bottom = max(ph, sh * (ho - 1) + kh - h_in - ph)
     right = max(pw, sw * (wo - 1) + kw - w_in - pw)
     pad = ((ph, bottom), (pw, right))
-    xp = np.pad(x, ((0, 0), (0, 0)) + pad, constant_values=-np.inf)
+    xp = np.pad(x, ((0, 0), (0, 0), *pad), constant_values=-np.inf)
     real = np.pad(np.ones((h_in, w_in), dtype=bool), pad, constant_values=False)   # not padding
 
     def seen_at(u, v, a):  # what every window sees at offset (u, v): shape (..., H_out, W_out)

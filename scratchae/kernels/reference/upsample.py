@@ -12,8 +12,6 @@ Each input pixel is copied into an :math:`f_h \times f_w` block; its gradient is
 
 from __future__ import annotations
 
-import numpy as np
-
 
 def upsample_nearest(x, factor):
     """(N, C, H, W) -> (N, C, f_h H, f_w W)."""
