@@ -70,12 +70,12 @@ def compare(old, new, name: str, batch: int, rounds: int, seconds: float) -> lis
     batches = prepared_batches(name, images, batch, 100)
     steps = {"old": trainer(old, name), "new": trainer(new, name)}
     for step in steps.values():
-        run_steps(step, batches, 3)                                   # compile, warm up
+        run_steps(step, batches, 3)  # compile, warm up
     count = max(5, int(seconds / (run_steps(steps["new"], batches, 5) / 5)))
     ratios = []
     for r in range(rounds):
         took = {}
-        for who in (("old", "new") if r % 2 == 0 else ("new", "old")):
+        for who in ("old", "new") if r % 2 == 0 else ("new", "old"):
             took[who] = run_steps(steps[who], batches, count)
         ratios.append(took["old"] / took["new"])
     return ratios
@@ -96,14 +96,19 @@ def main() -> None:
     memory.keep_freed_memory()
     with tempfile.TemporaryDirectory(prefix="scratchae-revision-") as folder:
         old = import_revision(args.revision, folder)
-        print(f"old-time / new-time, {args.revision} against the working tree "
-              f"(median of {args.rounds} alternating rounds, min-max; > 1: the working tree is faster)")
+        print(
+            f"old-time / new-time, {args.revision} against the working tree "
+            f"(median of {args.rounds} alternating rounds, min-max; > 1: the working tree is faster)"
+        )
         for batch in args.batches:
             for name in args.models:
                 started = time.perf_counter()
                 ratios = compare(old, scratchae, name, batch, args.rounds, args.seconds)
-                print(f"  {name:9s} batch {batch:4d}: {median(ratios):.3f} ({min(ratios):.3f}-{max(ratios):.3f})"
-                      f"  [{time.perf_counter() - started:.0f} s]", flush=True)
+                print(
+                    f"  {name:9s} batch {batch:4d}: {median(ratios):.3f} ({min(ratios):.3f}-{max(ratios):.3f})"
+                    f"  [{time.perf_counter() - started:.0f} s]",
+                    flush=True,
+                )
 
 
 if __name__ == "__main__":

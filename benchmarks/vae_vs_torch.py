@@ -41,10 +41,10 @@ def scratchae_run(seed: int, epochs: int, train, test) -> tuple[dict, object]:
 
 def torch_run(seed: int, epochs: int, train, test, initial: dict) -> list[float]:
     import torch
-    from torch_twins import VAETwin, vae_loss
 
     from scratchae.data import iterate_batches
     from scratchae.training.trainer import epoch_rng
+    from torch_twins import VAETwin, vae_loss
 
     torch.manual_seed(seed)
     twin = VAETwin()
@@ -61,9 +61,12 @@ def torch_run(seed: int, epochs: int, train, test, initial: dict) -> list[float]
             loss.backward()
             optimizer.step()
         twin.eval()
-        with torch.no_grad():            # one sample of z per test image, as scratchae's evaluation
-            total = sum(vae_loss(*_with_target(twin(test_x[i:i + 200]), test_x[i:i + 200]))[0].item()
-                        * len(test_x[i:i + 200]) for i in range(0, len(test_x), 200))
+        with torch.no_grad():  # one sample of z per test image, as scratchae's evaluation
+            total = sum(
+                vae_loss(*_with_target(twin(test_x[i : i + 200]), test_x[i : i + 200]))[0].item()
+                * len(test_x[i : i + 200])
+                for i in range(0, len(test_x), 200)
+            )
         losses.append(total / len(test_x))
     return losses
 
@@ -87,8 +90,10 @@ def main() -> None:
     torch.set_num_threads(args.torch_threads)
     train = load_dataset("sample", split="train").images
     test = load_dataset("sample", split="test").images
-    print(f"MLP VAE, embedded sample ({len(train)} training, {len(test)} test images), batch 128, Adam lr 1e-3, "
-          f"{args.epochs} epochs; test negative ELBO per image (nats), one sample of z per image")
+    print(
+        f"MLP VAE, embedded sample ({len(train)} training, {len(test)} test images), batch 128, Adam lr 1e-3, "
+        f"{args.epochs} epochs; test negative ELBO per image (nats), one sample of z per image"
+    )
     print(f"{'seed':>4}  {'scratchae':>10}  {'PyTorch':>10}  {'difference':>10}  seconds (scratchae, PyTorch)")
     rows = []
     for seed in args.seeds:
@@ -100,8 +105,11 @@ def main() -> None:
         torch_seconds = time.perf_counter() - started
         ours = history["test_loss"][-1]
         rows.append((ours, theirs[-1]))
-        print(f"{seed:4d}  {ours:10.2f}  {theirs[-1]:10.2f}  {100 * (ours - theirs[-1]) / theirs[-1]:+9.2f}%  "
-              f"{ours_seconds:.1f}, {torch_seconds:.1f}", flush=True)
+        print(
+            f"{seed:4d}  {ours:10.2f}  {theirs[-1]:10.2f}  {100 * (ours - theirs[-1]) / theirs[-1]:+9.2f}%  "
+            f"{ours_seconds:.1f}, {torch_seconds:.1f}",
+            flush=True,
+        )
     ours, theirs = np.mean(rows, axis=0)
     print(f"mean  {ours:10.2f}  {theirs:10.2f}  {100 * (ours - theirs) / theirs:+9.2f}%")
 

@@ -45,12 +45,14 @@ os.makedirs(args.out, exist_ok=True)
 # %%
 train = load_dataset(args.dataset, "train", root=args.data_dir)
 test = load_dataset(args.dataset, "test", root=args.data_dir)
-train_images, train_labels = train.images[:args.limit], train.labels[:args.limit]
-test_images, test_labels = test.images[:args.limit], test.labels[:args.limit]
+train_images, train_labels = train.images[: args.limit], train.labels[: args.limit]
+test_images, test_labels = test.images[: args.limit], test.labels[: args.limit]
 normal_train = train_images[train_labels == args.normal]
 is_anomaly = test_labels != args.normal
-print(f"normal class: {train.classes[args.normal]}; {len(normal_train)} training images of it; "
-      f"{len(test_images)} test images, {int(is_anomaly.sum())} of them anomalies")
+print(
+    f"normal class: {train.classes[args.normal]}; {len(normal_train)} training images of it; "
+    f"{len(test_images)} test images, {int(is_anomaly.sum())} of them anomalies"
+)
 
 # %% [markdown]
 # ## The model
@@ -67,8 +69,7 @@ print(model.summary())
 
 # %%
 history = Trainer(model, progress=False).fit(normal_train, test_images[~is_anomaly], args.epochs)
-print(f"after {args.epochs} epochs: mean per-pixel MSE on the normal test images "
-      f"{history['test_loss'][-1]:.5f}")
+print(f"after {args.epochs} epochs: mean per-pixel MSE on the normal test images {history['test_loss'][-1]:.5f}")
 
 # %% [markdown]
 # ## Score every test image by its reconstruction error
@@ -79,8 +80,10 @@ reconstructed = anomaly.reconstructions(model, test_images)
 errors = anomaly.reconstruction_errors(test_images, reconstructed)
 print(f"AUROC of the reconstruction error: {anomaly.auroc(errors, is_anomaly):.4f}")
 for label in np.unique(test_labels):
-    print(f"  {test.classes[label]:<12} mean error {errors[test_labels == label].mean():.4f}"
-          + ("   <- normal" if label == args.normal else ""))
+    print(
+        f"  {test.classes[label]:<12} mean error {errors[test_labels == label].mean():.4f}"
+        + ("   <- normal" if label == args.normal else "")
+    )
 
 # %% [markdown]
 # ## Why the error is a weak score for some classes, and a stronger one
@@ -99,13 +102,16 @@ print(f"AUROC of the same score on the raw pixels, no autoencoder: {anomaly.auro
 # ## Figures: ROC curves, the scores' distributions, the images at the extremes
 
 # %%
-curves = {name: (*anomaly.roc_curve(score, is_anomaly)[:2], anomaly.auroc(score, is_anomaly))
-          for name, score in (("error", errors), ("latent", latent), ("pixels", pixels))}
+curves = {
+    name: (*anomaly.roc_curve(score, is_anomaly)[:2], anomaly.auroc(score, is_anomaly))
+    for name, score in (("error", errors), ("latent", latent), ("pixels", pixels))
+}
 title = f"normal: {train.classes[args.normal]}"
 print("wrote", figures.save(anomaly_figures.roc_figure(curves, title=title), os.path.join(args.out, "roc.png")))
 histograms = anomaly_figures.score_histograms(errors, is_anomaly, score_name="reconstruction error", title=title)
 print("wrote", figures.save(histograms, os.path.join(args.out, "histograms.png")))
-worst = anomaly_figures.extreme_images(test_images, reconstructed, errors, is_anomaly, test_labels, test.classes,
-                                       title=title)
+worst = anomaly_figures.extreme_images(
+    test_images, reconstructed, errors, is_anomaly, test_labels, test.classes, title=title
+)
 print("wrote", figures.save(worst, os.path.join(args.out, "worst.png")))
 worst  # noqa: B018 (shown when run as a notebook)

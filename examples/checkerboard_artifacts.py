@@ -45,15 +45,16 @@ os.makedirs(args.out, exist_ok=True)
 # ## Two models from one seed
 
 # %%
-train = load_dataset("sample", "train").images[:args.limit or None]
-test = load_dataset("sample", "test").images[:args.test_images]
+train = load_dataset("sample", "train").images[: args.limit or None]
+test = load_dataset("sample", "test").images[: args.test_images]
 models = {}
 for name in ("conv", "upsample"):
     scratchae.manual_seed(args.seed)
     models[name] = build(name)
-for layer in ("conv1", "conv2"):             # the same seed, the same encoder
-    assert np.array_equal(models["conv"].state_dict()[f"{layer}.weight"],
-                          models["upsample"].state_dict()[f"{layer}.weight"])
+for layer in ("conv1", "conv2"):  # the same seed, the same encoder
+    assert np.array_equal(
+        models["conv"].state_dict()[f"{layer}.weight"], models["upsample"].state_dict()[f"{layer}.weight"]
+    )
 
 # %% [markdown]
 # ## What is measured
@@ -83,11 +84,16 @@ def measure(name, model) -> dict:
     varies = hidden.reshape(*hidden.shape[:2], -1).var(axis=-1) > 0
     gradients = input_gradients(model, test, criterion)
     busiest = np.argmax(hidden[0].reshape(len(hidden[0]), -1).var(axis=-1))
-    return {"output": checkerboard_score(outputs[:, 0]), "period 4": checkerboard_score(outputs[:, 0], stride=4),
-            "residual": checkerboard_score(outputs[:, 0] - test[:, 0]),
-            "hidden": checkerboard_score(hidden)[varies], "gradient": checkerboard_score(gradients[:, 0]),
-            "example_output": outputs[0, 0], "example_hidden": hidden[0, busiest],
-            "example_gradient": gradients[0, 0]}
+    return {
+        "output": checkerboard_score(outputs[:, 0]),
+        "period 4": checkerboard_score(outputs[:, 0], stride=4),
+        "residual": checkerboard_score(outputs[:, 0] - test[:, 0]),
+        "hidden": checkerboard_score(hidden)[varies],
+        "gradient": checkerboard_score(gradients[:, 0]),
+        "example_output": outputs[0, 0],
+        "example_hidden": hidden[0, busiest],
+        "example_gradient": gradients[0, 0],
+    }
 
 
 results = {name: {"initialization": measure(name, model)} for name, model in models.items()}
@@ -96,15 +102,19 @@ for name, model in models.items():
     results[name]["trained"] = measure(name, model)
 
 images_score = checkerboard_score(test[:, 0]).mean()
-print(f"checkerboard score (stride 2), mean over {len(test)} test images; the images themselves: "
-      f"{images_score:.4f} (period 4: {checkerboard_score(test[:, 0], stride=4).mean():.4f})")
+print(
+    f"checkerboard score (stride 2), mean over {len(test)} test images; the images themselves: "
+    f"{images_score:.4f} (period 4: {checkerboard_score(test[:, 0], stride=4).mean():.4f})"
+)
 MEASURED = ("output", "residual", "hidden", "gradient", "period 4")
 print(f"{'decoder':<10}{'when':<16}" + "".join(f"{what:>10}" for what in MEASURED))
 for name, by_time in results.items():
     for when, measured in by_time.items():
         print(f"{name:<10}{when:<16}" + "".join(f"{measured[what].mean():>10.4f}" for what in MEASURED))
-print(f"(trained {args.epochs} epoch{'s' if args.epochs != 1 else ''} on {len(train)} images of the sample, "
-      f"seed {args.seed})")
+print(
+    f"(trained {args.epochs} epoch{'s' if args.epochs != 1 else ''} on {len(train)} images of the sample, "
+    f"seed {args.seed})"
+)
 
 # %% [markdown]
 # ## The figure
@@ -118,8 +128,13 @@ axes = fig.subplots(2, 6)
 axes[0, 0].imshow(test[0, 0], cmap="gray", vmin=0, vmax=1)
 axes[0, 0].set_title(f"image\n{checkerboard_score(test[0, 0]):.3f} [{images_score:.3f}]", fontsize=8)
 axes[1, 0].set_axis_off()
-columns = [("initialization", "output"), ("trained", "output"), ("trained", "hidden"),
-           ("initialization", "gradient"), ("trained", "gradient")]
+columns = [
+    ("initialization", "output"),
+    ("trained", "output"),
+    ("trained", "hidden"),
+    ("initialization", "gradient"),
+    ("trained", "gradient"),
+]
 for row, (name, by_time) in enumerate(results.items()):
     for col, (when, what) in enumerate(columns, start=1):
         picture = by_time[when][f"example_{what}"]
@@ -134,8 +149,11 @@ for row, (name, by_time) in enumerate(results.items()):
 for ax in axes.ravel():
     ax.set_xticks([])
     ax.set_yticks([])
-fig.suptitle("checkerboard score (share of the variance explained by row and column mod 2): "
-             "this image [mean over the test images]", fontsize=9)
+fig.suptitle(
+    "checkerboard score (share of the variance explained by row and column mod 2): "
+    "this image [mean over the test images]",
+    fontsize=9,
+)
 path = figures.save(fig, os.path.join(args.out, "checkerboard-measured.png"), dpi=90)
 print("wrote", path)
 fig  # noqa: B018 (shown when run as a notebook)

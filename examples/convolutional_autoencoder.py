@@ -36,7 +36,7 @@ os.makedirs(args.out, exist_ok=True)
 # ## The data
 
 # %%
-train = load_dataset(args.dataset, split="train", root=args.data_dir).images[:args.limit or None]
+train = load_dataset(args.dataset, split="train", root=args.data_dir).images[: args.limit or None]
 test = load_dataset(args.dataset, split="test", root=args.data_dir).images[:200]
 print(f"{len(train)} training images, {len(test)} test images")
 
@@ -52,7 +52,7 @@ for name, parameter in model.named_parameters():
 
 x = train[:2]
 print(f"{'input':8s} {x.shape}")
-with record_calls() as calls:                     # every layer's output, in the order they ran
+with record_calls() as calls:  # every layer's output, in the order they ran
     code = model.encode(x)
     model.decode(code)
 names = {id(layer): name for name, layer in model.named_modules()}
@@ -74,7 +74,7 @@ history = {"epoch": [], "train_loss": [], "test_loss": []}
 for epoch in range(1, args.epochs + 1):
     total = 0.0
     for start in range(0, len(train), batch_size):
-        images = train[start:start + batch_size]
+        images = train[start : start + batch_size]
         outputs = model(images)
         loss = criterion(outputs, images)
         optimizer.zero_grad()
@@ -86,8 +86,10 @@ for epoch in range(1, args.epochs + 1):
     history["epoch"].append(epoch)
     history["train_loss"].append(train_loss)
     history["test_loss"].append(test_loss)
-    print(f"epoch {epoch:2d}  train MSE per pixel {train_loss:.6f} (as the course printed it: "
-          f"{batch_size * train_loss:.6f})  test {test_loss:.6f}")
+    print(
+        f"epoch {epoch:2d}  train MSE per pixel {train_loss:.6f} (as the course printed it: "
+        f"{batch_size * train_loss:.6f})  test {test_loss:.6f}"
+    )
 
 # %% [markdown]
 # ## What it learned

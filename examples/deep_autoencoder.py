@@ -53,8 +53,8 @@ os.makedirs(args.out, exist_ok=True)
 # ## The data
 
 # %%
-train = load_dataset(args.dataset, split="train", root=args.data_dir).images[:args.limit or None]
-test = load_dataset(args.dataset, split="test", root=args.data_dir).images[:args.test_limit or None]
+train = load_dataset(args.dataset, split="train", root=args.data_dir).images[: args.limit or None]
+test = load_dataset(args.dataset, split="test", root=args.data_dir).images[: args.test_limit or None]
 print(f"{len(train)} training images, {len(test)} test images of {args.dataset}")
 
 # %% [markdown]
@@ -70,8 +70,10 @@ bn = nn.BatchNorm2d(1)
 batch = train[:20]
 y = bn(batch)
 print(f"training mode:   output mean {y.mean():+.4f}, std {y.std():.4f} (the batch's own statistics)")
-print(f"running statistics after one batch: mean {bn.running_mean.data[0]:.4f}, "
-      f"variance {bn.running_var.data[0]:.4f} (momentum 0.1 from 0 and 1)")
+print(
+    f"running statistics after one batch: mean {bn.running_mean.data[0]:.4f}, "
+    f"variance {bn.running_var.data[0]:.4f} (momentum 0.1 from 0 and 1)"
+)
 bn.eval()
 y = bn(batch)
 print(f"evaluation mode: output mean {y.mean():+.4f}, std {y.std():.4f} (the running statistics)")
@@ -92,8 +94,7 @@ print("bilinear:\n", nn.Upsample(scale_factor=2, mode="bilinear")(x)[0, 0])
 print("Conv2d(1, 4, 3, padding='same'):", nn.Conv2d(1, 4, 3, padding="same")(train[:2]).shape)
 print("Conv2d(1, 4, 4, padding='same'):", nn.Conv2d(1, 4, 4, padding="same")(train[:2]).shape)
 leaky = nn.LeakyReLU(0.2)
-print("LeakyReLU(0.2) of [-2, -0.5, 1]:", leaky(np.array([-2.0, -0.5, 1.0])),
-      " gradient:", leaky.backward(np.ones(3)))
+print("LeakyReLU(0.2) of [-2, -0.5, 1]:", leaky(np.array([-2.0, -0.5, 1.0])), " gradient:", leaky.backward(np.ones(3)))
 
 # %% [markdown]
 # ## The two models, layer by layer
@@ -121,9 +122,11 @@ criterion = nn.MSELoss()
 
 
 def test_loss(model) -> float:
-    model.eval()                                    # batch norm: the running statistics
-    total = sum(criterion(model(test[i:i + 500]), test[i:i + 500]) * len(test[i:i + 500])
-                for i in range(0, len(test), 500))
+    model.eval()  # batch norm: the running statistics
+    total = sum(
+        criterion(model(test[i : i + 500]), test[i : i + 500]) * len(test[i : i + 500])
+        for i in range(0, len(test), 500)
+    )
     return total / len(test)
 
 
@@ -132,10 +135,10 @@ def fit(model, label: str) -> dict:
     history = {"epoch": [], "train_loss": [], "test_loss": [], "seconds": []}
     for epoch in range(1, args.epochs + 1):
         started = time.perf_counter()
-        model.train()                               # batch norm: each batch's statistics
+        model.train()  # batch norm: each batch's statistics
         total = 0.0
         for start in range(0, len(train), batch_size):
-            images = train[start:start + batch_size]
+            images = train[start : start + batch_size]
             loss = criterion(model(images), images)
             optimizer.zero_grad()
             model.backward(criterion.backward())
@@ -146,8 +149,10 @@ def fit(model, label: str) -> dict:
         history["train_loss"].append(total / len(train))
         history["test_loss"].append(test_loss(model))
         history["seconds"].append(seconds)
-        print(f"{label:22s} epoch {epoch:2d}  train MSE per pixel {history['train_loss'][-1]:.6f}  "
-              f"test {history['test_loss'][-1]:.6f}  ({seconds:.0f} s)")
+        print(
+            f"{label:22s} epoch {epoch:2d}  train MSE per pixel {history['train_loss'][-1]:.6f}  "
+            f"test {history['test_loss'][-1]:.6f}  ({seconds:.0f} s)"
+        )
     return history
 
 
@@ -160,15 +165,20 @@ histories = {name: fit(model, name) for name, model in models.items()}
 # upsampling.
 
 # %%
-variants = {"no batch norm": dict(batch_norm=False), "ReLU, not leaky": dict(negative_slope=0.0),
-            "nearest upsampling": dict(upsampling="nearest")}
+variants = {
+    "no batch norm": dict(batch_norm=False),
+    "ReLU, not leaky": dict(negative_slope=0.0),
+    "nearest upsampling": dict(upsampling="nearest"),
+}
 if args.variants:
     for label, config in variants.items():
         scratchae.manual_seed(0)
         histories[label] = fit(DeepConvAutoencoder(**config), label)
 
-print(f"\n{'model':22s} {'test MSE per pixel':>18s} {'seconds per epoch':>18s}   (after {args.epochs} epochs; "
-      f"seconds: the median epoch, on a machine that may be busy)")
+print(
+    f"\n{'model':22s} {'test MSE per pixel':>18s} {'seconds per epoch':>18s}   (after {args.epochs} epochs; "
+    f"seconds: the median epoch, on a machine that may be busy)"
+)
 for label, history in histories.items():
     print(f"{label:22s} {history['test_loss'][-1]:18.6f} {np.median(history['seconds']):18.1f}")
 
@@ -182,13 +192,18 @@ for model in models.values():
     model.eval()
 fig = Figure(figsize=(8, 6), layout="constrained")
 top, bottom = fig.subfigures(2, 1, height_ratios=[2.5, 3.5])
-figures.image_rows(top, [("test image", shown)] + [(f"{name}\n{histories[name]['test_loss'][-1]:.4f}", model(shown))
-                                                   for name, model in models.items()])
-top.suptitle(f"reconstructions after {args.epochs} epoch{'s' * (args.epochs != 1)} on {args.dataset} "
-             f"(test MSE per pixel)", fontsize=10)
+figures.image_rows(
+    top,
+    [("test image", shown)]
+    + [(f"{name}\n{histories[name]['test_loss'][-1]:.4f}", model(shown)) for name, model in models.items()],
+)
+top.suptitle(
+    f"reconstructions after {args.epochs} epoch{'s' * (args.epochs != 1)} on {args.dataset} (test MSE per pixel)",
+    fontsize=10,
+)
 ax = bottom.add_subplot()
 for label, history in histories.items():
-    line, = ax.plot(history["epoch"], history["test_loss"], "-o", markersize=3, label=f"{label} test")
+    (line,) = ax.plot(history["epoch"], history["test_loss"], "-o", markersize=3, label=f"{label} test")
     ax.plot(history["epoch"], history["train_loss"], ":", color=line.get_color(), label=f"{label} train")
 ax.set_xlabel("epoch")
 ax.set_ylabel("mean per-pixel MSE")

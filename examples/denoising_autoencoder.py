@@ -43,7 +43,7 @@ os.makedirs(args.out, exist_ok=True)
 # ## The data, clean and noisy
 
 # %%
-train = load_dataset(args.dataset, split="train", root=args.data_dir).images[:args.limit or None]
+train = load_dataset(args.dataset, split="train", root=args.data_dir).images[: args.limit or None]
 test = load_dataset(args.dataset, split="test", root=args.data_dir).images[:200]
 rng = np.random.default_rng(0)  # the source of all the noise below
 noisy_test = add_gaussian_noise(test, args.noise_factor, rng)  # fixed noisy test set
@@ -60,7 +60,7 @@ for name, parameter in model.named_parameters():
 
 x = noisy_test[:2]
 print(f"{'input':9s} {x.shape}")
-with record_calls() as calls:                     # every layer's output, in the order they ran
+with record_calls() as calls:  # every layer's output, in the order they ran
     code = model.encode(x)
     model.decode(code)
 names = {id(layer): name for name, layer in model.named_modules()}
@@ -82,7 +82,7 @@ history = {"epoch": [], "train_loss": [], "test_loss": []}
 for epoch in range(1, args.epochs + 1):
     total = 0.0
     for start in range(0, len(train), batch_size):
-        images = train[start:start + batch_size]
+        images = train[start : start + batch_size]
         noisy = add_gaussian_noise(images, args.noise_factor, rng)
         outputs = model(noisy)
         loss = criterion(outputs, images)  # compare with the clean images
@@ -95,16 +95,22 @@ for epoch in range(1, args.epochs + 1):
     history["epoch"].append(epoch)
     history["train_loss"].append(train_loss)
     history["test_loss"].append(test_loss)
-    print(f"epoch {epoch:2d}  train MSE per pixel {train_loss:.6f} (as the course printed it: "
-          f"{batch_size * train_loss:.6f})  test {test_loss:.6f}")
+    print(
+        f"epoch {epoch:2d}  train MSE per pixel {train_loss:.6f} (as the course printed it: "
+        f"{batch_size * train_loss:.6f})  test {test_loss:.6f}"
+    )
 
 # %% [markdown]
 # ## What it learned
 # Noisy test images, what the network made of them, and the clean originals.
 
 # %%
-fig = figures.denoising_grid(noisy_test[:10], model(noisy_test[:10]), test[:10],
-                             title=f"denoising autoencoder (noise factor {args.noise_factor})")
+fig = figures.denoising_grid(
+    noisy_test[:10],
+    model(noisy_test[:10]),
+    test[:10],
+    title=f"denoising autoencoder (noise factor {args.noise_factor})",
+)
 print("wrote", figures.save(fig, os.path.join(args.out, "denoising.png")))
 latent = figures.latent_maps(noisy_test[:4], model.encode(noisy_test[:4]))
 print("wrote", figures.save(latent, os.path.join(args.out, "latent.png")))

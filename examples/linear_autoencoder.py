@@ -38,7 +38,7 @@ os.makedirs(args.out, exist_ok=True)
 # Images as float32 arrays of shape (N, 1, 28, 28) with values in [0, 1] (as `ToTensor` gives).
 
 # %%
-train = load_dataset(args.dataset, split="train", root=args.data_dir).images[:args.limit]
+train = load_dataset(args.dataset, split="train", root=args.data_dir).images[: args.limit]
 test = load_dataset(args.dataset, split="test", root=args.data_dir).images[:1000]
 print(f"{len(train)} training images, {len(test)} test images, shape {train.shape[1:]}, {train.dtype}")
 
@@ -73,9 +73,9 @@ history = {"epoch": [], "train_loss": [], "test_loss": []}
 for epoch in range(1, args.epochs + 1):
     total = 0.0
     for start in range(0, len(train), batch_size):
-        images = train[start:start + batch_size]
-        outputs = model(images)               # forward
-        loss = criterion(outputs, images)     # the target is the input itself
+        images = train[start : start + batch_size]
+        outputs = model(images)  # forward
+        loss = criterion(outputs, images)  # the target is the input itself
         optimizer.zero_grad()
         model.backward(criterion.backward())  # backward
         optimizer.step()
@@ -85,8 +85,10 @@ for epoch in range(1, args.epochs + 1):
     history["epoch"].append(epoch)
     history["train_loss"].append(train_loss)
     history["test_loss"].append(test_loss)
-    print(f"epoch {epoch:2d}  train MSE per pixel {train_loss:.6f} (as the course printed it: "
-          f"{batch_size * train_loss:.6f})  test {test_loss:.6f}")
+    print(
+        f"epoch {epoch:2d}  train MSE per pixel {train_loss:.6f} (as the course printed it: "
+        f"{batch_size * train_loss:.6f})  test {test_loss:.6f}"
+    )
 
 # %% [markdown]
 # ## What it learned

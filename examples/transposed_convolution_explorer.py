@@ -45,8 +45,9 @@ os.makedirs(args.out, exist_ok=True)
 # padding that leaves no output) raises the layer's own `ValueError` here.
 
 # %%
-tc = TransposedConvolution(args.kernel_size, args.stride, args.padding, args.output_padding, args.dilation,
-                           args.input_size)
+tc = TransposedConvolution(
+    args.kernel_size, args.stride, args.padding, args.output_padding, args.dilation, args.input_size
+)
 print(tc.layer)
 print(tc.arithmetic())
 
@@ -98,11 +99,10 @@ except ImportError:  # a terminal, or Jupyter without ipywidgets
     ipywidgets = None
 
 
-def explore(kernel_size=3, stride=2, padding=1, output_padding=1, dilation=1, input_size=3, step=4,
-            show="stamping"):
+def explore(kernel_size=3, stride=2, padding=1, output_padding=1, dilation=1, input_size=3, step=4, show="stamping"):
     try:
         explained = TransposedConvolution(kernel_size, stride, padding, output_padding, dilation, input_size)
-    except ValueError as error:     # the layer refuses these numbers: say why
+    except ValueError as error:  # the layer refuses these numbers: say why
         print(error)
         return
     if show == "stamping":
@@ -115,6 +115,14 @@ def explore(kernel_size=3, stride=2, padding=1, output_padding=1, dilation=1, in
 
 
 if ipywidgets is not None:
-    ipywidgets.interact(explore, kernel_size=(1, 7), stride=(1, 4), padding=(0, 4), output_padding=(0, 3),
-                        dilation=(1, 3), input_size=(1, 6), step=(0, 37),
-                        show=["stamping", "four views", "overlap", "arithmetic only"])
+    ipywidgets.interact(
+        explore,
+        kernel_size=(1, 7),
+        stride=(1, 4),
+        padding=(0, 4),
+        output_padding=(0, 3),
+        dilation=(1, 3),
+        input_size=(1, 6),
+        step=(0, 37),
+        show=["stamping", "four views", "overlap", "arithmetic only"],
+    )

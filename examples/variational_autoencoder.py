@@ -45,7 +45,7 @@ os.makedirs(args.out, exist_ok=True)
 # The test images keep their labels, to colour the latent space by class.
 
 # %%
-train = load_dataset(args.dataset, split="train", root=args.data_dir).images[:args.limit or None]
+train = load_dataset(args.dataset, split="train", root=args.data_dir).images[: args.limit or None]
 test_set = load_dataset(args.dataset, split="test", root=args.data_dir)
 test, labels = test_set.images[:1000], test_set.labels[:1000]
 print(f"{len(train)} training images, {len(test)} test images")
@@ -72,19 +72,26 @@ print("mu", mu.shape, "logvar", logvar.shape, "-> z", model.reparameterize(mu, l
 
 # %%
 batch_size = 128
-criterion = model.default_criterion()          # BCELoss(reduction="batchmean")
+criterion = model.default_criterion()  # BCELoss(reduction="batchmean")
 optimizer = optim.Adam(model.parameters(), lr=1e-3)
 order_rng = np.random.default_rng(0)
-history = {"epoch": [], "train_loss": [], "test_loss": [], "train_reconstruction": [], "train_kl": [],
-           "test_reconstruction": [], "test_kl": []}
+history = {
+    "epoch": [],
+    "train_loss": [],
+    "test_loss": [],
+    "train_reconstruction": [],
+    "train_kl": [],
+    "test_reconstruction": [],
+    "test_kl": [],
+}
 
 
 def evaluate(images):
     """Per-image negative ELBO, reconstruction and KL over ``images``, one sampled code per image."""
-    model.eval()                               # (the sampling still samples: see the doc)
+    model.eval()  # (the sampling still samples: see the doc)
     sums = np.zeros(2)
     for start in range(0, len(images), 200):
-        batch = images[start:start + 200]
+        batch = images[start : start + 200]
         sums += np.array([criterion(model(batch), batch), model.kl_divergence]) * len(batch)
     model.train()
     reconstruction, kl = sums / len(images)
@@ -95,22 +102,30 @@ for epoch in range(1, args.epochs + 1):
     totals = np.zeros(3)
     for indices in np.array_split(order_rng.permutation(len(train)), -(-len(train) // batch_size)):
         images = train[np.sort(indices)]
-        outputs = model(images)                          # z = mu + sigma * eps, decoded
-        reconstruction = criterion(outputs, images)      # -log p(x|z), nats per image
-        loss = reconstruction + model.latent_loss()      # + beta * KL per image
+        outputs = model(images)  # z = mu + sigma * eps, decoded
+        reconstruction = criterion(outputs, images)  # -log p(x|z), nats per image
+        loss = reconstruction + model.latent_loss()  # + beta * KL per image
         optimizer.zero_grad()
-        model.backward(criterion.backward())             # decoder, sampling, + KL gradient, encoder
+        model.backward(criterion.backward())  # decoder, sampling, + KL gradient, encoder
         optimizer.step()
         totals += np.array([loss, reconstruction, model.kl_divergence]) * len(images)
     train_loss, train_reconstruction, train_kl = totals / len(train)
     test_loss, test_reconstruction, test_kl = evaluate(test)
-    for key, value in (("epoch", epoch), ("train_loss", train_loss), ("test_loss", test_loss),
-                       ("train_reconstruction", train_reconstruction), ("train_kl", train_kl),
-                       ("test_reconstruction", test_reconstruction), ("test_kl", test_kl)):
+    for key, value in (
+        ("epoch", epoch),
+        ("train_loss", train_loss),
+        ("test_loss", test_loss),
+        ("train_reconstruction", train_reconstruction),
+        ("train_kl", train_kl),
+        ("test_reconstruction", test_reconstruction),
+        ("test_kl", test_kl),
+    ):
         history[key].append(value)
-    print(f"epoch {epoch:2d}  train negative ELBO {train_loss:.2f} nats per image (PyTorch's example prints "
-          f"this as 'Average loss') = reconstruction {train_reconstruction:.2f} + KL {train_kl:.2f}; "
-          f"test {test_loss:.2f}")
+    print(
+        f"epoch {epoch:2d}  train negative ELBO {train_loss:.2f} nats per image (PyTorch's example prints "
+        f"this as 'Average loss') = reconstruction {train_reconstruction:.2f} + KL {train_kl:.2f}; "
+        f"test {test_loss:.2f}"
+    )
 
 # %% [markdown]
 # ## What it learned
@@ -124,8 +139,10 @@ title = f"VAE, {args.latent_dim}-number codes"
 fig = vae_reconstructions(test[:10], model.decode(model.encode(test[:10])), model(test[:10]), title=title)
 print("wrote", figures.save(fig, os.path.join(args.out, "reconstructions.png")))
 samples = latent.prior_samples(model, 64, np.random.default_rng(0))
-print("wrote", figures.save(image_grid(samples, title=f"{title}: samples from the prior"),
-                            os.path.join(args.out, "samples.png")))
+print(
+    "wrote",
+    figures.save(image_grid(samples, title=f"{title}: samples from the prior"), os.path.join(args.out, "samples.png")),
+)
 codes = latent.encode_all(model, test)
 points, explained = (codes, None) if codes.shape[1] == 2 else latent.principal_components(codes, 2)
 fig = latent_scatter(points, labels, classes=test_set.classes, explained=explained, title=f"{title}: the codes")

@@ -9,6 +9,6 @@ from . import nn, optim
 from .gradcheck import GradcheckError, gradcheck
 from .random import manual_seed
 
-__version__ = "0.2.0.dev0"     # the one place the version is written (pyproject.toml reads it)
+__version__ = "0.2.0.dev0"  # the one place the version is written (pyproject.toml reads it)
 
 __all__ = ["nn", "optim", "gradcheck", "GradcheckError", "manual_seed", "__version__"]

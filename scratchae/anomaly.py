@@ -44,8 +44,8 @@ def reconstructions(model, images: np.ndarray, batch_size: int = 200) -> np.ndar
     try:
         outputs = []
         for start in range(0, len(images), batch_size):
-            output = model(images[start:start + batch_size])
-            outputs.append(output[0] if isinstance(output, tuple) else output)   # a model may return more
+            output = model(images[start : start + batch_size])
+            outputs.append(output[0] if isinstance(output, tuple) else output)  # a model may return more
     finally:
         model.train(was_training)
     return np.concatenate(outputs)
@@ -55,8 +55,10 @@ def reconstruction_errors(images: np.ndarray, reconstructed: np.ndarray) -> np.n
     r"""The mean squared error of each image's reconstruction, (N,) float64:
     :math:`s_i = \frac{1}{P} \sum_p (\hat x_{ip} - x_{ip})^2` over the :math:`P` pixels of image :math:`i`."""
     if images.shape != reconstructed.shape:
-        raise ValueError(f"reconstruction_errors expected reconstructions of the images' shape {images.shape}, "
-                         f"got {reconstructed.shape}")
+        raise ValueError(
+            f"reconstruction_errors expected reconstructions of the images' shape {images.shape}, "
+            f"got {reconstructed.shape}"
+        )
     difference = reconstructed.astype(np.float64) - images
     return np.mean(difference.reshape(len(images), -1) ** 2, axis=1)
 
@@ -90,8 +92,10 @@ def gaussian_scores(normal: np.ndarray, features: np.ndarray, ridge: float = 1e-
     normal = np.asarray(normal, dtype=np.float64).reshape(len(normal), -1)
     features = np.asarray(features, dtype=np.float64).reshape(len(features), -1)
     if len(normal) < 2 or normal.shape[1] != features.shape[1]:
-        raise ValueError(f"gaussian_scores expected at least 2 normal rows of the features' width "
-                         f"{features.shape[1]}, got {normal.shape}")
+        raise ValueError(
+            f"gaussian_scores expected at least 2 normal rows of the features' width "
+            f"{features.shape[1]}, got {normal.shape}"
+        )
     if not ridge > 0:
         raise ValueError(f"gaussian_scores expected a positive ridge, got {ridge!r}")
     mean = normal.mean(axis=0)
@@ -99,8 +103,8 @@ def gaussian_scores(normal: np.ndarray, features: np.ndarray, ridge: float = 1e-
     covariance += ridge * max(np.trace(covariance) / len(covariance), 1e-12) * np.eye(len(covariance))
     # with the Cholesky factor L L^T = Sigma + lambda I, the distance is |L^-1 (f - mu)|^2
     whitening = np.linalg.inv(np.linalg.cholesky(covariance))
-    whitened = (features - mean) @ whitening.T                       # coordinates with unit variance
-    return np.sum(whitened ** 2, axis=1)
+    whitened = (features - mean) @ whitening.T  # coordinates with unit variance
+    return np.sum(whitened**2, axis=1)
 
 
 #: the scores :func:`score_images` computes, with what each one is
@@ -134,10 +138,10 @@ def average_ranks(values: np.ndarray) -> np.ndarray:
     values = np.asarray(values).ravel()
     order = np.argsort(values, kind="stable")
     ordered = values[order]
-    starts = np.flatnonzero(np.r_[True, ordered[1:] != ordered[:-1]])     # where each run of ties begins
+    starts = np.flatnonzero(np.r_[True, ordered[1:] != ordered[:-1]])  # where each run of ties begins
     ends = np.r_[starts[1:], len(values)]
     ranks = np.empty(len(values))
-    ranks[order] = np.repeat((starts + 1 + ends) / 2, ends - starts)      # mean of ranks start+1 .. end
+    ranks[order] = np.repeat((starts + 1 + ends) / 2, ends - starts)  # mean of ranks start+1 .. end
     return ranks
 
 
@@ -153,8 +157,9 @@ def _check_scores(scores, is_anomaly, name: str) -> tuple[np.ndarray, np.ndarray
     if np.isnan(scores).any():
         raise ValueError(f"{name}: {int(np.isnan(scores).sum())} scores are NaN")
     if labels.all() or not labels.any():
-        raise ValueError(f"{name} needs both normal and anomalous images, got {int(labels.sum())} anomalous "
-                         f"of {len(labels)}")
+        raise ValueError(
+            f"{name} needs both normal and anomalous images, got {int(labels.sum())} anomalous of {len(labels)}"
+        )
     return scores, labels
 
 
@@ -184,7 +189,7 @@ def roc_curve(scores, is_anomaly) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     scores, labels = _check_scores(scores, is_anomaly, "roc_curve")
     order = np.argsort(-scores, kind="stable")
     ordered, hits = scores[order], labels[order]
-    last_of_tie = np.r_[ordered[1:] != ordered[:-1], True]           # the last index of each distinct score
+    last_of_tie = np.r_[ordered[1:] != ordered[:-1], True]  # the last index of each distinct score
     true_positives = np.cumsum(hits)[last_of_tie]
     false_positives = np.cumsum(~hits)[last_of_tie]
     fpr = np.r_[0.0, false_positives / (~labels).sum()]

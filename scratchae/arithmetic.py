@@ -76,13 +76,14 @@ def memoized(size_function):
     def remembered(*args, **kwargs):
         try:
             return cached(*args, **kwargs)
-        except TypeError:                 # a list among the arguments (or a bad one: raised again here)
+        except TypeError:  # a list among the arguments (or a bad one: raised again here)
             return size_function(*args, **kwargs)
 
     return remembered
 
 
 # -- one dimension ------------------------------------------------------------------------------------
+
 
 def conv_output_length(size: int, kernel: int, stride: int = 1, padding: int = 0, dilation: int = 1) -> int:
     r"""Output length of a convolution along one axis: :math:`\lfloor (i + 2p - d(k-1) - 1)/s \rfloor + 1`.
@@ -92,13 +93,15 @@ def conv_output_length(size: int, kernel: int, stride: int = 1, padding: int = 0
     return (size + 2 * padding - dilation * (kernel - 1) - 1) // stride + 1
 
 
-def conv_transpose_output_length(size: int, kernel: int, stride: int = 1, padding: int = 0,
-                                 output_padding: int = 0, dilation: int = 1) -> int:
+def conv_transpose_output_length(
+    size: int, kernel: int, stride: int = 1, padding: int = 0, output_padding: int = 0, dilation: int = 1
+) -> int:
     r"""Output length of a transposed convolution along one axis: :math:`(i-1)s - 2p + d(k-1) + a + 1`."""
     return (size - 1) * stride - 2 * padding + dilation * (kernel - 1) + output_padding + 1
 
 
 # -- (height, width) ------------------------------------------------------------------------------------
+
 
 @memoized
 def conv2d_output_size(size, kernel_size, stride=1, padding=0, dilation=1) -> Pair:
@@ -123,8 +126,7 @@ def conv2d_output_size(size, kernel_size, stride=1, padding=0, dilation=1) -> Pa
 
 
 @memoized
-def conv_transpose2d_output_size(size, kernel_size, stride=1, padding=0, output_padding=0,
-                                 dilation=1) -> Pair:
+def conv_transpose2d_output_size(size, kernel_size, stride=1, padding=0, output_padding=0, dilation=1) -> Pair:
     r"""Output ``(H_out, W_out)`` of a transposed convolution (:func:`conv_transpose_output_length`).
 
     Raises
@@ -161,9 +163,11 @@ def output_padding_for(input_size, output_size, kernel_size, stride=1, padding=0
     for n in range(2):
         smallest = conv_transpose_output_length(i[n], k[n], s[n], p[n], 0, d[n])
         if not 0 <= o[n] - smallest < max(s[n], d[n]):
-            raise ValueError(f"a transposed convolution of size {i[n]} (kernel {k[n]}, stride {s[n]}, padding "
-                             f"{p[n]}, dilation {d[n]}) can return sizes {smallest}..{smallest + max(s[n], d[n]) - 1}, "
-                             f"not {o[n]}")
+            raise ValueError(
+                f"a transposed convolution of size {i[n]} (kernel {k[n]}, stride {s[n]}, padding "
+                f"{p[n]}, dilation {d[n]}) can return sizes {smallest}..{smallest + max(s[n], d[n]) - 1}, "
+                f"not {o[n]}"
+            )
         result.append(o[n] - smallest)
     return result[0], result[1]
 
@@ -177,7 +181,7 @@ def pool_output_length(size: int, kernel: int, stride: int, padding: int = 0, ce
     """
     if not ceil_mode:
         return conv_output_length(size, kernel, stride, padding)
-    length = -(-(size + 2 * padding - kernel) // stride) + 1        # -(-a // b): the ceiling of a / b
+    length = -(-(size + 2 * padding - kernel) // stride) + 1  # -(-a // b): the ceiling of a / b
     if (length - 1) * stride >= size + padding:
         length -= 1
     return length
@@ -204,8 +208,10 @@ def maxpool2d_output_size(size, kernel_size, stride=None, padding=0, ceil_mode=F
     i, k, s, p = (pair(v) for v in (size, kernel_size, stride, padding))
     out = tuple(pool_output_length(i[n], k[n], s[n], p[n], True) for n in range(2))
     if min(out) <= 0:
-        raise ValueError(f"max pooling output size {out} is too small for an input of size {i} "
-                         f"(kernel_size {k}, stride {s}, padding {p}, ceil_mode=True)")
+        raise ValueError(
+            f"max pooling output size {out} is too small for an input of size {i} "
+            f"(kernel_size {k}, stride {s}, padding {p}, ceil_mode=True)"
+        )
     return out[0], out[1]
 
 
@@ -231,6 +237,7 @@ def upsample_output_size(size, scale_factor) -> Pair:
 
 # -- interpolation ----------------------------------------------------------------------------------------
 
+
 def interpolate_output_size(size, scale_factor) -> Pair:
     r"""Output ``(H_out, W_out)`` of interpolation by real factors: :math:`\lfloor i\, f \rfloor` in each
     dimension, as ``torch.nn.functional.interpolate`` computes it (in double precision).
@@ -244,8 +251,10 @@ def interpolate_output_size(size, scale_factor) -> Pair:
     f = scale_factor if isinstance(scale_factor, tuple) else (scale_factor, scale_factor)
     out = math.floor(float(i[0]) * float(f[0])), math.floor(float(i[1]) * float(f[1]))
     if min(out) <= 0:
-        raise ValueError(f"input and output sizes should be greater than 0, but got input {i} and output {out} "
-                         f"(scale_factor {scale_factor})")
+        raise ValueError(
+            f"input and output sizes should be greater than 0, but got input {i} and output {out} "
+            f"(scale_factor {scale_factor})"
+        )
     return out
 
 
@@ -271,7 +280,7 @@ def linear_source_indices(in_size: int, out_size: int, align_corners: bool, scal
     """
     f = np.dtype(dtype).type
     o = np.arange(out_size)
-    if out_size == in_size:                                  # PyTorch copies: no interpolation at all
+    if out_size == in_size:  # PyTorch copies: no interpolation at all
         return o, o, np.ones(out_size, dtype), np.zeros(out_size, dtype)
     if align_corners:
         ratio = f(in_size - 1) / f(out_size - 1) if out_size > 1 else f(0)

@@ -62,8 +62,8 @@ def checkerboard_score(maps, stride: int = 2) -> np.ndarray:
     docstring): one number in [0, 1] per map of ``maps`` (..., H, W); 0 for a constant map."""
     maps = _cropped(maps, stride)
     centred = maps - maps.mean(axis=(-2, -1), keepdims=True)
-    total = np.sum(centred ** 2, axis=(-2, -1))
-    pixels_per_phase = maps.shape[-2] * maps.shape[-1] / stride ** 2
+    total = np.sum(centred**2, axis=(-2, -1))
+    pixels_per_phase = maps.shape[-2] * maps.shape[-1] / stride**2
     between = pixels_per_phase * np.sum(phase_means(centred, stride) ** 2, axis=(-2, -1))
     with np.errstate(invalid="ignore", divide="ignore"):
         return np.where(total > 0, between / np.where(total > 0, total, 1), 0.0)

@@ -58,27 +58,51 @@ class TransposedConvolution:
         The layer's own message, for a combination it refuses.
     """
 
-    def __init__(self, kernel_size: int = 3, stride: int = 2, padding: int = 0, output_padding: int = 0,
-                 dilation: int = 1, input_size: int = 3, *, x=None, kernel=None):
+    def __init__(
+        self,
+        kernel_size: int = 3,
+        stride: int = 2,
+        padding: int = 0,
+        output_padding: int = 0,
+        dilation: int = 1,
+        input_size: int = 3,
+        *,
+        x=None,
+        kernel=None,
+    ):
         self.kernel_size, self.stride, self.padding = kernel_size, stride, padding
         self.output_padding, self.dilation = output_padding, dilation
-        self.x = readable((input_size, input_size), seed=1, values=(-2.0, -1.0, 1.0, 2.0)) if x is None \
+        self.x = (
+            readable((input_size, input_size), seed=1, values=(-2.0, -1.0, 1.0, 2.0))
+            if x is None
             else np.asarray(x, dtype=np.float64)
-        self.kernel = readable((kernel_size, kernel_size), seed=kernel_size) if kernel is None \
+        )
+        self.kernel = (
+            readable((kernel_size, kernel_size), seed=kernel_size)
+            if kernel is None
             else np.asarray(kernel, dtype=np.float64)
+        )
         self.input_size = self.x.shape[0]
         self.layer = self.transposed_layer(padding, output_padding, self.kernel)
-        self.output_hw = self.layer.output_size(self.x.shape)          # the layer's error if it is empty
+        self.output_hw = self.layer.output_size(self.x.shape)  # the layer's error if it is empty
         self.output = self.run(self.layer, self.x)
-        self.canvas_layer = self.transposed_layer(0, 0, self.kernel)   # every stamp, nothing cropped
+        self.canvas_layer = self.transposed_layer(0, 0, self.kernel)  # every stamp, nothing cropped
         self.canvas = self.run(self.canvas_layer, self.x)
 
     def transposed_layer(self, padding: int, output_padding: int, kernel) -> nn.ConvTranspose2d:
         """``nn.ConvTranspose2d`` (float64, no bias) with these settings and ``kernel`` as its weight."""
         kh, kw = np.shape(kernel)
-        layer = nn.ConvTranspose2d(1, 1, (kh, kw), stride=self.stride, padding=padding,
-                                   output_padding=output_padding, dilation=self.dilation, bias=False,
-                                   dtype=np.float64)
+        layer = nn.ConvTranspose2d(
+            1,
+            1,
+            (kh, kw),
+            stride=self.stride,
+            padding=padding,
+            output_padding=output_padding,
+            dilation=self.dilation,
+            bias=False,
+            dtype=np.float64,
+        )
         layer.weight.data[...] = kernel
         return layer
 
@@ -113,13 +137,13 @@ class TransposedConvolution:
     def on_board(self, canvas: np.ndarray) -> np.ndarray:
         """``canvas`` placed on the board (zeros past the last stamp)."""
         board = np.zeros(self.board_hw)
-        board[:canvas.shape[0], :canvas.shape[1]] = canvas
+        board[: canvas.shape[0], : canvas.shape[1]] = canvas
         return board
 
     def output_from_board(self, board: np.ndarray) -> np.ndarray:
         """The output is the board's rows and columns ``padding`` to ``padding + H_out``."""
         p, (h, w) = self.padding, self.output_hw
-        return board[p:p + h, p:p + w]
+        return board[p : p + h, p : p + w]
 
     # -- the four views ---------------------------------------------------------------------------------
 
@@ -155,27 +179,41 @@ class TransposedConvolution:
         counts = self.interior_overlap().astype(int)
         listed = ", ".join(map(str, counts))
         if len(counts) == 1:
-            return (f"Even: every output pixel away from the border is reached by {counts[0]} kernel taps, so "
-                    f"uneven overlap makes no checkerboard here.")
+            return (
+                f"Even: every output pixel away from the border is reached by {counts[0]} kernel taps, so "
+                f"uneven overlap makes no checkerboard here."
+            )
         holes = " Some are reached by no tap at all: holes." if counts[0] == 0 else ""
-        return (f"Uneven: output pixels away from the border are reached by {listed} kernel taps, in a pattern "
-                f"that repeats every {self.stride} pixels: expect checkerboard artifacts.{holes} Remedies: a "
-                f"kernel size divisible by the stride, or nearest upsampling followed by a stride-1 convolution.")
+        return (
+            f"Uneven: output pixels away from the border are reached by {listed} kernel taps, in a pattern "
+            f"that repeats every {self.stride} pixels: expect checkerboard artifacts.{holes} Remedies: a "
+            f"kernel size divisible by the stride, or nearest upsampling followed by a stride-1 convolution."
+        )
 
     # -- the output-size arithmetic ---------------------------------------------------------------------
 
     def arithmetic(self) -> str:
         """The output-size arithmetic for these numbers, in Markdown."""
-        n, k, s, p, a, d = (self.input_size, self.kernel.shape[0], self.stride, self.padding,
-                            self.output_padding, self.dilation)
+        n, k, s, p, a, d = (
+            self.input_size,
+            self.kernel.shape[0],
+            self.stride,
+            self.padding,
+            self.output_padding,
+            self.dilation,
+        )
         out = conv_transpose_output_length(n, k, s, p, a, d)
-        assert (out, out) == self.output_hw      # the formula and the layer agree
+        assert (out, out) == self.output_hw  # the formula and the layer agree
         span, reach = d * (k - 1) + 1, (n - 1) * s + d * (k - 1) + 1
         back = conv_output_length(out, k, s, p, d)
-        same = [size for size in range(max(1, out - 2 * max(s, d)), out + 2 * max(s, d))
-                if conv_output_length(size, k, s, p, d) == n]
-        picks = ", ".join(f"output_padding={size - (out - a)} gives {size}" for size in same
-                          if 0 <= size - (out - a) < max(s, d))
+        same = [
+            size
+            for size in range(max(1, out - 2 * max(s, d)), out + 2 * max(s, d))
+            if conv_output_length(size, k, s, p, d) == n
+        ]
+        picks = ", ".join(
+            f"output_padding={size - (out - a)} gives {size}" for size in same if 0 <= size - (out - a) < max(s, d)
+        )
         if a == 0:
             extra = ""
         elif a <= p:
@@ -215,14 +253,20 @@ class TransposedConvolution:
         ]
         if back == n and len(same) > 1:
             sizes = " and ".join(map(str, same)) if len(same) == 2 else ", ".join(map(str, same))
-            lines += [f"Sizes {sizes} {'both' if len(same) == 2 else 'all'} convolve to {n} (the floor drops the "
-                      f"remainder), "
-                      f"so going back needs output_padding to pick one: {picks}.", ""]
+            lines += [
+                f"Sizes {sizes} {'both' if len(same) == 2 else 'all'} convolve to {n} (the floor drops the "
+                f"remainder), "
+                f"so going back needs output_padding to pick one: {picks}.",
+                "",
+            ]
         elif back == n:
             lines += [f"Only size {out} convolves to {n}: output_padding must be 0 here.", ""]
         else:
-            lines += [f"(Not {n}: an output_padding of {a} >= stride {s}, allowed because the dilation is {d}, "
-                      f"makes a size the convolution maps to {back}.)", ""]
+            lines += [
+                f"(Not {n}: an output_padding of {a} >= stride {s}, allowed because the dilation is {d}, "
+                f"makes a size the convolution maps to {back}.)",
+                "",
+            ]
         lines += [
             "## In PyTorch (and scratchae)",
             "",

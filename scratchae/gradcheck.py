@@ -25,9 +25,17 @@ class GradcheckError(RuntimeError):
     """Raised by :func:`gradcheck` when an analytic gradient disagrees with the numeric one."""
 
 
-def gradcheck(module: Module, x: np.ndarray | tuple[np.ndarray, ...], target: np.ndarray | None = None, *,
-              eps: float = 1e-6, atol: float = 1e-5, rtol: float = 1e-3, seed: int = 0,
-              check_params: bool = True) -> bool:
+def gradcheck(
+    module: Module,
+    x: np.ndarray | tuple[np.ndarray, ...],
+    target: np.ndarray | None = None,
+    *,
+    eps: float = 1e-6,
+    atol: float = 1e-5,
+    rtol: float = 1e-3,
+    seed: int = 0,
+    check_params: bool = True,
+) -> bool:
     """Check ``module.backward`` against central differences, for the input and every parameter.
 
     Parameters
@@ -65,7 +73,7 @@ def gradcheck(module: Module, x: np.ndarray | tuple[np.ndarray, ...], target: np
     """
     m = copy.deepcopy(module).to(np.float64)
     for _, layer in m.named_modules():
-        layer.needs_input_grad = True   # the input gradient is checked too, even for a model's first layer
+        layer.needs_input_grad = True  # the input gradient is checked too, even for a model's first layer
     several = isinstance(x, tuple)
     inputs = tuple(np.array(a, dtype=np.float64) for a in (x if several else (x,)))
     names = [f"input {i}" for i in range(len(inputs))] if several else ["input"]
@@ -74,7 +82,7 @@ def gradcheck(module: Module, x: np.ndarray | tuple[np.ndarray, ...], target: np
     if is_loss and target is None and not several:
         raise ValueError("gradcheck of a loss needs a target")
     args = inputs if target is None else (*inputs, np.array(target, dtype=np.float64))
-    if is_loss:                                     # a float: one random upstream number
+    if is_loss:  # a float: one random upstream number
         upstream = float(rng.standard_normal())
     else:
         upstream = rng.standard_normal(np.shape(m(*args)))
@@ -87,8 +95,10 @@ def gradcheck(module: Module, x: np.ndarray | tuple[np.ndarray, ...], target: np
     m(*args)
     grads = m.backward(upstream)
     if several and not (isinstance(grads, tuple) and len(grads) == len(inputs)):
-        raise GradcheckError(f"{type(module).__name__}.backward should return {len(inputs)} gradients (one per "
-                             f"input), got {type(grads).__name__}")
+        raise GradcheckError(
+            f"{type(module).__name__}.backward should return {len(inputs)} gradients (one per "
+            f"input), got {type(grads).__name__}"
+        )
     analytic = dict(zip(names, grads if several else (grads,), strict=True))
     params = dict(m.named_parameters()) if check_params and not is_loss else {}
     for name, p in params.items():
@@ -100,8 +110,10 @@ def gradcheck(module: Module, x: np.ndarray | tuple[np.ndarray, ...], target: np
     for name, arr in arrays.items():
         a = analytic.get(name)
         if a is None:
-            raise GradcheckError(f"{type(module).__name__}.backward returned None as the gradient of {name}, "
-                                 f"expected an array of shape {arr.shape}")
+            raise GradcheckError(
+                f"{type(module).__name__}.backward returned None as the gradient of {name}, "
+                f"expected an array of shape {arr.shape}"
+            )
         if np.shape(a) != arr.shape:
             raise GradcheckError(f"gradient of {name} has shape {np.shape(a)}, expected {arr.shape}")
         for idx in np.ndindex(arr.shape):

@@ -37,7 +37,7 @@ def encode_all(model, images: np.ndarray, batch_size: int = 200) -> np.ndarray:
     was_training = model.training
     model.eval()
     try:
-        codes = [model.encode(images[start:start + batch_size]) for start in range(0, len(images), batch_size)]
+        codes = [model.encode(images[start : start + batch_size]) for start in range(0, len(images), batch_size)]
     finally:
         model.train(was_training)
     return np.concatenate(codes).reshape(len(images), -1)
@@ -60,7 +60,7 @@ def principal_components(codes: np.ndarray, k: int = 2) -> tuple[np.ndarray, np.
     _, s, vt = np.linalg.svd(centred, full_matrices=False)
     signs = np.sign(vt[np.arange(len(vt)), np.abs(vt).argmax(axis=1)])
     vt = vt * np.where(signs == 0, 1, signs)[:, None]
-    variance = s ** 2
+    variance = s**2
     explained = variance / variance.sum() if variance.sum() > 0 else np.zeros_like(variance)
     points = centred @ vt[:k].T
     if points.shape[1] < k:
@@ -103,13 +103,12 @@ def gaussian_grid(n: int = 15, low: float = 0.05, high: float = 0.95) -> tuple[n
         raise ValueError(f"gaussian_grid expected 0 < low < high < 1, got low={low}, high={high}")
     probabilities = np.linspace(low, high, n)
     values = np.array([NormalDist().inv_cdf(u) for u in probabilities])
-    values[np.abs(probabilities - 0.5) < 1e-12] = 0.0       # the median exactly (linspace may miss 0.5 by 1 ulp)
+    values[np.abs(probabilities - 0.5) < 1e-12] = 0.0  # the median exactly (linspace may miss 0.5 by 1 ulp)
     z1, z0 = np.meshgrid(values[::-1], values, indexing="ij")
     return np.stack([z0.ravel(), z1.ravel()], axis=1), values
 
 
-def decoded_manifold(model, n: int = 15, low: float = 0.05, high: float = 0.95
-                     ) -> tuple[np.ndarray, np.ndarray]:
+def decoded_manifold(model, n: int = 15, low: float = 0.05, high: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
     """``(images, values)``: the images (n * n, 1, 28, 28) ``model`` decodes from the codes of
     :func:`gaussian_grid` (in evaluation mode), and the grid's values along each axis.
 
@@ -118,8 +117,10 @@ def decoded_manifold(model, n: int = 15, low: float = 0.05, high: float = 0.95
     """
     if not isinstance(model, VariationalAutoencoder) or model.latent_dim != 2:
         dims = f" with latent_dim={model.latent_dim}" if isinstance(model, VariationalAutoencoder) else ""
-        raise ValueError(f"decoded_manifold needs a variational autoencoder with a 2-D code (latent_dim=2), "
-                         f"whose prior the grid follows; got {type(model).__name__}{dims}")
+        raise ValueError(
+            f"decoded_manifold needs a variational autoencoder with a 2-D code (latent_dim=2), "
+            f"whose prior the grid follows; got {type(model).__name__}{dims}"
+        )
     codes, values = gaussian_grid(n, low, high)
     return _decoded(model, codes.astype(model.dtype)), values
 
@@ -128,8 +129,9 @@ def prior_samples(model, n: int = 64, rng: np.random.Generator | None = None) ->
     """``n`` images (n, 1, 28, 28) decoded (in evaluation mode) from codes drawn from the prior
     :math:`\\mathcal N(0, I)` of a variational autoencoder; ``rng`` as in :func:`scratchae.random.resolve`."""
     if not isinstance(model, VariationalAutoencoder):
-        raise ValueError(f"prior_samples needs a variational autoencoder, whose codes have a prior; "
-                         f"{type(model).__name__} has none")
+        raise ValueError(
+            f"prior_samples needs a variational autoencoder, whose codes have a prior; {type(model).__name__} has none"
+        )
     codes = resolve(rng).standard_normal((n, model.latent_dim), dtype=model.dtype)
     return _decoded(model, codes)
 

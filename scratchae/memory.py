@@ -19,7 +19,7 @@ from __future__ import annotations
 import ctypes
 import sys
 
-_M_TRIM_THRESHOLD = -1          # from glibc's <malloc.h>
+_M_TRIM_THRESHOLD = -1  # from glibc's <malloc.h>
 _M_MMAP_THRESHOLD = -3
 #: blocks up to this size come from (and go back to) the heap, where freed memory is kept: glibc's maximum
 MMAP_THRESHOLD = 32 * 2**20

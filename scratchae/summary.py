@@ -32,10 +32,10 @@ from .nn.module import Module, record_calls
 class LayerCall:
     """One call of a leaf module during a forward pass."""
 
-    name: str             # attribute path in the model, e.g. "conv1" or "decoder.0"
+    name: str  # attribute path in the model, e.g. "conv1" or "decoder.0"
     module: Module
-    output: object        # usually an array (N, ...); a tuple of arrays for a layer with several outputs
-    params: int           # parameters of this module (counted at its first call only)
+    output: object  # usually an array (N, ...); a tuple of arrays for a layer with several outputs
+    params: int  # parameters of this module (counted at its first call only)
 
 
 def _format_shape(shape) -> str:
@@ -69,8 +69,7 @@ def _is_leaf(module: Module) -> bool:
 def _sample_input(model: Module, input_shape) -> np.ndarray:
     shape = tuple(int(d) for d in input_shape)
     if not shape or any(d <= 0 for d in shape):
-        raise ValueError(f"summary expected an input shape of positive sizes, e.g. (1, 1, 28, 28); "
-                         f"got {input_shape!r}")
+        raise ValueError(f"summary expected an input shape of positive sizes, e.g. (1, 1, 28, 28); got {input_shape!r}")
     params = model.parameters()
     return np.zeros(shape, dtype=params[0].dtype if params else np.float32)
 
@@ -83,7 +82,7 @@ def layer_calls(model: Module, x: np.ndarray, run=None) -> list[LayerCall]:
     """
     names: dict[int, str] = {}
     for name, module in model.named_modules():
-        names.setdefault(id(module), name)      # a module held twice goes by its first name, as in PyTorch
+        names.setdefault(id(module), name)  # a module held twice goes by its first name, as in PyTorch
     was_training = model.training
     model.eval()
     try:
@@ -107,7 +106,7 @@ def _encoder_rows(model: Module, x: np.ndarray, rows: list[LayerCall]) -> tuple[
     if not isinstance(model, Autoencoder):
         return None, None
     encoder = layer_calls(model, x, run=model.encode)
-    if [id(r.module) for r in encoder] != [id(r.module) for r in rows[:len(encoder)]]:
+    if [id(r.module) for r in encoder] != [id(r.module) for r in rows[: len(encoder)]]:
         return None, None
     return len(encoder), _shape_of(encoder[-1].output if encoder else None)
 
@@ -152,17 +151,23 @@ class ModelSummary:
         name_width = max([30] + [len(label) + 2 for label in labels])
         shape_width = max([24] + [len(shape) + 2 for shape in shapes])
         width = name_width + shape_width + 12
-        lines = [f"{self.model_name}, input {_format_shape(self.input_shape)}", "-" * width,
-                 f"{'Layer (type)':<{name_width}}{'Output Shape':<{shape_width}}{'Param #':>12}", "=" * width]
+        lines = [
+            f"{self.model_name}, input {_format_shape(self.input_shape)}",
+            "-" * width,
+            f"{'Layer (type)':<{name_width}}{'Output Shape':<{shape_width}}{'Param #':>12}",
+            "=" * width,
+        ]
         for i, (label, shape, row) in enumerate(zip(labels, shapes, self.rows, strict=True)):
             lines.append(f"{label:<{name_width}}{shape:<{shape_width}}{row.params:>12,}")
             if i + 1 == self.code_after and i + 1 < len(self.rows):
                 marker = f"-- code {self.code_shape} (encoder above, decoder below) "
                 lines.append(f"{marker:-<{width}}")
-        lines += ["=" * width,
-                  f"Total params: {self.total_params:,}",
-                  f"Trainable params: {self.trainable_params:,}",
-                  f"Non-trainable params: {self.non_trainable_params:,}"]
+        lines += [
+            "=" * width,
+            f"Total params: {self.total_params:,}",
+            f"Trainable params: {self.trainable_params:,}",
+            f"Non-trainable params: {self.non_trainable_params:,}",
+        ]
         if self.buffer_values:
             lines.append(f"Buffers (saved, not trained): {self.buffer_values:,} values")
         lines += ["-" * width, f"Params size: {_bytes(self.param_bytes)}"]
@@ -171,12 +176,12 @@ class ModelSummary:
     def __str__(self) -> str:
         return self.table()
 
-    def __repr__(self) -> str:          # a notebook or the REPL shows the table
+    def __repr__(self) -> str:  # a notebook or the REPL shows the table
         return self.table()
 
 
 def _bytes(n: int) -> str:
-    return f"{n:,} bytes" if n < 1024 else f"{n / 1024:,.2f} KiB" if n < 1024 ** 2 else f"{n / 1024 ** 2:,.2f} MiB"
+    return f"{n:,} bytes" if n < 1024 else f"{n / 1024:,.2f} KiB" if n < 1024**2 else f"{n / 1024**2:,.2f} MiB"
 
 
 def summary(model: Module, input_shape=(1, 1, 28, 28)) -> ModelSummary:
@@ -198,8 +203,15 @@ def summary(model: Module, input_shape=(1, 1, 28, 28)) -> ModelSummary:
     code_after, code_shape = _encoder_rows(model, x, rows)
     params = _unique(model.parameters())
     total = _count(params)
-    return ModelSummary(model_name=type(model).__name__, input_shape=x.shape, rows=rows,
-                        code_after=code_after, code_shape=code_shape,
-                        total_params=total, trainable_params=total, non_trainable_params=0,
-                        buffer_values=_count(model.buffers()),
-                        param_bytes=sum(p.data.nbytes for p in params))
+    return ModelSummary(
+        model_name=type(model).__name__,
+        input_shape=x.shape,
+        rows=rows,
+        code_after=code_after,
+        code_shape=code_shape,
+        total_params=total,
+        trainable_params=total,
+        non_trainable_params=0,
+        buffer_values=_count(model.buffers()),
+        param_bytes=sum(p.data.nbytes for p in params),
+    )

@@ -42,25 +42,42 @@ from .kernels.reference.conv2d import conv2d as reference_conv2d
 __all__ = [
     "conv2d",
     "scatter",
-    "conv_matrix", "conv2d_by_matrix", "conv_transpose2d_by_matrix",
-    "input_gradient", "as_input_gradient", "output_padding_for", "adjoint_inner_products",
-    "insert_zeros", "pad_for_transpose", "flip_and_swap", "zero_insertion",
+    "conv_matrix",
+    "conv2d_by_matrix",
+    "conv_transpose2d_by_matrix",
+    "input_gradient",
+    "as_input_gradient",
+    "output_padding_for",
+    "adjoint_inner_products",
+    "insert_zeros",
+    "pad_for_transpose",
+    "flip_and_swap",
+    "zero_insertion",
 ]
 
 
 # -- checking the arguments -------------------------------------------------------------------------
 
+
 def _settings(stride, padding, dilation, output_padding=0):
     """Turn each hyper-parameter into a (rows, columns) pair, after checking it."""
-    stride, padding, dilation, output_padding = (pair(stride, "stride"), pair(padding, "padding"),
-                                                 pair(dilation, "dilation"), pair(output_padding, "output_padding"))
+    stride, padding, dilation, output_padding = (
+        pair(stride, "stride"),
+        pair(padding, "padding"),
+        pair(dilation, "dilation"),
+        pair(output_padding, "output_padding"),
+    )
     if min(stride) < 1 or min(dilation) < 1 or min(padding) < 0:
-        raise ValueError(f"expected stride >= 1, dilation >= 1, padding >= 0, got stride={stride}, "
-                         f"dilation={dilation}, padding={padding}")
+        raise ValueError(
+            f"expected stride >= 1, dilation >= 1, padding >= 0, got stride={stride}, "
+            f"dilation={dilation}, padding={padding}"
+        )
     for axis in range(2):
         if not 0 <= output_padding[axis] < max(stride[axis], dilation[axis]):
-            raise ValueError(f"expected output_padding smaller than stride or dilation, got "
-                             f"output_padding={output_padding}, stride={stride}, dilation={dilation}")
+            raise ValueError(
+                f"expected output_padding smaller than stride or dilation, got "
+                f"output_padding={output_padding}, stride={stride}, dilation={dilation}"
+            )
     return stride, padding, dilation, output_padding
 
 
@@ -70,8 +87,10 @@ def _check_arrays(x, weight, channel_axis):
         if not isinstance(a, np.ndarray) or a.ndim != 4:
             raise ValueError(f"expected a 4-D {name} array, got {getattr(a, 'shape', type(a).__name__)}")
     if x.shape[1] != weight.shape[channel_axis]:
-        raise ValueError(f"expected {weight.shape[channel_axis]} input channels (from the weight of shape "
-                         f"{weight.shape}), got an input of shape {x.shape}")
+        raise ValueError(
+            f"expected {weight.shape[channel_axis]} input channels (from the weight of shape "
+            f"{weight.shape}), got an input of shape {x.shape}"
+        )
 
 
 def _add_bias(out, bias):
@@ -83,6 +102,7 @@ def _transposed_size(x, weight, stride, padding, output_padding, dilation) -> tu
 
 
 # -- the convolution we are transposing --------------------------------------------------------------
+
 
 def conv2d(x, weight, bias=None, stride=1, padding=0, dilation=1):
     r"""Ordinary convolution (cross-correlation, as in PyTorch): each output pixel *gathers* a window.
@@ -99,11 +119,12 @@ def conv2d(x, weight, bias=None, stride=1, padding=0, dilation=1):
     """
     _check_arrays(x, weight, channel_axis=1)
     stride, padding, dilation, _ = _settings(stride, padding, dilation)
-    conv2d_output_size(x.shape[2:], weight.shape[2:], stride, padding, dilation)   # a clear error if empty
+    conv2d_output_size(x.shape[2:], weight.shape[2:], stride, padding, dilation)  # a clear error if empty
     return reference_conv2d(x, weight, bias, stride, padding, dilation)
 
 
 # -- view 1: scatter ---------------------------------------------------------------------------------
+
 
 def scatter(x, weight, bias=None, stride=1, padding=0, output_padding=0, dilation=1):
     r"""Transposed convolution as a scatter: each input pixel stamps a scaled copy of the kernel.
@@ -127,13 +148,13 @@ def scatter(x, weight, bias=None, stride=1, padding=0, output_padding=0, dilatio
     canvas = np.zeros((n, c_out, ph + ho + ph, pw + wo + pw), dtype=np.result_type(x, weight))
     for i in range(h):
         for j in range(w):
-            stamp = np.einsum("nc,cokl->nokl", x[:, :, i, j], weight)     # (N, C_out, kH, kW)
-            canvas[:, :, i * sh: i * sh + dh * (kh - 1) + 1: dh,
-                         j * sw: j * sw + dw * (kw - 1) + 1: dw] += stamp
-    return _add_bias(canvas[:, :, ph: ph + ho, pw: pw + wo], bias)
+            stamp = np.einsum("nc,cokl->nokl", x[:, :, i, j], weight)  # (N, C_out, kH, kW)
+            canvas[:, :, i * sh : i * sh + dh * (kh - 1) + 1 : dh, j * sw : j * sw + dw * (kw - 1) + 1 : dw] += stamp
+    return _add_bias(canvas[:, :, ph : ph + ho, pw : pw + wo], bias)
 
 
 # -- view 2: the matrix C and its transpose ------------------------------------------------------------
+
 
 def conv_matrix(weight, input_size, stride=1, padding=0, dilation=1):
     r"""The matrix :math:`C` of a convolution: ``conv2d(x, weight)`` is ``C @ x.ravel()`` for one sample.
@@ -163,7 +184,7 @@ def conv_matrix(weight, input_size, stride=1, padding=0, dilation=1):
         for q in range(wo):
             for a in range(kh):
                 for b in range(kw):
-                    r, t = p * sh - ph + a * dh, q * sw - pw + b * dw   # input pixel under tap (a, b)
+                    r, t = p * sh - ph + a * dh, q * sw - pw + b * dw  # input pixel under tap (a, b)
                     if 0 <= r < h and 0 <= t < w:
                         matrix[:, p, q, :, r, t] = weight[:, :, a, b]
     return matrix.reshape(c_out * ho * wo, c_in * h * w)
@@ -174,8 +195,9 @@ def conv2d_by_matrix(x, weight, bias=None, stride=1, padding=0, dilation=1):
     _check_arrays(x, weight, channel_axis=1)
     stride, padding, dilation, _ = _settings(stride, padding, dilation)
     n = x.shape[0]
-    ho, wo = (conv_output_length(x.shape[2 + a], weight.shape[2 + a], stride[a], padding[a], dilation[a])
-              for a in range(2))
+    ho, wo = (
+        conv_output_length(x.shape[2 + a], weight.shape[2 + a], stride[a], padding[a], dilation[a]) for a in range(2)
+    )
     c = conv_matrix(weight, x.shape[2:], stride, padding, dilation)
     out = x.reshape(n, -1) @ c.T
     return _add_bias(out.reshape(n, weight.shape[0], ho, wo), bias)
@@ -205,6 +227,7 @@ def conv_transpose2d_by_matrix(x, weight, bias=None, stride=1, padding=0, output
 
 # -- view 3: the gradient of a convolution with respect to its input -----------------------------------
 
+
 def input_gradient(linear_map: Callable[[np.ndarray], np.ndarray], input_shape, grad_output):
     r"""Gradient of :math:`L = \langle f(x), g\rangle` with respect to :math:`x`, for a *linear* map :math:`f`.
 
@@ -218,7 +241,7 @@ def input_gradient(linear_map: Callable[[np.ndarray], np.ndarray], input_shape, 
     n, sample = input_shape[0], tuple(input_shape[1:])
     pixels = int(np.prod(sample))
     one_pixel_images = np.eye(pixels, dtype=grad_output.dtype).reshape(pixels, *sample)
-    jacobian = linear_map(one_pixel_images).reshape(pixels, -1)   # row i: response to pixel i
+    jacobian = linear_map(one_pixel_images).reshape(pixels, -1)  # row i: response to pixel i
     return (grad_output.reshape(n, -1) @ jacobian.T).reshape(input_shape)
 
 
@@ -235,7 +258,7 @@ def as_input_gradient(x, weight, bias=None, stride=1, padding=0, output_padding=
     n, _, h, w = x.shape
     ho, wo = _transposed_size(x, weight, stride, padding, output_padding, dilation)
 
-    def convolution(z):   # keeps only the h x w outputs that x covers (see conv_transpose2d_by_matrix)
+    def convolution(z):  # keeps only the h x w outputs that x covers (see conv_transpose2d_by_matrix)
         return conv2d(z, weight, None, stride, padding, dilation)[:, :, :h, :w]
 
     return _add_bias(input_gradient(convolution, (n, weight.shape[1], ho, wo), x), bias)
@@ -261,6 +284,7 @@ def adjoint_inner_products(x, y, weight, stride=1, padding=0, dilation=1, conv_t
 
 # -- view 4: zero insertion + an ordinary convolution ---------------------------------------------------
 
+
 def insert_zeros(x, stride=1):
     """Put ``stride - 1`` zeros between neighbouring pixels: ``(N, C, H, W)`` -> ``(N, C, (H-1)s_h+1, (W-1)s_w+1)``."""
     sh, sw = pair(stride, "stride")
@@ -275,13 +299,17 @@ def pad_for_transpose(x, kernel_size, padding=0, output_padding=0, dilation=1):
 
     A negative amount (``padding > dilation * (k - 1)``) crops instead of padding.
     """
-    (kh, kw), (ph, pw), (oh, ow), (dh, dw) = (pair(kernel_size, "kernel_size"), pair(padding, "padding"),
-                                              pair(output_padding, "output_padding"), pair(dilation, "dilation"))
+    (kh, kw), (ph, pw), (oh, ow), (dh, dw) = (
+        pair(kernel_size, "kernel_size"),
+        pair(padding, "padding"),
+        pair(output_padding, "output_padding"),
+        pair(dilation, "dilation"),
+    )
     top, left = dh * (kh - 1) - ph, dw * (kw - 1) - pw
     bottom, right = top + oh, left + ow
     x = np.pad(x, ((0, 0), (0, 0), (max(top, 0), max(bottom, 0)), (max(left, 0), max(right, 0))))
     h, w = x.shape[2:]
-    return x[:, :, max(-top, 0): h - max(-bottom, 0), max(-left, 0): w - max(-right, 0)]
+    return x[:, :, max(-top, 0) : h - max(-bottom, 0), max(-left, 0) : w - max(-right, 0)]
 
 
 def flip_and_swap(weight):

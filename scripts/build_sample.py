@@ -29,8 +29,10 @@ def main(source: str = "/usr/share/datasets/fashion-mnist") -> None:
         arrays[f"{split}_labels"] = full.labels[indices].astype(np.uint8)
         arrays[f"{split}_indices"] = indices.astype(np.int32)
     np.savez_compressed(OUT, **arrays)
-    print(f"wrote {OUT} ({OUT.stat().st_size / 1e6:.2f} MB): "
-          + ", ".join(f"{key} {value.shape}" for key, value in arrays.items()))
+    print(
+        f"wrote {OUT} ({OUT.stat().st_size / 1e6:.2f} MB): "
+        + ", ".join(f"{key} {value.shape}" for key, value in arrays.items())
+    )
 
 
 if __name__ == "__main__":

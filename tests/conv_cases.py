@@ -26,9 +26,14 @@ def conv_cases(count: int, seed: int):
     rng = np.random.default_rng(seed)
     cases = []
     while len(cases) < count:
-        kw = dict(in_channels=int(rng.integers(1, 4)), out_channels=int(rng.integers(1, 4)),
-                  kernel_size=_maybe_pair(rng, 1, 3), stride=_maybe_pair(rng, 1, 3),
-                  padding=_maybe_pair(rng, 0, 2), dilation=_maybe_pair(rng, 1, 2))
+        kw = dict(
+            in_channels=int(rng.integers(1, 4)),
+            out_channels=int(rng.integers(1, 4)),
+            kernel_size=_maybe_pair(rng, 1, 3),
+            stride=_maybe_pair(rng, 1, 3),
+            padding=_maybe_pair(rng, 0, 2),
+            dilation=_maybe_pair(rng, 1, 2),
+        )
         shape = (int(rng.integers(1, 3)), kw["in_channels"], int(rng.integers(3, 8)), int(rng.integers(3, 8)))
         try:
             conv2d_output_size(shape[2:], kw["kernel_size"], kw["stride"], kw["padding"], kw["dilation"])
@@ -43,15 +48,21 @@ def conv_transpose_cases(count: int, seed: int):
     rng = np.random.default_rng(seed)
     cases = []
     while len(cases) < count:
-        kw = dict(in_channels=int(rng.integers(1, 4)), out_channels=int(rng.integers(1, 4)),
-                  kernel_size=_maybe_pair(rng, 1, 3), stride=_maybe_pair(rng, 1, 3),
-                  padding=_maybe_pair(rng, 0, 2), dilation=_maybe_pair(rng, 1, 2))
+        kw = dict(
+            in_channels=int(rng.integers(1, 4)),
+            out_channels=int(rng.integers(1, 4)),
+            kernel_size=_maybe_pair(rng, 1, 3),
+            stride=_maybe_pair(rng, 1, 3),
+            padding=_maybe_pair(rng, 0, 2),
+            dilation=_maybe_pair(rng, 1, 2),
+        )
         limit = [max(s, d) - 1 for s, d in zip(_pair(kw["stride"]), _pair(kw["dilation"]), strict=True)]
         kw["output_padding"] = (int(rng.integers(0, limit[0] + 1)), int(rng.integers(0, limit[1] + 1)))
         shape = (int(rng.integers(1, 3)), kw["in_channels"], int(rng.integers(1, 6)), int(rng.integers(1, 6)))
         try:
-            conv_transpose2d_output_size(shape[2:], kw["kernel_size"], kw["stride"], kw["padding"],
-                                         kw["output_padding"], kw["dilation"])
+            conv_transpose2d_output_size(
+                shape[2:], kw["kernel_size"], kw["stride"], kw["padding"], kw["output_padding"], kw["dilation"]
+            )
         except ValueError:
             continue
         cases.append((kw, shape))
@@ -64,8 +75,7 @@ def maxpool_cases(count: int, seed: int):
     cases = []
     while len(cases) < count:
         kernel = _maybe_pair(rng, 1, 3)
-        kw = dict(kernel_size=kernel,
-                  padding=tuple(int(rng.integers(0, k // 2 + 1)) for k in _pair(kernel)))
+        kw = dict(kernel_size=kernel, padding=tuple(int(rng.integers(0, k // 2 + 1)) for k in _pair(kernel)))
         if rng.random() < 0.75:
             kw["stride"] = _maybe_pair(rng, 1, 3)
         shape = (int(rng.integers(1, 3)), int(rng.integers(1, 4)), int(rng.integers(2, 8)), int(rng.integers(2, 8)))

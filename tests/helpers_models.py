@@ -13,7 +13,7 @@ def images(n: int, seed: int = 0, dtype=np.float32) -> np.ndarray:
     for i in range(n):
         cy, cx = rng.uniform(8, 20, size=2)
         width = rng.uniform(3, 7)
-        out[i, 0] = np.exp(-((yy - cy) ** 2 + (xx - cx) ** 2) / (2 * width ** 2))
+        out[i, 0] = np.exp(-((yy - cy) ** 2 + (xx - cx) ** 2) / (2 * width**2))
     return out.astype(dtype)
 
 
@@ -39,7 +39,7 @@ def directional_derivative_check(model, x, *, seed: int = 0, eps: float = 1e-7, 
     rng = np.random.default_rng(seed)
     x = x.astype(np.float64)
     model.to(np.float64)
-    model.needs_input_grad = True          # the check covers dL/dx too
+    model.needs_input_grad = True  # the check covers dL/dx too
     g = rng.standard_normal(model(x).shape)
     model.zero_grad()
     model(x)

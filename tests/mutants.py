@@ -11,10 +11,15 @@ from __future__ import annotations
 import ast
 import copy
 
-OPERATORS = {ast.Add: (ast.Sub, ast.Mult), ast.Sub: (ast.Add,), ast.Mult: (ast.Add, ast.Div),
-             ast.Div: (ast.Mult,), ast.FloorDiv: (ast.Mult,), ast.MatMult: (ast.Mult,)}
-COMPARISONS = {ast.Gt: ast.GtE, ast.GtE: ast.Gt, ast.Lt: ast.LtE, ast.LtE: ast.Lt, ast.Eq: ast.NotEq,
-               ast.NotEq: ast.Eq}
+OPERATORS = {
+    ast.Add: (ast.Sub, ast.Mult),
+    ast.Sub: (ast.Add,),
+    ast.Mult: (ast.Add, ast.Div),
+    ast.Div: (ast.Mult,),
+    ast.FloorDiv: (ast.Mult,),
+    ast.MatMult: (ast.Mult,),
+}
+COMPARISONS = {ast.Gt: ast.GtE, ast.GtE: ast.Gt, ast.Lt: ast.LtE, ast.LtE: ast.Lt, ast.Eq: ast.NotEq, ast.NotEq: ast.Eq}
 
 
 def _not_code(tree) -> set[int]:
@@ -47,14 +52,19 @@ def _mutations(node, docstrings):
         if isinstance(node.operand, ast.Constant) and isinstance(node.operand.value, (int, float)):
             value = node.operand.value
             yield f"-{value!r} -> -{value + 1!r}", lambda n: setattr(n.operand, "value", value + 1)
-    elif (isinstance(node, ast.Constant) and not isinstance(node.value, bool)
-          and isinstance(node.value, (int, float))):
+    elif isinstance(node, ast.Constant) and not isinstance(node.value, bool) and isinstance(node.value, (int, float)):
         new_value = node.value + 1
         yield f"{node.value!r} -> {new_value!r}", lambda n: setattr(n, "value", new_value)
-    elif (isinstance(node, ast.Subscript) and isinstance(node.slice, ast.Tuple) and len(node.slice.elts) >= 2
-          and ast.dump(node.slice.elts[-1]) != ast.dump(node.slice.elts[-2])):
+    elif (
+        isinstance(node, ast.Subscript)
+        and isinstance(node.slice, ast.Tuple)
+        and len(node.slice.elts) >= 2
+        and ast.dump(node.slice.elts[-1]) != ast.dump(node.slice.elts[-2])
+    ):
+
         def swap(n):
             n.slice.elts[-1], n.slice.elts[-2] = n.slice.elts[-2], n.slice.elts[-1]
+
         yield "last two indices swapped", swap
 
 
@@ -62,8 +72,11 @@ def mutants(source: str) -> list[tuple[str, str]]:
     """Every single-change mutant of ``source``: (description with the line, mutated source)."""
     tree = ast.parse(source)
     docstrings = _not_code(tree)
-    negated = {id(node.operand) for node in ast.walk(tree)         # -1: mutated as a whole, to -2
-               if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub)}
+    negated = {
+        id(node.operand)
+        for node in ast.walk(tree)  # -1: mutated as a whole, to -2
+        if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub)
+    }
     sites = [node for node in ast.walk(tree) if hasattr(node, "lineno")]
     lines = source.splitlines()
     result = []

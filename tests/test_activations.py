@@ -64,6 +64,7 @@ def test_activations_refuse_integers_and_early_backward():
 
 # -- LeakyReLU and Tanh ---------------------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("slope", [0.01, 0.2, -0.5, 1.5])
 @pytest.mark.parametrize("shape", [(3, 4), (2, 3, 4, 5)])
 def test_leaky_relu_gradcheck(rng, shape, slope):
@@ -103,7 +104,7 @@ def test_leaky_relu_by_hand():
     x = np.array([-1.0, 3.0])
     y = nn.LeakyReLU(0.5, inplace=True)(x)
     assert y is x and list(x) == [-0.5, 3.0]
-    assert nn.LeakyReLU()(np.array(-2.0)).shape == ()                       # a 0-d array stays an array
+    assert nn.LeakyReLU()(np.array(-2.0)).shape == ()  # a 0-d array stays an array
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
@@ -111,8 +112,11 @@ def test_leaky_relu_and_tanh_twin(torch, rng, dtype):
     x = (4 * rng.standard_normal((5, 3, 4, 4))).astype(dtype)
     x.flat[:3] = [0.0, -0.0, 30.0]
     g = rng.standard_normal(x.shape).astype(dtype)
-    for ours, theirs in [(nn.LeakyReLU(), torch.nn.LeakyReLU()), (nn.LeakyReLU(0.2), torch.nn.LeakyReLU(0.2)),
-                         (nn.Tanh(), torch.nn.Tanh())]:
+    for ours, theirs in [
+        (nn.LeakyReLU(), torch.nn.LeakyReLU()),
+        (nn.LeakyReLU(0.2), torch.nn.LeakyReLU(0.2)),
+        (nn.Tanh(), torch.nn.Tanh()),
+    ]:
         assert repr(ours) == repr(theirs)
         tx = torch.from_numpy(x).requires_grad_()
         ty = theirs(tx)

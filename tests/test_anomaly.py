@@ -18,14 +18,17 @@ def pairwise_auroc(scores, is_anomaly):
     return wins / (len(positives) * len(negatives))
 
 
-@pytest.mark.parametrize("scores, labels, expected", [
-    ([0.1, 0.2, 0.8, 0.9], [0, 0, 1, 1], 1.0),                  # perfect
-    ([0.9, 0.8, 0.2, 0.1], [0, 0, 1, 1], 0.0),                  # reversed
-    ([0.5, 0.5, 0.5, 0.5, 0.5], [0, 1, 0, 1, 1], 0.5),          # all tied: knows nothing
-    ([1, 2, 3, 4], [0, 1, 0, 1], 0.75),                         # pairs (2>1, 2<3, 4>1, 4>3): 3 of 4
-    ([1, 2, 2, 3], [0, 0, 1, 1], 0.875),                        # one tie: (2 vs 1) 1, (2 vs 2) 1/2, 3 wins 2
-    ([3, 1], [True, False], 1.0),
-])
+@pytest.mark.parametrize(
+    "scores, labels, expected",
+    [
+        ([0.1, 0.2, 0.8, 0.9], [0, 0, 1, 1], 1.0),  # perfect
+        ([0.9, 0.8, 0.2, 0.1], [0, 0, 1, 1], 0.0),  # reversed
+        ([0.5, 0.5, 0.5, 0.5, 0.5], [0, 1, 0, 1, 1], 0.5),  # all tied: knows nothing
+        ([1, 2, 3, 4], [0, 1, 0, 1], 0.75),  # pairs (2>1, 2<3, 4>1, 4>3): 3 of 4
+        ([1, 2, 2, 3], [0, 0, 1, 1], 0.875),  # one tie: (2 vs 1) 1, (2 vs 2) 1/2, 3 wins 2
+        ([3, 1], [True, False], 1.0),
+    ],
+)
 def test_auroc_of_hand_cases(scores, labels, expected):
     assert anomaly.auroc(scores, labels) == pytest.approx(expected)
     assert pairwise_auroc(scores, labels) == pytest.approx(expected)
@@ -35,7 +38,7 @@ def test_auroc_of_hand_cases(scores, labels, expected):
 def test_auroc_equals_the_pairwise_count_with_many_ties(seed):
     rng = np.random.default_rng(seed)
     n = int(rng.integers(5, 60))
-    scores = rng.integers(0, 6, n).astype(float)                   # few distinct values: many ties
+    scores = rng.integers(0, 6, n).astype(float)  # few distinct values: many ties
     labels = rng.random(n) < 0.3
     labels[:2] = [True, False]
     assert anomaly.auroc(scores, labels) == pytest.approx(pairwise_auroc(scores, labels), abs=1e-12)
@@ -60,7 +63,7 @@ def test_roc_curve_steps_once_per_distinct_score_and_its_area_is_the_auroc(seed)
     assert len(fpr) == len(np.unique(scores)) + 1 and thresholds[0] == np.inf
     assert (fpr[0], tpr[0], fpr[-1], tpr[-1]) == (0, 0, 1, 1)
     assert np.all(np.diff(fpr) >= 0) and np.all(np.diff(tpr) >= 0) and np.all(np.diff(thresholds) < 0)
-    for j in range(1, len(thresholds)):         # each point: the images scoring >= its threshold are flagged
+    for j in range(1, len(thresholds)):  # each point: the images scoring >= its threshold are flagged
         flagged = scores >= thresholds[j]
         assert fpr[j] == pytest.approx((flagged & ~labels).sum() / (~labels).sum())
         assert tpr[j] == pytest.approx((flagged & labels).sum() / labels.sum())
@@ -68,13 +71,16 @@ def test_roc_curve_steps_once_per_distinct_score_and_its_area_is_the_auroc(seed)
     assert area == pytest.approx(anomaly.auroc(scores, labels), abs=1e-12)
 
 
-@pytest.mark.parametrize("scores, labels, message", [
-    ([1, 2, 3], [1, 1, 1], "needs both normal and anomalous images"),
-    ([1, 2, 3], [0, 0, 0], "needs both normal and anomalous images"),
-    ([1, np.nan, 3], [0, 1, 0], "1 scores are NaN"),
-    ([1, 2], [0, 1, 1], "one label per score"),
-    ([1, 2], [0, 2], "booleans or 0/1"),
-])
+@pytest.mark.parametrize(
+    "scores, labels, message",
+    [
+        ([1, 2, 3], [1, 1, 1], "needs both normal and anomalous images"),
+        ([1, 2, 3], [0, 0, 0], "needs both normal and anomalous images"),
+        ([1, np.nan, 3], [0, 1, 0], "1 scores are NaN"),
+        ([1, 2], [0, 1, 1], "one label per score"),
+        ([1, 2], [0, 2], "booleans or 0/1"),
+    ],
+)
 def test_auroc_and_roc_refuse_bad_input(scores, labels, message):
     with pytest.raises(ValueError, match=message):
         anomaly.auroc(scores, labels)
@@ -88,8 +94,11 @@ def test_reconstruction_and_relative_errors():
     y = rng.random((3, 1, 4, 4)).astype(np.float32)
     expected = [np.mean((y[i].astype(float) - x[i]) ** 2) for i in range(3)]
     np.testing.assert_allclose(anomaly.reconstruction_errors(x, y), expected, rtol=1e-12)
-    np.testing.assert_allclose(anomaly.relative_errors(x, y),
-                               [e / np.mean(x[i].astype(float) ** 2) for i, e in enumerate(expected)], rtol=1e-12)
+    np.testing.assert_allclose(
+        anomaly.relative_errors(x, y),
+        [e / np.mean(x[i].astype(float) ** 2) for i, e in enumerate(expected)],
+        rtol=1e-12,
+    )
     with pytest.raises(ValueError, match="reconstructions of the images' shape"):
         anomaly.reconstruction_errors(x, y[:2])
 
@@ -120,7 +129,7 @@ def test_every_model_gives_every_score(name):
     assert set(scores) == set(anomaly.SCORES) | {"reconstructions"}
     for key in anomaly.SCORES:
         assert scores[key].shape == (6,) and np.all(scores[key] >= 0), key
-    assert scores["reconstructions"].shape == x.shape and model.training       # the mode is restored
+    assert scores["reconstructions"].shape == x.shape and model.training  # the mode is restored
 
 
 def test_a_trained_autoencoder_tells_trousers_from_other_clothes():

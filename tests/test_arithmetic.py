@@ -31,7 +31,7 @@ def test_pair():
 def test_the_autoencoders_shapes():
     assert conv2d_output_size((28, 28), 3, 1, 1) == (28, 28)
     assert maxpool2d_output_size((28, 28), 2) == (14, 14)
-    assert maxpool2d_output_size((7, 7), 2, 2) == (3, 3)                  # floor
+    assert maxpool2d_output_size((7, 7), 2, 2) == (3, 3)  # floor
     assert conv_transpose2d_output_size((3, 3), 3, 2) == (7, 7)
     assert conv_transpose2d_output_size((7, 7), 2, 2) == (14, 14)
     assert upsample_output_size((7, 7), 2) == (14, 14)
@@ -61,13 +61,16 @@ def test_sizes_match_torch():
     torch = pytest.importorskip("torch")
     for kw, shape in conv_cases(30, seed=11):
         y = torch.nn.Conv2d(**kw)(torch.zeros(shape))
-        assert conv2d_output_size(shape[2:], kw["kernel_size"], kw["stride"], kw["padding"],
-                                  kw["dilation"]) == tuple(y.shape[2:])
+        assert conv2d_output_size(shape[2:], kw["kernel_size"], kw["stride"], kw["padding"], kw["dilation"]) == tuple(
+            y.shape[2:]
+        )
     for kw, shape in conv_transpose_cases(30, seed=12):
         y = torch.nn.ConvTranspose2d(**kw)(torch.zeros(shape))
-        assert conv_transpose2d_output_size(shape[2:], kw["kernel_size"], kw["stride"], kw["padding"],
-                                            kw["output_padding"], kw["dilation"]) == tuple(y.shape[2:])
+        assert conv_transpose2d_output_size(
+            shape[2:], kw["kernel_size"], kw["stride"], kw["padding"], kw["output_padding"], kw["dilation"]
+        ) == tuple(y.shape[2:])
     for kw, shape in maxpool_cases(30, seed=13):
         y = torch.nn.MaxPool2d(**kw)(torch.zeros(shape))
-        assert maxpool2d_output_size(shape[2:], kw["kernel_size"], kw.get("stride"), kw["padding"]) == \
-            tuple(y.shape[2:])
+        assert maxpool2d_output_size(shape[2:], kw["kernel_size"], kw.get("stride"), kw["padding"]) == tuple(
+            y.shape[2:]
+        )

@@ -59,8 +59,10 @@ def test_unshuffled_batches_are_views():
 
 def test_shuffle_is_a_permutation_and_seeded():
     images, labels = numbered(50)
+
     def order(seed):
         return [i for b, _ in iterate_batches(images, labels, 8, shuffle=True, seed=seed) for i in ids(b)]
+
     assert sorted(order(0)) == list(range(50))
     assert order(0) == order(0)
     assert order(0) != order(1)
@@ -69,8 +71,10 @@ def test_shuffle_is_a_permutation_and_seeded():
 
 def test_shuffle_without_seed_follows_manual_seed():
     images, labels = numbered(50)
+
     def order():
         return [i for b, _ in iterate_batches(images, labels, 8, shuffle=True) for i in ids(b)]
+
     scratchae.manual_seed(3)
     first = order()
     scratchae.manual_seed(3)
@@ -116,9 +120,11 @@ def test_dataset_batches_are_float_images_in_the_right_rows():
 
 def test_dataloader_epochs_differ_but_are_reproducible():
     sample = load_dataset("sample", "test")
+
     def two_epochs(seed):
         loader = DataLoader(sample, batch_size=100, shuffle=True, seed=seed)
         return [np.concatenate([labels for _, labels in loader]) for _ in range(2)]
+
     first, second = two_epochs(0)
     assert not np.array_equal(first, second)
     np.testing.assert_array_equal(np.sort(first), np.sort(sample.labels))

@@ -23,9 +23,13 @@ def sweep(count: int, seed: int):
             shape = (int(rng.integers(2, 7)), c) + ((int(rng.integers(1, 5)),) if rng.random() < 0.5 else ())
         else:
             shape = (int(rng.integers(1, 4)), c, int(rng.integers(1, 5)), int(rng.integers(2, 5)))
-        kw = dict(num_features=c, eps=float(rng.choice([1e-5, 1e-3, 0.1])),
-                  momentum=None if rng.random() < 0.25 else float(rng.choice([0.1, 0.3, 0.9])),
-                  affine=bool(rng.random() < 0.75), track_running_stats=bool(rng.random() < 0.8))
+        kw = dict(
+            num_features=c,
+            eps=float(rng.choice([1e-5, 1e-3, 0.1])),
+            momentum=None if rng.random() < 0.25 else float(rng.choice([0.1, 0.3, 0.9])),
+            affine=bool(rng.random() < 0.75),
+            track_running_stats=bool(rng.random() < 0.8),
+        )
         if kw["affine"] and rng.random() < 0.25:
             kw["bias"] = False
         cases.append((cls, kw, shape))
@@ -33,9 +37,11 @@ def sweep(count: int, seed: int):
 
 
 DEFAULTS = dict(eps=1e-5, momentum=0.1, affine=True, track_running_stats=True)
-CASES = [*sweep(12, seed=0),
-         (nn.BatchNorm2d, dict(num_features=3, **DEFAULTS, bias=False), (2, 3, 3, 3)),
-         (nn.BatchNorm2d, dict(num_features=16, **DEFAULTS), (4, 16, 5, 5))]
+CASES = [
+    *sweep(12, seed=0),
+    (nn.BatchNorm2d, dict(num_features=3, **DEFAULTS, bias=False), (2, 3, 3, 3)),
+    (nn.BatchNorm2d, dict(num_features=16, **DEFAULTS), (4, 16, 5, 5)),
+]
 
 
 def case_id(case):
@@ -58,6 +64,7 @@ def randomized(layer, rng):
 
 # -- gradients -----------------------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("train", [True, False], ids=["training", "evaluation"])
 @pytest.mark.parametrize("case", CASES, ids=case_id)
 def test_gradcheck(case, train):
@@ -75,7 +82,7 @@ def step_by_step_input_gradient(x, gamma, grad_y, eps):
     var = ((x - mu) ** 2).mean(axis=0)
     s = 1 / np.sqrt(var + eps)
     grad_x_hat = gamma * grad_y
-    grad_var = np.sum(grad_x_hat * (x - mu), axis=0) * -0.5 * s ** 3
+    grad_var = np.sum(grad_x_hat * (x - mu), axis=0) * -0.5 * s**3
     grad_mu = np.sum(grad_x_hat * -s, axis=0) + grad_var * np.mean(-2 * (x - mu), axis=0)
     return grad_x_hat * s + grad_var * 2 * (x - mu) / m + grad_mu / m
 
@@ -96,7 +103,7 @@ class _WithoutTheVariancePath(nn.BatchNorm2d):
         grad_x = super().backward(grad_out)
         x_hat, inv_std = self._x_hat, self._inv_std.reshape(1, -1, 1, 1)
         projection = (grad_out * self.weight.data.reshape(1, -1, 1, 1) * x_hat).mean(axis=(0, 2, 3), keepdims=True)
-        return grad_x + inv_std * x_hat * projection             # adds back the term through the variance
+        return grad_x + inv_std * x_hat * projection  # adds back the term through the variance
 
 
 class _WithoutTheMeanPath(nn.BatchNorm2d):
@@ -118,10 +125,16 @@ def test_gradcheck_catches_a_missing_path(wrong):
 
 # -- PyTorch -------------------------------------------------------------------------------------------
 
+
 def torch_twin(torch, layer):
     cls = {nn.BatchNorm1d: torch.nn.BatchNorm1d, nn.BatchNorm2d: torch.nn.BatchNorm2d}[type(layer)]
-    kw = dict(eps=layer.eps, momentum=layer.momentum, affine=layer.affine,
-              track_running_stats=layer.track_running_stats, dtype=getattr(torch, np.dtype(layer._dtype()).name))
+    kw = dict(
+        eps=layer.eps,
+        momentum=layer.momentum,
+        affine=layer.affine,
+        track_running_stats=layer.track_running_stats,
+        dtype=getattr(torch, np.dtype(layer._dtype()).name),
+    )
     if layer.affine:
         kw["bias"] = layer.bias is not None
     twin = cls(layer.num_features, **kw)
@@ -161,7 +174,7 @@ def test_matches_torch_over_training_steps_then_in_evaluation(torch, case, dtype
     rng = np.random.default_rng(4)
     layer = randomized(cls(**kw, dtype=dtype), rng)
     twin = torch_twin(torch, layer)
-    for step in range(3):                     # the running statistics move at each step
+    for step in range(3):  # the running statistics move at each step
         x = (rng.uniform(0.5, 3) * rng.standard_normal(shape) + rng.standard_normal()).astype(dtype)
         compare_step(torch, layer, twin, x, step, f"training step {step}")
     layer.eval()
@@ -179,14 +192,16 @@ def test_state_dict_names_order_and_types_are_pytorchs(torch):
             assert value.shape == tuple(theirs[name].shape)
             assert value.dtype == theirs[name].numpy().dtype
     assert repr(nn.BatchNorm2d(3)) == repr(torch.nn.BatchNorm2d(3))
-    assert repr(nn.BatchNorm1d(4, momentum=None, affine=False)) == repr(torch.nn.BatchNorm1d(4, momentum=None,
-                                                                                                affine=False))
+    assert repr(nn.BatchNorm1d(4, momentum=None, affine=False)) == repr(
+        torch.nn.BatchNorm1d(4, momentum=None, affine=False)
+    )
 
 
 # -- modes, buffers and running statistics, by hand -------------------------------------------------------
 
+
 def test_running_statistics_by_hand():
-    x = np.array([[1.0], [2.0], [6.0]])                 # mean 3, biased variance 14/3, unbiased 7
+    x = np.array([[1.0], [2.0], [6.0]])  # mean 3, biased variance 14/3, unbiased 7
     layer = nn.BatchNorm1d(1, momentum=0.5, dtype=np.float64)
     y = layer(x)
     np.testing.assert_allclose(y[:, 0], (x[:, 0] - 3) / np.sqrt(14 / 3 + 1e-5))
@@ -194,8 +209,8 @@ def test_running_statistics_by_hand():
     np.testing.assert_allclose(layer.running_var.data, [0.5 * 1 + 0.5 * 7])
     assert layer.num_batches_tracked.data == 1 and layer.num_batches_tracked.dtype == np.int64
     layer.eval()
-    np.testing.assert_allclose(layer(np.array([[1.5]]))[0, 0], 0.0)          # (1.5 - 1.5) / sqrt(4)
-    assert layer.num_batches_tracked.data == 1                               # evaluation changes nothing
+    np.testing.assert_allclose(layer(np.array([[1.5]]))[0, 0], 0.0)  # (1.5 - 1.5) / sqrt(4)
+    assert layer.num_batches_tracked.data == 1  # evaluation changes nothing
 
 
 def test_momentum_none_is_the_average_of_all_batches():
@@ -204,7 +219,7 @@ def test_momentum_none_is_the_average_of_all_batches():
     for mean in means:
         layer(np.array([[mean - 1], [mean + 1]]))
     np.testing.assert_allclose(layer.running_mean.data, [np.mean(means)])
-    np.testing.assert_allclose(layer.running_var.data, [2.0])                # each batch's unbiased variance
+    np.testing.assert_allclose(layer.running_var.data, [2.0])  # each batch's unbiased variance
 
 
 def test_without_running_statistics_evaluation_uses_the_batch():
@@ -226,13 +241,20 @@ def test_an_empty_batch_changes_no_statistic_but_is_counted():
     y = layer(np.zeros((0, 3, 2, 2), np.float32))
     assert y.shape == (0, 3, 2, 2) and layer.backward(y).shape == (0, 3, 2, 2)
     np.testing.assert_array_equal(layer.running_var.data, np.ones(3))
-    assert layer.num_batches_tracked.data == 1                                    # as in PyTorch
+    assert layer.num_batches_tracked.data == 1  # as in PyTorch
 
 
 # -- refused input -------------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("layer, shape", [(nn.BatchNorm2d(3), (1, 3, 1, 1)), (nn.BatchNorm1d(3), (1, 3)),
-                                          (nn.BatchNorm1d(3, track_running_stats=False).eval(), (1, 3))])
+
+@pytest.mark.parametrize(
+    "layer, shape",
+    [
+        (nn.BatchNorm2d(3), (1, 3, 1, 1)),
+        (nn.BatchNorm1d(3), (1, 3)),
+        (nn.BatchNorm1d(3, track_running_stats=False).eval(), (1, 3)),
+    ],
+)
 def test_one_value_per_channel_in_training_is_refused_as_in_pytorch(layer, shape):
     with pytest.raises(ValueError, match="expected more than 1 value per channel when training"):
         layer(np.zeros(shape, np.float32))
@@ -242,25 +264,31 @@ def test_one_value_per_channel_is_fine_with_running_statistics():
     assert nn.BatchNorm2d(3).eval()(np.ones((1, 3, 1, 1), np.float32)).shape == (1, 3, 1, 1)
 
 
-@pytest.mark.parametrize("layer, x, error, match", [
-    (nn.BatchNorm2d(3), np.zeros((2, 4, 2, 2), np.float32), ValueError, r"expected 3 channels, got 4"),
-    (nn.BatchNorm1d(3), np.zeros((2, 2), np.float32), ValueError, r"expected 3 channels, got 2"),
-    (nn.BatchNorm2d(3), np.zeros((3, 2, 2), np.float32), ValueError, r"4-D \(N, C, H, W\) input, got shape"),
-    (nn.BatchNorm1d(3), np.zeros(3, np.float32), ValueError, r"2-D \(N, C\) or 3-D \(N, C, L\) input"),
-    (nn.BatchNorm2d(3), np.zeros((2, 3, 2, 2), np.float64), TypeError, "expected a float32 input"),
-    (nn.BatchNorm2d(3), np.zeros((2, 3, 2, 2), np.int64), TypeError, "float32 or float64"),
-])
+@pytest.mark.parametrize(
+    "layer, x, error, match",
+    [
+        (nn.BatchNorm2d(3), np.zeros((2, 4, 2, 2), np.float32), ValueError, r"expected 3 channels, got 4"),
+        (nn.BatchNorm1d(3), np.zeros((2, 2), np.float32), ValueError, r"expected 3 channels, got 2"),
+        (nn.BatchNorm2d(3), np.zeros((3, 2, 2), np.float32), ValueError, r"4-D \(N, C, H, W\) input, got shape"),
+        (nn.BatchNorm1d(3), np.zeros(3, np.float32), ValueError, r"2-D \(N, C\) or 3-D \(N, C, L\) input"),
+        (nn.BatchNorm2d(3), np.zeros((2, 3, 2, 2), np.float64), TypeError, "expected a float32 input"),
+        (nn.BatchNorm2d(3), np.zeros((2, 3, 2, 2), np.int64), TypeError, "float32 or float64"),
+    ],
+)
 def test_bad_input(layer, x, error, match):
     with pytest.raises(error, match=match):
         layer(x)
 
 
-@pytest.mark.parametrize("kwargs, match", [
-    (dict(num_features=0), "num_features to be a positive integer"),
-    (dict(num_features=3, eps=-1.0), "eps to be a number >= 0"),
-    (dict(num_features=3, momentum=1.5), r"momentum to be a number in \[0, 1\] or None"),
-    (dict(num_features=3, momentum="0.1"), r"momentum to be a number in \[0, 1\] or None"),
-])
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        (dict(num_features=0), "num_features to be a positive integer"),
+        (dict(num_features=3, eps=-1.0), "eps to be a number >= 0"),
+        (dict(num_features=3, momentum=1.5), r"momentum to be a number in \[0, 1\] or None"),
+        (dict(num_features=3, momentum="0.1"), r"momentum to be a number in \[0, 1\] or None"),
+    ],
+)
 def test_bad_configuration(kwargs, match):
     with pytest.raises(ValueError, match=match):
         nn.BatchNorm2d(**kwargs)

@@ -32,9 +32,11 @@ def sweep(count: int, seed: int):
             except ValueError:
                 continue
         cases.append((kw, shape))
-    return [*cases,
-            (dict(scale_factor=2, mode="bilinear"), (2, 3, 7, 7)),            # the autoencoder's use
-            (dict(scale_factor=1.3, mode="bilinear"), (1, 1, 3, 3))]          # same size: a copy
+    return [
+        *cases,
+        (dict(scale_factor=2, mode="bilinear"), (2, 3, 7, 7)),  # the autoencoder's use
+        (dict(scale_factor=1.3, mode="bilinear"), (1, 1, 3, 3)),
+    ]  # same size: a copy
 
 
 CASES = sweep(16, seed=0)
@@ -108,24 +110,32 @@ def test_non_integer_factors_and_sizes(backend):
     assert nn.Upsample(scale_factor=1.5, mode="bilinear")(x).shape == (1, 1, 7, 6)
     assert nn.Upsample(scale_factor=(0.5, 2.5), mode="bilinear")(x).shape == (1, 1, 2, 10)
     assert nn.Upsample(size=(3, 9), mode="bilinear")(x).shape == (1, 1, 3, 9)
-    np.testing.assert_allclose(nn.Upsample(size=(9, 2), mode="bilinear")(x), 1.0)    # constants stay constant
+    np.testing.assert_allclose(nn.Upsample(size=(9, 2), mode="bilinear")(x), 1.0)  # constants stay constant
 
 
 @pytest.mark.torch
 def test_repr_is_pytorchs_up_to_the_float_of_the_factor(torch):
-    assert repr(nn.Upsample(scale_factor=2.0, mode="bilinear")) == repr(torch.nn.Upsample(scale_factor=2.0,
-                                                                                         mode="bilinear"))
+    assert repr(nn.Upsample(scale_factor=2.0, mode="bilinear")) == repr(
+        torch.nn.Upsample(scale_factor=2.0, mode="bilinear")
+    )
     assert repr(nn.Upsample(size=(3, 4), mode="bilinear")) == repr(torch.nn.Upsample(size=(3, 4), mode="bilinear"))
 
 
-@pytest.mark.parametrize("kwargs, error, match", [
-    (dict(scale_factor=0.0, mode="bilinear"), ValueError, "positive scale_factor"),
-    (dict(scale_factor=(2, -1), mode="bilinear"), ValueError, "positive scale_factor"),
-    (dict(scale_factor="2", mode="bilinear"), TypeError, "scale_factor to be a number or a pair"),
-    (dict(size=(3, 0), mode="bilinear"), ValueError, "size to be positive"),
-    (dict(size=3, mode="bilinear", recompute_scale_factor=True), ValueError, "not meaningful with an explicit size"),
-    (dict(scale_factor=2, mode="linear"), ValueError, "mode='nearest' or mode='bilinear'"),
-])
+@pytest.mark.parametrize(
+    "kwargs, error, match",
+    [
+        (dict(scale_factor=0.0, mode="bilinear"), ValueError, "positive scale_factor"),
+        (dict(scale_factor=(2, -1), mode="bilinear"), ValueError, "positive scale_factor"),
+        (dict(scale_factor="2", mode="bilinear"), TypeError, "scale_factor to be a number or a pair"),
+        (dict(size=(3, 0), mode="bilinear"), ValueError, "size to be positive"),
+        (
+            dict(size=3, mode="bilinear", recompute_scale_factor=True),
+            ValueError,
+            "not meaningful with an explicit size",
+        ),
+        (dict(scale_factor=2, mode="linear"), ValueError, "mode='nearest' or mode='bilinear'"),
+    ],
+)
 def test_bad_configuration(kwargs, error, match):
     with pytest.raises(error, match=match):
         nn.Upsample(**kwargs)

@@ -16,8 +16,7 @@ from tests.helpers_models import images
 
 def trained(tmp_path, encoding_dim=8):
     model = build("linear", {"encoding_dim": encoding_dim}, rng=np.random.default_rng(0))
-    trainer = Trainer(model, checkpoint=tmp_path / "checkpoint.npz", config={"dataset": "synthetic"},
-                      progress=False)
+    trainer = Trainer(model, checkpoint=tmp_path / "checkpoint.npz", config={"dataset": "synthetic"}, progress=False)
     trainer.fit(images(40), images(20, seed=1), epochs=2)
     return trainer, tmp_path / "checkpoint.npz"
 
@@ -48,8 +47,14 @@ def test_the_file_is_a_plain_npz_readable_without_pickle(tmp_path):
     _, path = trained(tmp_path)
     with np.load(path, allow_pickle=False) as archive:
         keys = set(archive.files)
-        assert {"model/fc1.weight", "optimizer/step", "optimizer/0.exp_avg", "meta/config",
-                "meta/history", "meta/epoch"} <= keys
+        assert {
+            "model/fc1.weight",
+            "optimizer/step",
+            "optimizer/0.exp_avg",
+            "meta/config",
+            "meta/history",
+            "meta/epoch",
+        } <= keys
         assert all(archive[k].dtype != object for k in keys)
 
 
@@ -70,9 +75,9 @@ def test_a_failed_write_leaves_the_previous_checkpoint_and_no_temporary_file(tmp
 
 def test_the_next_save_removes_leftovers_of_killed_writes_but_not_a_running_one(tmp_path):
     trainer, path = trained(tmp_path)
-    killed = tmp_path / ".checkpoint.npz.abc123.tmp"      # a save that was killed two minutes ago
-    running = tmp_path / ".checkpoint.npz.def456.tmp"     # a save still running elsewhere
-    other = tmp_path / ".other.npz.abc123.tmp"            # another checkpoint's business
+    killed = tmp_path / ".checkpoint.npz.abc123.tmp"  # a save that was killed two minutes ago
+    running = tmp_path / ".checkpoint.npz.def456.tmp"  # a save still running elsewhere
+    other = tmp_path / ".other.npz.abc123.tmp"  # another checkpoint's business
     for leftover in (killed, running, other):
         leftover.write_bytes(b"half a checkpoint")
     two_minutes_ago = os.path.getmtime(path) - 120
@@ -165,13 +170,16 @@ def test_a_header_declaring_a_huge_array_is_refused_before_allocating(tmp_path):
         load_checkpoint(path)
 
 
-@pytest.mark.parametrize("key, value, message", [
-    ("meta/format.npy", np.array("something else"), "meta/format"),
-    ("meta/version.npy", np.array(99), "version"),
-    ("meta/epoch.npy", np.array(-1), "meta/epoch"),
-    ("meta/config.npy", np.array("{not json"), "not valid JSON"),
-    ("meta/history.npy", np.array(3.0), "should be a string"),
-])
+@pytest.mark.parametrize(
+    "key, value, message",
+    [
+        ("meta/format.npy", np.array("something else"), "meta/format"),
+        ("meta/version.npy", np.array(99), "version"),
+        ("meta/epoch.npy", np.array(-1), "meta/epoch"),
+        ("meta/config.npy", np.array("{not json"), "not valid JSON"),
+        ("meta/history.npy", np.array(3.0), "should be a string"),
+    ],
+)
 def test_inconsistent_metadata_is_named(tmp_path, key, value, message):
     _, path = trained(tmp_path)
     entries = _entries(path)
@@ -205,8 +213,13 @@ def test_loading_a_linear_checkpoint_into_a_conv_model_names_missing_and_unexpec
 @pytest.mark.parametrize("name", ["conv", "upsample", "denoise", "deep-conv"])
 def test_every_model_round_trips_through_a_checkpoint(tmp_path, name):
     model = build(name, rng=np.random.default_rng(0))
-    save_checkpoint(tmp_path / "m.npz", model, optim.Adam(model.parameters()), epoch=0,
-                    config={"model": name, "model_config": model.config(), "dtype": "float32"})
+    save_checkpoint(
+        tmp_path / "m.npz",
+        model,
+        optim.Adam(model.parameters()),
+        epoch=0,
+        config={"model": name, "model_config": model.config(), "dtype": "float32"},
+    )
     restored, optimizer = restore(tmp_path / "m.npz")
     assert type(restored) is type(model) and optimizer is not None
     x = images(2)
@@ -214,9 +227,8 @@ def test_every_model_round_trips_through_a_checkpoint(tmp_path, name):
 
 
 def test_batch_normalization_buffers_round_trip_with_their_types(tmp_path):
-    trainer = Trainer(build("deep-conv", rng=np.random.default_rng(0)), checkpoint=tmp_path / "c.npz",
-                      progress=False)
-    trainer.fit(images(40), images(10, seed=1), epochs=1)        # two steps: running statistics moved
+    trainer = Trainer(build("deep-conv", rng=np.random.default_rng(0)), checkpoint=tmp_path / "c.npz", progress=False)
+    trainer.fit(images(40), images(10, seed=1), epochs=1)  # two steps: running statistics moved
     state = trainer.model.state_dict()
     assert state["bn1.num_batches_tracked"] == 2 and np.abs(state["bn2.running_mean"]).max() > 0
     saved = load_checkpoint(tmp_path / "c.npz")
@@ -228,6 +240,6 @@ def test_batch_normalization_buffers_round_trip_with_their_types(tmp_path):
     model.eval()
     trainer.model.eval()
     x = images(3, seed=2)
-    np.testing.assert_array_equal(model(x), trainer.model(x))       # evaluation reads the restored statistics
+    np.testing.assert_array_equal(model(x), trainer.model(x))  # evaluation reads the restored statistics
     model.bn2.running_var.data[...] = 1.0
-    assert not np.array_equal(model(x), trainer.model(x))           # (and they matter)
+    assert not np.array_equal(model(x), trainer.model(x))  # (and they matter)

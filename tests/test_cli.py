@@ -13,7 +13,7 @@ from scratchae.training import load_checkpoint
 from tests.helpers_models import images
 
 SPLITS = {"train": images(60, seed=0), "test": images(30, seed=1)}
-LABELS = {split: np.arange(len(data)) % 10 for split, data in SPLITS.items()}    # every class, in turn
+LABELS = {split: np.arange(len(data)) % 10 for split, data in SPLITS.items()}  # every class, in turn
 
 
 @pytest.fixture
@@ -24,12 +24,12 @@ def synthetic(monkeypatch):
 
     def load_split(name, split, data_dir=None, download=False, limit=None):
         calls.append((name, split))
-        return SPLITS[split][:limit or None], LABELS[split][:limit or None], CLASSES[name]
+        return SPLITS[split][: limit or None], LABELS[split][: limit or None], CLASSES[name]
 
     def load_images(name, split, data_dir=None, download=False, limit=None):
         return load_split(name, split, data_dir, download, limit)[0]
 
-    for command in cli.COMMANDS:                   # each command module that loads images
+    for command in cli.COMMANDS:  # each command module that loads images
         if hasattr(command, "load_images"):
             monkeypatch.setattr(command, "load_images", load_images)
         if hasattr(command, "load_split"):
@@ -44,8 +44,7 @@ def run(*argv):
 def test_train_writes_checkpoint_history_and_figures(tmp_path, synthetic, capsys):
     out = tmp_path / "run"
     assert run("train", "linear", "--epochs", 2, "--out", out, "--no-progress", "--seed", 3) == 0
-    assert {p.name for p in out.iterdir()} == {"checkpoint.npz", "history.json", "reconstructions.png",
-                                               "loss.png"}
+    assert {p.name for p in out.iterdir()} == {"checkpoint.npz", "history.json", "reconstructions.png", "loss.png"}
     history = json.loads((out / "history.json").read_text())
     assert history["epoch"] == [1, 2]
     saved = load_checkpoint(out / "checkpoint.npz")
@@ -59,8 +58,7 @@ def test_train_writes_checkpoint_history_and_figures(tmp_path, synthetic, capsys
 def test_resume_continues_to_the_same_result_as_one_run(tmp_path, synthetic):
     assert run("train", "linear", "--epochs", 3, "--out", tmp_path / "a", "--no-progress") == 0
     assert run("train", "linear", "--epochs", 1, "--out", tmp_path / "b", "--no-progress") == 0
-    assert run("train", "linear", "--epochs", 3, "--resume", tmp_path / "b" / "checkpoint.npz",
-               "--no-progress") == 0
+    assert run("train", "linear", "--epochs", 3, "--resume", tmp_path / "b" / "checkpoint.npz", "--no-progress") == 0
     a, b = (load_checkpoint(tmp_path / d / "checkpoint.npz") for d in "ab")
     assert a.history["train_loss"] == b.history["train_loss"] and b.epoch == 3
     for k in a.model_state:
@@ -93,9 +91,17 @@ def test_errors_are_one_line_messages(tmp_path, synthetic, capsys):
     assert "only to the denoise model" in capsys.readouterr().err
 
 
-@pytest.mark.parametrize("argv", [["train", "gan"], ["train", "linear", "--epochs", "-1"],
-                                  ["train", "linear", "--lr", "0"], ["train", "linear", "--dataset", "cifar"],
-                                  ["train", "linear", "--batch-size", "0"], []])
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["train", "gan"],
+        ["train", "linear", "--epochs", "-1"],
+        ["train", "linear", "--lr", "0"],
+        ["train", "linear", "--dataset", "cifar"],
+        ["train", "linear", "--batch-size", "0"],
+        [],
+    ],
+)
 def test_bad_arguments_are_usage_errors(argv, capsys):
     with pytest.raises(SystemExit) as info:
         cli.main(argv)
@@ -104,8 +110,7 @@ def test_bad_arguments_are_usage_errors(argv, capsys):
 
 
 def test_python_dash_m_scratchae_runs_the_cli():
-    result = subprocess.run([sys.executable, "-m", "scratchae", "--help"], capture_output=True, text=True,
-                            timeout=120)
+    result = subprocess.run([sys.executable, "-m", "scratchae", "--help"], capture_output=True, text=True, timeout=120)
     assert result.returncode == 0
     for command in ("train", "reconstruct", "latent", "inspect", "anomaly", "demo", "exercises", "explain"):
         assert command in result.stdout
@@ -125,11 +130,14 @@ def test_no_progress_still_prints_one_line_per_epoch(tmp_path, synthetic, capsys
 
 
 # -- on the embedded sample (real images), kept small ------------------------------------------------
-@pytest.mark.parametrize("model, figures", [
-    ("conv", {"reconstructions.png", "latent.png", "loss.png"}),
-    ("denoise", {"denoising.png", "latent.png", "loss.png"}),
-    ("deep-conv", {"reconstructions.png", "latent.png", "loss.png"}),
-])
+@pytest.mark.parametrize(
+    "model, figures",
+    [
+        ("conv", {"reconstructions.png", "latent.png", "loss.png"}),
+        ("denoise", {"denoising.png", "latent.png", "loss.png"}),
+        ("deep-conv", {"reconstructions.png", "latent.png", "loss.png"}),
+    ],
+)
 def test_train_a_convolutional_model_on_the_sample(tmp_path, model, figures):
     assert run("train", model, "--epochs", 1, "--limit", 40, "--out", tmp_path, "--no-progress") == 0
     assert {p.name for p in tmp_path.iterdir()} == figures | {"checkpoint.npz", "history.json"}
@@ -156,8 +164,10 @@ def test_missing_dataset_files_explain_the_command_line_options(tmp_path, monkey
 
     if find_files("mnist", "train", tmp_path) is not None:
         pytest.skip("MNIST is installed on this machine")
-    assert run("train", "linear", "--dataset", "mnist", "--data-dir", tmp_path, "--epochs", 0,
-               "--out", tmp_path / "o") == 1
+    assert (
+        run("train", "linear", "--dataset", "mnist", "--data-dir", tmp_path, "--epochs", 0, "--out", tmp_path / "o")
+        == 1
+    )
     err = capsys.readouterr().err
     assert "not found" in err and "--download" in err and "--data-dir" in err
 
@@ -171,14 +181,23 @@ def test_figures_are_drawn_in_evaluation_mode_and_leave_the_mode_as_it_was(tmp_p
     real_encode = model.encode
     monkeypatch.setattr(model, "encode", lambda x: modes.append(model.bn1.training) or real_encode(x))
     common.write_figures(model, SPLITS["test"], str(tmp_path), n=4)
-    assert modes and not any(modes)                           # batch norm used its running statistics
-    assert model.training and model.bn1.num_batches_tracked.data == 0      # and nothing was updated
+    assert modes and not any(modes)  # batch norm used its running statistics
+    assert model.training and model.bn1.num_batches_tracked.data == 0  # and nothing was updated
+
+
 # -- variational autoencoders and the latent space ----------------------------------------------------
 def test_train_a_vae_with_its_defaults_history_and_figures(tmp_path, synthetic, capsys):
     out = tmp_path / "vae"
     assert run("train", "vae", "--epochs", 2, "--out", out, "--no-progress") == 0
-    assert {p.name for p in out.iterdir()} == {"checkpoint.npz", "history.json", "reconstructions.png", "loss.png",
-                                               "latent_scatter.png", "interpolation.png", "samples.png"}
+    assert {p.name for p in out.iterdir()} == {
+        "checkpoint.npz",
+        "history.json",
+        "reconstructions.png",
+        "loss.png",
+        "latent_scatter.png",
+        "interpolation.png",
+        "samples.png",
+    }
     saved = load_checkpoint(out / "checkpoint.npz")
     assert saved.config["batch_size"] == 128 and saved.config["optimizer_config"]["lr"] == 1e-3
     assert saved.config["model_config"] == {"latent_dim": 20, "hidden": 400, "beta": 1.0}
@@ -192,8 +211,9 @@ def test_train_a_vae_with_its_defaults_history_and_figures(tmp_path, synthetic, 
 
 
 def test_vae_options_on_the_command_line(tmp_path, synthetic, capsys):
-    assert run("train", "vae", "--epochs", 1, "--beta", 0.5, "--batch-size", 16, "--out", tmp_path,
-               "--no-progress") == 0
+    assert (
+        run("train", "vae", "--epochs", 1, "--beta", 0.5, "--batch-size", 16, "--out", tmp_path, "--no-progress") == 0
+    )
     saved = load_checkpoint(tmp_path / "checkpoint.npz")
     assert saved.config["model_config"]["beta"] == 0.5 and saved.config["batch_size"] == 16
     assert run("train", "vae", "--resume", tmp_path / "checkpoint.npz", "--beta", 2) == 1

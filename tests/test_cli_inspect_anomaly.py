@@ -11,7 +11,7 @@ from scratchae.training import save_checkpoint
 from tests import test_cli
 from tests.test_cli import LABELS, run
 
-synthetic = test_cli.synthetic         # the fixture: small synthetic splits instead of the datasets
+synthetic = test_cli.synthetic  # the fixture: small synthetic splits instead of the datasets
 
 
 # -- inspect -------------------------------------------------------------------------------------------
@@ -35,11 +35,11 @@ def test_inspect_refuses_what_is_not_a_checkpoint_of_a_known_model(tmp_path, syn
     (tmp_path / "text.npz").write_text("not a checkpoint")
     assert run("inspect", tmp_path / "text.npz") == 1
     assert "not a readable scratchae checkpoint" in capsys.readouterr().err
-    np.savez(tmp_path / "arrays.npz", weights=np.ones(3))                # an .npz, but not a checkpoint
+    np.savez(tmp_path / "arrays.npz", weights=np.ones(3))  # an .npz, but not a checkpoint
     assert run("inspect", tmp_path / "arrays.npz") == 1
     assert "not a valid scratchae checkpoint: missing entry 'meta/format'" in capsys.readouterr().err
     linear = build("linear")
-    save_checkpoint(tmp_path / "unknown.npz", linear, epoch=1, config={"model": "gan"})     # a model we lack
+    save_checkpoint(tmp_path / "unknown.npz", linear, epoch=1, config={"model": "gan"})  # a model we lack
     assert run("inspect", tmp_path / "unknown.npz") == 1
     assert "unknown model 'gan'" in capsys.readouterr().err
     save_checkpoint(tmp_path / "mislabelled.npz", linear, epoch=1, config={"model": "conv"})  # weights of another
@@ -63,8 +63,13 @@ def read_scores(path):
 
 def test_anomaly_writes_scores_figures_and_the_auroc_it_prints(tmp_path, synthetic, capsys):
     assert run("anomaly", "--normal", "0", "trouser", "--epochs", 1, "--out", tmp_path, "--no-progress") == 0
-    assert {p.name for p in tmp_path.iterdir()} == {"scores.csv", "roc.png", "histograms.png", "worst.png",
-                                                    "checkpoint.npz"}
+    assert {p.name for p in tmp_path.iterdir()} == {
+        "scores.csv",
+        "roc.png",
+        "histograms.png",
+        "worst.png",
+        "checkpoint.npz",
+    }
     table = read_scores(tmp_path / "scores.csv")
     labels = LABELS["test"]
     np.testing.assert_array_equal(table[:, 0], np.arange(30))
@@ -81,27 +86,47 @@ def test_anomaly_writes_scores_figures_and_the_auroc_it_prints(tmp_path, synthet
 
 
 def test_anomaly_with_another_model_and_score(tmp_path, synthetic, capsys):
-    assert run("anomaly", "--model", "linear", "--normal", "Ankle boot", "--score", "latent", "--epochs", 1,
-               "--out", tmp_path, "--no-progress") == 0
+    assert (
+        run(
+            "anomaly",
+            "--model",
+            "linear",
+            "--normal",
+            "Ankle boot",
+            "--score",
+            "latent",
+            "--epochs",
+            1,
+            "--out",
+            tmp_path,
+            "--no-progress",
+        )
+        == 0
+    )
     printed = capsys.readouterr().out
     assert "linear on sample, normal: Ankle boot (9)" in printed and "Mahalanobis distance of the code" in printed
     assert read_scores(tmp_path / "scores.csv").shape == (30, 4)
 
 
-@pytest.mark.parametrize("argv, message", [
-    (["--normal", "cat"], "unknown class 'cat'; the classes are 0 T-shirt/top, 1 Trouser"),
-    (["--normal", "10"], "unknown class '10'"),
-    (["--normal", "9", "--limit", 5], "no training image is of the normal class(es) Ankle boot (9) among the 5 "
-                                      "training images (--limit): the normal set is empty"),
-    (["--normal", *map(str, range(10))], "no test image is anomalous"),
-])
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["--normal", "cat"], "unknown class 'cat'; the classes are 0 T-shirt/top, 1 Trouser"),
+        (["--normal", "10"], "unknown class '10'"),
+        (
+            ["--normal", "9", "--limit", 5],
+            "no training image is of the normal class(es) Ankle boot (9) among the 5 "
+            "training images (--limit): the normal set is empty",
+        ),
+        (["--normal", *map(str, range(10))], "no test image is anomalous"),
+    ],
+)
 def test_anomaly_explains_bad_classes_and_empty_sets(tmp_path, synthetic, capsys, argv, message):
     assert run("anomaly", *argv, "--epochs", 1, "--out", tmp_path, "--no-progress") == 1
     assert message in capsys.readouterr().err
 
 
-@pytest.mark.parametrize("argv", [["--normal"], ["--all", "--normal", "1"], ["--model", "gan"],
-                                  ["--score", "psnr"]])
+@pytest.mark.parametrize("argv", [["--normal"], ["--all", "--normal", "1"], ["--model", "gan"], ["--score", "psnr"]])
 def test_anomaly_usage_errors(argv, capsys):
     with pytest.raises(SystemExit) as info:
         run("anomaly", *argv)

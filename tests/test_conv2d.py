@@ -49,7 +49,7 @@ def test_matches_torch_without_bias_on_a_model_shape(backend):
 def test_shapes_dtype_and_init(backend):
     layer = nn.Conv2d(3, 5, (3, 2), stride=(2, 1), padding=(1, 0), dilation=(1, 2))
     assert layer.weight.shape == (5, 3, 3, 2) and layer.bias.shape == (5,)
-    assert np.abs(layer.weight.data).max() <= 1 / math.sqrt(3 * 3 * 2)   # PyTorch's U(-1/sqrt(fan_in), .)
+    assert np.abs(layer.weight.data).max() <= 1 / math.sqrt(3 * 3 * 2)  # PyTorch's U(-1/sqrt(fan_in), .)
     x = np.random.default_rng(0).standard_normal((2, 3, 9, 8)).astype(np.float32)
     y = layer(x)
     assert y.shape == (2, 5, 5, 6) and y.dtype == np.float32
@@ -79,7 +79,7 @@ class _InputGradAsFullConvolution(nn.Conv2d):
         self.flip = flip
 
     def backward(self, grad_out):
-        super().backward(grad_out)          # parameter gradients stay right; only dL/dx is rebuilt
+        super().backward(grad_out)  # parameter gradients stay right; only dL/dx is rebuilt
         kh, kw = self.kernel_size
         padded = np.pad(grad_out, ((0, 0), (0, 0), (kh - 1, kh - 1), (kw - 1, kw - 1)))
         weight = self.weight.data.transpose(1, 0, 2, 3)
@@ -92,26 +92,29 @@ def test_gradcheck_catches_a_wrong_backward(backend):
     x = np.random.default_rng(0).standard_normal((2, 2, 6, 5))
 
     def layer(flip):
-        return _InputGradAsFullConvolution(2, 3, (3, 2), flip=flip, dtype=np.float64,
-                                           rng=np.random.default_rng(0))
+        return _InputGradAsFullConvolution(2, 3, (3, 2), flip=flip, dtype=np.float64, rng=np.random.default_rng(0))
 
-    assert gradcheck(layer(flip=True), x)            # the rewritten backward is right...
+    assert gradcheck(layer(flip=True), x)  # the rewritten backward is right...
     with pytest.raises(GradcheckError, match=r"worst element input\["):
-        gradcheck(layer(flip=False), x)             # ...and the unflipped kernel is caught
+        gradcheck(layer(flip=False), x)  # ...and the unflipped kernel is caught
 
 
 # -- refused configurations --------------------------------------------------------------------------
 
-@pytest.mark.parametrize("kwargs, match", [
-    (dict(in_channels=0, out_channels=1, kernel_size=3), "in_channels to be a positive integer"),
-    (dict(in_channels=1, out_channels=-2, kernel_size=3), "out_channels to be a positive integer"),
-    (dict(in_channels=1, out_channels=1, kernel_size=0), "kernel_size to be positive"),
-    (dict(in_channels=1, out_channels=1, kernel_size=(3, 0)), "kernel_size to be positive"),
-    (dict(in_channels=1, out_channels=1, kernel_size=3, stride=0), "stride to be positive"),
-    (dict(in_channels=1, out_channels=1, kernel_size=3, padding=-1), "padding to be non-negative"),
-    (dict(in_channels=1, out_channels=1, kernel_size=3, dilation=0), "dilation to be positive"),
-    (dict(in_channels=1, out_channels=1, kernel_size=3, groups=2), "only groups=1"),
-])
+
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        (dict(in_channels=0, out_channels=1, kernel_size=3), "in_channels to be a positive integer"),
+        (dict(in_channels=1, out_channels=-2, kernel_size=3), "out_channels to be a positive integer"),
+        (dict(in_channels=1, out_channels=1, kernel_size=0), "kernel_size to be positive"),
+        (dict(in_channels=1, out_channels=1, kernel_size=(3, 0)), "kernel_size to be positive"),
+        (dict(in_channels=1, out_channels=1, kernel_size=3, stride=0), "stride to be positive"),
+        (dict(in_channels=1, out_channels=1, kernel_size=3, padding=-1), "padding to be non-negative"),
+        (dict(in_channels=1, out_channels=1, kernel_size=3, dilation=0), "dilation to be positive"),
+        (dict(in_channels=1, out_channels=1, kernel_size=3, groups=2), "only groups=1"),
+    ],
+)
 def test_bad_configuration(kwargs, match):
     with pytest.raises(ValueError, match=match):
         nn.Conv2d(**kwargs)
@@ -179,20 +182,28 @@ def test_needs_input_grad_false_skips_only_the_input_gradient():
 
 # -- padding='same' and 'valid' ----------------------------------------------------------------------------
 
+
 def same_cases(count: int, seed: int):
     """``count`` Conv2d(padding='same') configurations: odd and even kernels, dilations, any input size."""
     rng = np.random.default_rng(seed)
     cases = []
     for _ in range(count):
         kernel = (int(rng.integers(1, 5)), int(rng.integers(1, 5)))
-        kw = dict(in_channels=int(rng.integers(1, 4)), out_channels=int(rng.integers(1, 4)),
-                  kernel_size=kernel if rng.random() < 0.5 else kernel[0], padding="same",
-                  dilation=int(rng.integers(1, 3)))
-        cases.append((kw, (int(rng.integers(1, 3)), kw["in_channels"], int(rng.integers(1, 7)),
-                           int(rng.integers(1, 7)))))
-    return [*cases,
-            (dict(in_channels=2, out_channels=3, kernel_size=2, padding="same"), (2, 2, 5, 4)),
-            (dict(in_channels=2, out_channels=2, kernel_size=4, padding="valid"), (1, 2, 6, 5))]
+        kw = dict(
+            in_channels=int(rng.integers(1, 4)),
+            out_channels=int(rng.integers(1, 4)),
+            kernel_size=kernel if rng.random() < 0.5 else kernel[0],
+            padding="same",
+            dilation=int(rng.integers(1, 3)),
+        )
+        cases.append(
+            (kw, (int(rng.integers(1, 3)), kw["in_channels"], int(rng.integers(1, 7)), int(rng.integers(1, 7))))
+        )
+    return [
+        *cases,
+        (dict(in_channels=2, out_channels=3, kernel_size=2, padding="same"), (2, 2, 5, 4)),
+        (dict(in_channels=2, out_channels=2, kernel_size=4, padding="valid"), (1, 2, 6, 5)),
+    ]
 
 
 SAME_CASES = same_cases(10, seed=5)
@@ -205,7 +216,7 @@ def test_same_padding_gradcheck(backend, case):
 
 
 @pytest.mark.torch
-@pytest.mark.filterwarnings("ignore:Using padding='same' with even kernel")     # PyTorch pads a copy too
+@pytest.mark.filterwarnings("ignore:Using padding='same' with even kernel")  # PyTorch pads a copy too
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 @pytest.mark.parametrize("case", SAME_CASES, ids=case_id)
 def test_same_padding_matches_torch(backend, case, dtype):
@@ -236,11 +247,14 @@ def test_same_padding_keeps_the_course_path_for_odd_kernels():
     assert nn.Conv2d(1, 4, 5, padding="same", dilation=2)._padding == (4, 4)
 
 
-@pytest.mark.parametrize("kwargs, match", [
-    (dict(padding="same", stride=2), "padding='same' is not supported for strided convolutions"),
-    (dict(padding="same", stride=(1, 2)), "padding='same' is not supported for strided convolutions"),
-    (dict(padding="full"), "padding to be 'same', 'valid', an int or a pair of ints, got 'full'"),
-])
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        (dict(padding="same", stride=2), "padding='same' is not supported for strided convolutions"),
+        (dict(padding="same", stride=(1, 2)), "padding='same' is not supported for strided convolutions"),
+        (dict(padding="full"), "padding to be 'same', 'valid', an int or a pair of ints, got 'full'"),
+    ],
+)
 def test_bad_padding_string(kwargs, match):
     with pytest.raises(ValueError, match=match):
         nn.Conv2d(1, 1, 3, **kwargs)
@@ -254,6 +268,7 @@ def test_repr_with_a_padding_string_is_pytorchs():
 
 
 # -- one image, unbatched ------------------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("case", CASES[:6] + SAME_CASES[:3], ids=case_id)
 def test_unbatched_gradcheck(backend, case):

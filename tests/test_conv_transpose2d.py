@@ -36,10 +36,13 @@ def test_matches_torch(backend, case, dtype):
 
 
 @pytest.mark.torch
-@pytest.mark.parametrize("kw, shape", [
-    (dict(in_channels=4, out_channels=16, kernel_size=2, stride=2), (3, 4, 7, 7)),
-    (dict(in_channels=8, out_channels=8, kernel_size=3, stride=2, bias=False), (3, 8, 3, 3)),
-])
+@pytest.mark.parametrize(
+    "kw, shape",
+    [
+        (dict(in_channels=4, out_channels=16, kernel_size=2, stride=2), (3, 4, 7, 7)),
+        (dict(in_channels=8, out_channels=8, kernel_size=3, stride=2, bias=False), (3, 8, 3, 3)),
+    ],
+)
 def test_matches_torch_on_model_shapes(backend, kw, shape):
     torch = pytest.importorskip("torch")
     x = np.random.default_rng(3).random(shape, dtype=np.float32)
@@ -53,11 +56,11 @@ def test_forward_is_the_input_gradient_of_a_convolution(backend):
     kw = dict(kernel_size=3, stride=2, padding=1, dilation=1, bias=False, dtype=np.float64)
     transposed = nn.ConvTranspose2d(4, 2, output_padding=1, **kw)
     conv = nn.Conv2d(2, 4, **kw)
-    conv.weight.data[...] = transposed.weight.data          # both (4, 2, 3, 3)
+    conv.weight.data[...] = transposed.weight.data  # both (4, 2, 3, 3)
     x = rng.standard_normal((2, 4, 5, 5))
     y = transposed(x)
     assert y.shape == (2, 2, 10, 10)
-    conv(np.zeros_like(y))                                 # a 10x10 input gives a 5x5 output
+    conv(np.zeros_like(y))  # a 10x10 input gives a 5x5 output
     np.testing.assert_allclose(y, conv.backward(x), rtol=1e-13, atol=1e-13)
     # and, the other way round, the transposed layer's input gradient is the convolution's forward
     g = rng.standard_normal(y.shape)
@@ -67,7 +70,7 @@ def test_forward_is_the_input_gradient_of_a_convolution(backend):
 def test_shapes_dtype_and_init(backend):
     layer = nn.ConvTranspose2d(3, 5, (3, 2), stride=(2, 3), padding=(1, 0), output_padding=(1, 2))
     assert layer.weight.shape == (3, 5, 3, 2) and layer.bias.shape == (5,)
-    assert np.abs(layer.weight.data).max() <= 1 / math.sqrt(5 * 3 * 2)   # fan_in = weight.shape[1] * kH * kW
+    assert np.abs(layer.weight.data).max() <= 1 / math.sqrt(5 * 3 * 2)  # fan_in = weight.shape[1] * kH * kW
     x = np.random.default_rng(0).standard_normal((2, 3, 4, 5)).astype(np.float32)
     y = layer(x)
     # (4-1)*2 - 2*1 + 1*(3-1) + 1 + 1 = 8 and (5-1)*3 - 0 + (2-1) + 2 + 1 = 16
@@ -90,17 +93,21 @@ def test_gradients_accumulate(backend):
 
 # -- refused configurations --------------------------------------------------------------------------
 
-@pytest.mark.parametrize("kwargs, match", [
-    (dict(kernel_size=2, stride=2, output_padding=2), "output_padding smaller than stride or dilation"),
-    (dict(kernel_size=2, stride=1, output_padding=1), "output_padding smaller than stride or dilation"),
-    (dict(kernel_size=2, stride=(2, 1), output_padding=(1, 1)), "output_padding smaller than stride"),
-    (dict(kernel_size=0), "kernel_size to be positive"),
-    (dict(kernel_size=2, stride=(1, 0)), "stride to be positive"),
-    (dict(kernel_size=2, padding=-1), "padding to be non-negative"),
-    (dict(kernel_size=2, output_padding=-1), "output_padding to be non-negative"),
-    (dict(kernel_size=2, dilation=0), "dilation to be positive"),
-    (dict(kernel_size=2, groups=2), "only groups=1"),
-])
+
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        (dict(kernel_size=2, stride=2, output_padding=2), "output_padding smaller than stride or dilation"),
+        (dict(kernel_size=2, stride=1, output_padding=1), "output_padding smaller than stride or dilation"),
+        (dict(kernel_size=2, stride=(2, 1), output_padding=(1, 1)), "output_padding smaller than stride"),
+        (dict(kernel_size=0), "kernel_size to be positive"),
+        (dict(kernel_size=2, stride=(1, 0)), "stride to be positive"),
+        (dict(kernel_size=2, padding=-1), "padding to be non-negative"),
+        (dict(kernel_size=2, output_padding=-1), "output_padding to be non-negative"),
+        (dict(kernel_size=2, dilation=0), "dilation to be positive"),
+        (dict(kernel_size=2, groups=2), "only groups=1"),
+    ],
+)
 def test_bad_configuration(kwargs, match):
     with pytest.raises(ValueError, match=match):
         nn.ConvTranspose2d(2, 3, **kwargs)
@@ -133,8 +140,7 @@ def test_channel_mismatch_and_rank(backend):
 
 
 def test_repr():
-    assert repr(nn.ConvTranspose2d(4, 16, 2, stride=2)) == \
-        "ConvTranspose2d(4, 16, kernel_size=(2, 2), stride=(2, 2))"
+    assert repr(nn.ConvTranspose2d(4, 16, 2, stride=2)) == "ConvTranspose2d(4, 16, kernel_size=(2, 2), stride=(2, 2))"
 
 
 def test_needs_input_grad_false_skips_only_the_input_gradient():
@@ -189,8 +195,9 @@ def test_output_size_picks_the_output_padding_as_torch(backend, kw, shape):
             # backward works after it, with the output padding it used
             g = rng.standard_normal(y.shape)
             layer.zero_grad()
-            np.testing.assert_allclose(layer.backward(g), torch.autograd.grad(ty, tx, torch.from_numpy(g))[0].numpy(),
-                                       rtol=1e-10, atol=1e-12)
+            np.testing.assert_allclose(
+                layer.backward(g), torch.autograd.grad(ty, tx, torch.from_numpy(g))[0].numpy(), rtol=1e-10, atol=1e-12
+            )
     # and without output_size again: the layer's own output_padding
     assert layer(x).shape == twin(torch.from_numpy(x)).shape
 
@@ -200,7 +207,7 @@ def test_output_size_gradcheck(backend, kw, shape):
     layer = make(kw)
     sizes = _valid_sizes(layer, shape[2:])
 
-    class Sized(nn.Module):                       # the layer called with the largest valid size
+    class Sized(nn.Module):  # the layer called with the largest valid size
         def __init__(self):
             self.inner = layer
 
@@ -213,14 +220,20 @@ def test_output_size_gradcheck(backend, kw, shape):
     assert gradcheck(Sized(), np.random.default_rng(12).standard_normal(shape))
 
 
-@pytest.mark.parametrize("asked, message", [
-    ((10, 10), r"requested an output size of \(10, 10\), but valid sizes range from \(7, 7\) to \(8, 8\) "
-               r"\(for an input of \(4, 4\)\)"),
-    ((6, 7), r"valid sizes range from \(7, 7\) to \(8, 8\)"),
-    ((1, 2, 3), r"expected output_size as \(H, W\) or \(N, C, H, W\)"),
-    (8, r"expected output_size as \(H, W\) or \(N, C, H, W\)"),
-    ((7.0, 8), r"expected output_size"),
-])
+@pytest.mark.parametrize(
+    "asked, message",
+    [
+        (
+            (10, 10),
+            r"requested an output size of \(10, 10\), but valid sizes range from \(7, 7\) to \(8, 8\) "
+            r"\(for an input of \(4, 4\)\)",
+        ),
+        ((6, 7), r"valid sizes range from \(7, 7\) to \(8, 8\)"),
+        ((1, 2, 3), r"expected output_size as \(H, W\) or \(N, C, H, W\)"),
+        (8, r"expected output_size as \(H, W\) or \(N, C, H, W\)"),
+        ((7.0, 8), r"expected output_size"),
+    ],
+)
 def test_output_size_outside_the_valid_range_is_refused(asked, message):
     layer = nn.ConvTranspose2d(1, 1, 3, stride=2, padding=1, dtype=np.float64)
     with pytest.raises(ValueError, match=message):
@@ -249,8 +262,9 @@ def test_output_size_refused_where_torch_refuses_it():
 def test_backward_crops_the_extra_rows_when_output_padding_reaches_the_stride(backend):
     # s=1, d=3, a=2, k=2 on a 3x3 input: an 8x8 output, whose convolution has floor(2/1) = 2 rows
     # and columns more than the input; backward returns the input's shape, and gradchecks
-    layer = nn.ConvTranspose2d(1, 1, 2, stride=1, dilation=3, output_padding=2, dtype=np.float64,
-                               rng=np.random.default_rng(0))
+    layer = nn.ConvTranspose2d(
+        1, 1, 2, stride=1, dilation=3, output_padding=2, dtype=np.float64, rng=np.random.default_rng(0)
+    )
     x = np.random.default_rng(1).standard_normal((1, 1, 3, 3))
     assert layer(x).shape == (1, 1, 3 + 3 + 2, 3 + 3 + 2)
     assert layer.backward(np.ones((1, 1, 8, 8))).shape == x.shape
@@ -258,6 +272,7 @@ def test_backward_crops_the_extra_rows_when_output_padding_reaches_the_stride(ba
 
 
 # -- one image, unbatched ------------------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("case", CASES[:6], ids=case_id)
 def test_unbatched_gradcheck(backend, case):

@@ -11,7 +11,8 @@ from scratchae.data.sample import load_sample, sample_indices
 FASHION = Path("/usr/share/datasets/fashion-mnist")
 needs_fashion = pytest.mark.skipif(
     not (FASHION / "train-images-idx3-ubyte.gz").is_file(),
-    reason="full Fashion-MNIST not installed (sudo apt-get install dataset-fashion-mnist)")
+    reason="full Fashion-MNIST not installed (sudo apt-get install dataset-fashion-mnist)",
+)
 
 
 def check_dataset(dataset, n):
@@ -86,6 +87,7 @@ def test_full_fashion_mnist_test():
 
 # --- the look-up order ---------------------------------------------------------------------------
 
+
 def make_split(folder, n, name="mnist", split="test", compress=True):
     """Write an MNIST-like split of n images whose pixels all equal n (to tell the copies apart)."""
     folder.mkdir(parents=True, exist_ok=True)
@@ -102,9 +104,13 @@ def places(tmp_path, monkeypatch):
     monkeypatch.setenv("SCRATCHAE_DATA", str(tmp_path / "env"))
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
     monkeypatch.setattr(datasets, "SYSTEM_DIRS", (tmp_path / "system",))
-    return {"root": tmp_path / "root", "root/name": tmp_path / "root" / "mnist",
-            "env": tmp_path / "env" / "mnist", "cache": tmp_path / "cache" / "scratchae" / "mnist",
-            "system": tmp_path / "system" / "mnist"}
+    return {
+        "root": tmp_path / "root",
+        "root/name": tmp_path / "root" / "mnist",
+        "env": tmp_path / "env" / "mnist",
+        "cache": tmp_path / "cache" / "scratchae" / "mnist",
+        "system": tmp_path / "system" / "mnist",
+    }
 
 
 def test_search_dirs_order(places):
@@ -152,6 +158,7 @@ def test_fashion_and_mnist_use_their_own_subdirectories(places):
 
 
 # --- files that hold the wrong thing -------------------------------------------------------------
+
 
 def test_images_of_the_wrong_shape_are_refused(places):
     folder = make_split(places["root"], 5)

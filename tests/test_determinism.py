@@ -25,8 +25,9 @@ ROOT = Path(__file__).resolve().parents[1]
 def train(model_name: str, seed: int, images, epochs: int = 2):
     """Losses and final weights of a short run: shuffled, noisy inputs, so every random draw matters."""
     manual_seed(seed)
-    trainer = Trainer(build(model_name), lr=1e-3, batch_size=10, shuffle=True, noise_factor=0.3, seed=seed,
-                      progress=False)
+    trainer = Trainer(
+        build(model_name), lr=1e-3, batch_size=10, shuffle=True, noise_factor=0.3, seed=seed, progress=False
+    )
     history = trainer.fit(images, None, epochs)
     return history["train_loss"], trainer.model.state_dict()
 
@@ -72,10 +73,23 @@ print(json.dumps({"losses": losses, "weights": {k: v.tobytes().hex() for k, v in
 
 
 def run_in_subprocess(threads: int, backend: str) -> dict:
-    env = dict(os.environ, PYTHONPATH=str(ROOT), SCRATCHAE_KERNELS=backend, NUMBA_NUM_THREADS=str(threads),
-               OMP_NUM_THREADS=str(threads), OPENBLAS_NUM_THREADS=str(threads), MKL_NUM_THREADS=str(threads))
-    result = subprocess.run([sys.executable, "-c", RUN, str(Path(__file__).parent)], env=env,
-                            capture_output=True, text=True, timeout=600, check=True)
+    env = dict(
+        os.environ,
+        PYTHONPATH=str(ROOT),
+        SCRATCHAE_KERNELS=backend,
+        NUMBA_NUM_THREADS=str(threads),
+        OMP_NUM_THREADS=str(threads),
+        OPENBLAS_NUM_THREADS=str(threads),
+        MKL_NUM_THREADS=str(threads),
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", RUN, str(Path(__file__).parent)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=True,
+    )
     return json.loads(result.stdout)
 
 

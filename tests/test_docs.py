@@ -20,8 +20,13 @@ import numpy as np
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-DOCS = [ROOT / "docs" / "transposed-convolution.md", ROOT / "README.md", ROOT / "docs" / "building-blocks.md",
-        ROOT / "docs" / "variational-autoencoder.md", ROOT / "docs" / "anomaly-detection.md"]
+DOCS = [
+    ROOT / "docs" / "transposed-convolution.md",
+    ROOT / "README.md",
+    ROOT / "docs" / "building-blocks.md",
+    ROOT / "docs" / "variational-autoencoder.md",
+    ROOT / "docs" / "anomaly-detection.md",
+]
 # pages where every python block that prints must be followed by its ```text block
 MUST_SHOW_OUTPUT = {DOCS[0], DOCS[2], DOCS[3], DOCS[4]}
 # pages with a contents list of their sections, and figures that must exist
@@ -49,8 +54,11 @@ def python_blocks_with_output(path: Path) -> list[tuple[int, str, str | None]]:
         if here.group(1) != "python":
             continue
         shown = None
-        if (following is not None and following.group(1) == "text"
-                and text[here.end():following.start()].strip() == ""):
+        if (
+            following is not None
+            and following.group(1) == "text"
+            and text[here.end() : following.start()].strip() == ""
+        ):
             shown = following.group(2)
         blocks.append((text.count("\n", 0, here.start(2)) + 1, here.group(2), shown))
     return blocks
@@ -73,7 +81,7 @@ def run_blocks(path: Path, must_show_output: bool = True) -> int:
     blocks = python_blocks_with_output(path)
     assert blocks, f"{path.name} has no python block to run"
     compared = 0
-    with np.printoptions():      # a block may set print options: do not leak them into other tests
+    with np.printoptions():  # a block may set print options: do not leak them into other tests
         for line, code, shown in blocks:
             # blank lines in front keep the traceback's line numbers equal to the file's; a failing
             # assert (the snippets check their own claims) or any exception fails the caller
@@ -85,11 +93,13 @@ def run_blocks(path: Path, must_show_output: bool = True) -> int:
             if shown is not None:
                 assert normalized(output) == normalized(shown), (
                     f"{where}: the output differs from the ```text block under it\n"
-                    f"--- shown in the page:\n{normalized(shown)}\n--- printed:\n{normalized(output)}")
+                    f"--- shown in the page:\n{normalized(shown)}\n--- printed:\n{normalized(output)}"
+                )
                 compared += 1
             elif must_show_output:
                 assert output.strip() == "", (
-                    f"{where} prints, but no ```text block under it shows the output:\n{output}")
+                    f"{where} prints, but no ```text block under it shows the output:\n{output}"
+                )
     return compared
 
 
@@ -101,17 +111,20 @@ def test_block_extraction_finds_blocks_and_their_lines(tmp_path):
 
 def test_output_blocks_are_found_only_right_under_the_code(tmp_path):
     doc = tmp_path / "doc.md"
-    doc.write_text("```python\nprint(1)\n```\n\n\n```text\n1\n```\n"          # blank lines only: shown
-                   "```python\nprint(2)\n```\nprose\n```text\n2\n```\n"      # prose between: not shown
-                   "```python\nx = 3\n```\n```bash\nls\n```\n```text\n3\n```\n")
-    assert python_blocks_with_output(doc) == [(2, "print(1)\n", "1\n"), (10, "print(2)\n", None),
-                                              (17, "x = 3\n", None)]
+    doc.write_text(
+        "```python\nprint(1)\n```\n\n\n```text\n1\n```\n"  # blank lines only: shown
+        "```python\nprint(2)\n```\nprose\n```text\n2\n```\n"  # prose between: not shown
+        "```python\nx = 3\n```\n```bash\nls\n```\n```text\n3\n```\n"
+    )
+    assert python_blocks_with_output(doc) == [(2, "print(1)\n", "1\n"), (10, "print(2)\n", None), (17, "x = 3\n", None)]
 
 
 def test_matching_output_passes_up_to_trailing_whitespace(tmp_path):
     doc = tmp_path / "doc.md"
-    doc.write_text("```python\nimport numpy as np\nprint('a  ')\nprint(np.arange(3))\nprint()\n```\n\n"
-                   "```text\na\n[0 1 2]\n\n\n```\n```python\nx = 1\n```\n")
+    doc.write_text(
+        "```python\nimport numpy as np\nprint('a  ')\nprint(np.arange(3))\nprint()\n```\n\n"
+        "```text\na\n[0 1 2]\n\n\n```\n```python\nx = 1\n```\n"
+    )
     assert run_blocks(doc) == 1
 
 
@@ -124,8 +137,10 @@ def test_a_mismatched_output_block_is_caught(tmp_path):
 
 def test_output_from_an_earlier_block_does_not_count_for_a_later_one(tmp_path):
     doc = tmp_path / "doc.md"
-    doc.write_text("```python\nprint('first')\n```\n```text\nfirst\n```\n"
-                   "```python\nprint('second')\n```\n```text\nfirst\nsecond\n```\n")
+    doc.write_text(
+        "```python\nprint('first')\n```\n```text\nfirst\n```\n"
+        "```python\nprint('second')\n```\n```text\nfirst\nsecond\n```\n"
+    )
     with pytest.raises(AssertionError, match="line 8: the output differs"):
         run_blocks(doc)
 
@@ -149,6 +164,7 @@ def test_the_vae_doc_checks_each_formula_with_code():
 @pytest.mark.parametrize("path", [p for p in DOCS if p.exists()], ids=lambda p: p.name)
 def test_every_python_block_runs_and_prints_what_the_page_shows(path, tmp_path, monkeypatch):
     import matplotlib
+
     matplotlib.use("Agg")
     monkeypatch.chdir(tmp_path)
     run_blocks(path, must_show_output=path in MUST_SHOW_OUTPUT)
@@ -162,7 +178,7 @@ def anchor(heading: str) -> str:
 @pytest.mark.parametrize("page", STRUCTURED, ids=lambda p: p.name)
 def test_the_contents_list_matches_the_sections(page):
     text = page.read_text(encoding="utf-8")
-    text = FENCE.sub("", text)                     # a '## ' line inside a code block is no heading
+    text = FENCE.sub("", text)  # a '## ' line inside a code block is no heading
     headings = re.findall(r"^## (.+)$", text, re.MULTILINE)
     contents = re.findall(r"^- \[([^\]]+)\]\(#([^)]+)\)$", text, re.MULTILINE)
     assert headings[0] == "Contents"
@@ -191,13 +207,17 @@ def test_the_figure_script_draws_every_figure_the_doc_shows(tmp_path):
     import importlib.util
 
     spec = importlib.util.spec_from_file_location(
-        "transposed_convolution_figures", ROOT / "examples" / "transposed_convolution_figures.py")
+        "transposed_convolution_figures", ROOT / "examples" / "transposed_convolution_figures.py"
+    )
     script = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(script)
     script.main(tmp_path, gif=False)
     written = sorted(p.name for p in tmp_path.iterdir())
-    shown = sorted(Path(f).name for f in re.findall(r"!\[[^\]]*\]\(([^)]+)\)", DOCS[0].read_text(encoding="utf-8"))
-                   if f.endswith(".png") and Path(f).name not in TRAINED_FIGURES)
+    shown = sorted(
+        Path(f).name
+        for f in re.findall(r"!\[[^\]]*\]\(([^)]+)\)", DOCS[0].read_text(encoding="utf-8"))
+        if f.endswith(".png") and Path(f).name not in TRAINED_FIGURES
+    )
     assert written == shown
     for figure, script in TRAINED_FIGURES.items():
         assert figure in (ROOT / script).read_text(encoding="utf-8")

@@ -128,16 +128,14 @@ def test_download_succeeds_and_leaves_only_the_file(tmp_path, server, mnist_file
 
 def test_mirror_without_trailing_slash(tmp_path, server, mnist_files):
     base, _ = server
-    path = download_file(NAME, tmp_path, mirrors=[f"{base}/ok"], sha256=mnist_files[1][NAME],
-                         progress=False)
+    path = download_file(NAME, tmp_path, mirrors=[f"{base}/ok"], sha256=mnist_files[1][NAME], progress=False)
     assert path.read_bytes() == mnist_files[0][NAME]
 
 
 def test_checksum_mismatch_is_rejected_and_nothing_is_left(tmp_path, server, mnist_files):
     base, _ = server
     with pytest.raises(DownloadError, match="SHA-256 mismatch"):
-        download_file(NAME, tmp_path, mirrors=[f"{base}/corrupt/"], sha256=mnist_files[1][NAME],
-                      progress=False)
+        download_file(NAME, tmp_path, mirrors=[f"{base}/corrupt/"], sha256=mnist_files[1][NAME], progress=False)
     assert list(tmp_path.iterdir()) == []
 
 
@@ -152,10 +150,10 @@ def test_wrong_expected_checksum_is_rejected(tmp_path, server):
 def test_failing_first_mirror_then_the_second_works(tmp_path, server, mnist_files, refused_url, first):
     base, requests = server
     files, checksums = mnist_files
-    bad = {"404": f"{base}/missing/", "refused": refused_url, "corrupt": f"{base}/corrupt/",
-           "short": f"{base}/short/"}[first]
-    path = download_file(NAME, tmp_path, mirrors=[bad, f"{base}/ok/"], sha256=checksums[NAME],
-                         progress=False)
+    bad = {"404": f"{base}/missing/", "refused": refused_url, "corrupt": f"{base}/corrupt/", "short": f"{base}/short/"}[
+        first
+    ]
+    path = download_file(NAME, tmp_path, mirrors=[bad, f"{base}/ok/"], sha256=checksums[NAME], progress=False)
     assert path.read_bytes() == files[NAME]
     assert sorted(p.name for p in tmp_path.iterdir()) == [NAME]
     assert requests[-1] == f"/ok/{NAME}"
@@ -166,8 +164,7 @@ def test_interrupted_transfer_leaves_nothing(tmp_path, server, mnist_files, mode
     base, _ = server
     name = "train-images-idx3-ubyte.gz"  # the largest file, cut in the middle
     with pytest.raises(DownloadError, match=r"interrupted|mismatch"):
-        download_file(name, tmp_path, mirrors=[f"{base}/{mode}/"], sha256=mnist_files[1][name],
-                      progress=False)
+        download_file(name, tmp_path, mirrors=[f"{base}/{mode}/"], sha256=mnist_files[1][name], progress=False)
     assert list(tmp_path.iterdir()) == []
 
 
@@ -209,8 +206,7 @@ def test_an_existing_file_is_replaced_only_by_a_verified_one(tmp_path, server, m
     old = tmp_path / NAME
     old.write_bytes(b"old contents")
     with pytest.raises(DownloadError):
-        download_file(NAME, tmp_path, mirrors=[f"{base}/corrupt/"], sha256=mnist_files[1][NAME],
-                      progress=False)
+        download_file(NAME, tmp_path, mirrors=[f"{base}/corrupt/"], sha256=mnist_files[1][NAME], progress=False)
     assert old.read_bytes() == b"old contents"
     download_file(NAME, tmp_path, mirrors=[f"{base}/ok/"], sha256=mnist_files[1][NAME], progress=False)
     assert old.read_bytes() == mnist_files[0][NAME]
@@ -230,8 +226,10 @@ def test_load_dataset_downloads_missing_files(tmp_path, server, mnist_files, mon
     root = tmp_path / "data"
 
     test = load_dataset("mnist", "test", root=root, download=True)
-    assert sorted(p.name for p in (root / "mnist").iterdir()) == ["t10k-images-idx3-ubyte.gz",
-                                                                  "t10k-labels-idx1-ubyte.gz"]
+    assert sorted(p.name for p in (root / "mnist").iterdir()) == [
+        "t10k-images-idx3-ubyte.gz",
+        "t10k-labels-idx1-ubyte.gz",
+    ]
     expected = np.frombuffer(gzip.decompress(files["t10k-images-idx3-ubyte.gz"])[16:], np.uint8)
     np.testing.assert_array_equal(test.images.ravel(), expected.astype(np.float32) / 255)
     assert test.images.shape == (5, 1, 28, 28) and test.labels.dtype == np.int64
@@ -250,8 +248,7 @@ def test_fetch_downloads_into_the_cache_by_default(server, mnist_files, no_local
     assert fetch("mnist", mirrors=["http://127.0.0.1:9/never-used/"], checksums={}) == []
 
 
-def test_failed_download_through_load_dataset_leaves_nothing(tmp_path, server, mnist_files, monkeypatch,
-                                                             no_local_data):
+def test_failed_download_through_load_dataset_leaves_nothing(tmp_path, server, mnist_files, monkeypatch, no_local_data):
     base, _ = server
     monkeypatch.setitem(download.MIRRORS, "mnist", (f"{base}/corrupt/",))
     monkeypatch.setitem(download.SHA256, "mnist", mnist_files[1])
@@ -265,10 +262,15 @@ def test_offline_error_lists_files_places_and_how_to_get_them(tmp_path, no_local
     with pytest.raises(FileNotFoundError) as info:
         load_dataset("fashion-mnist", "test", root=tmp_path / "mine")
     message = str(info.value)
-    for expected in ["t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz", str(tmp_path / "mine"),
-                     str(tmp_path / "env" / "fashion-mnist"),
-                     str(tmp_path / "cache" / "scratchae" / "fashion-mnist"),
-                     "apt-get install dataset-fashion-mnist", "download=True"]:
+    for expected in [
+        "t10k-images-idx3-ubyte.gz",
+        "t10k-labels-idx1-ubyte.gz",
+        str(tmp_path / "mine"),
+        str(tmp_path / "env" / "fashion-mnist"),
+        str(tmp_path / "cache" / "scratchae" / "fashion-mnist"),
+        "apt-get install dataset-fashion-mnist",
+        "download=True",
+    ]:
         assert expected in message
 
 
@@ -283,6 +285,5 @@ def test_offline_error_says_which_file_is_missing(tmp_path, no_local_data, mnist
 def test_published_checksum_tables_are_complete():
     for name in ("mnist", "fashion-mnist"):
         assert len(download.MIRRORS[name]) >= 2
-        assert set(download.SHA256[name]) == {f"{stem}.gz" for split in datasets.FILES.values()
-                                              for stem in split}
+        assert set(download.SHA256[name]) == {f"{stem}.gz" for split in datasets.FILES.values() for stem in split}
         assert all(len(h) == 64 and int(h, 16) >= 0 for h in download.SHA256[name].values())

@@ -24,11 +24,11 @@ class _GivenMask(nn.Dropout):
 
 
 def test_forward_zeroes_and_scales_backward_applies_the_same_mask():
-    x = np.random.default_rng(0).uniform(1, 2, (50, 40))          # no zeros: a zero output was dropped
+    x = np.random.default_rng(0).uniform(1, 2, (50, 40))  # no zeros: a zero output was dropped
     layer = nn.Dropout(0.3, rng=np.random.default_rng(1))
     y = layer(x)
     kept = y != 0
-    assert 0.6 < kept.mean() < 0.8                                 # about 1 - p of the elements
+    assert 0.6 < kept.mean() < 0.8  # about 1 - p of the elements
     np.testing.assert_allclose(y[kept], x[kept] / 0.7, rtol=1e-15)
     g = np.random.default_rng(2).standard_normal(x.shape)
     np.testing.assert_allclose(layer.backward(g), np.where(kept, g / 0.7, 0.0), rtol=1e-15)
@@ -37,7 +37,7 @@ def test_forward_zeroes_and_scales_backward_applies_the_same_mask():
 def test_the_expected_value_is_kept():
     x = np.ones((200, 500))
     y = nn.Dropout(0.5, rng=np.random.default_rng(3))(x)
-    assert abs(y.mean() - 1.0) < 0.01                              # 1e5 draws: std of the mean 0.003
+    assert abs(y.mean() - 1.0) < 0.01  # 1e5 draws: std of the mean 0.003
 
 
 def test_gradcheck_with_a_fixed_mask():
@@ -48,7 +48,7 @@ def test_gradcheck_with_a_fixed_mask():
 
 class _ForgetsTheScale(_GivenMask):
     def backward(self, grad_out):
-        return grad_out * self.keep                                 # the mask without 1/(1-p)
+        return grad_out * self.keep  # the mask without 1/(1-p)
 
 
 def test_gradcheck_catches_a_backward_without_the_scale():
@@ -73,9 +73,9 @@ def test_manual_seed_makes_the_masks_reproducible():
     scratchae.manual_seed(7)
     first, second = layer(x), layer(x)
     scratchae.manual_seed(7)
-    np.testing.assert_array_equal(layer(x), first)                 # the generator is read at each call
+    np.testing.assert_array_equal(layer(x), first)  # the generator is read at each call
     np.testing.assert_array_equal(layer(x), second)
-    assert not np.array_equal(first, second)                       # a new mask at every call
+    assert not np.array_equal(first, second)  # a new mask at every call
 
 
 @pytest.mark.parametrize("p, expected", [(0.0, "identity"), (1.0, "zeros")])

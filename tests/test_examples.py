@@ -11,8 +11,12 @@ import sys
 import pytest
 
 EXAMPLES = sorted((pathlib.Path(__file__).resolve().parents[1] / "examples").glob("*.py"))
-COURSE_NOTEBOOKS = {"linear_autoencoder.py", "convolutional_autoencoder.py", "upsampling_autoencoder.py",
-                    "denoising_autoencoder.py"}
+COURSE_NOTEBOOKS = {
+    "linear_autoencoder.py",
+    "convolutional_autoencoder.py",
+    "upsampling_autoencoder.py",
+    "denoising_autoencoder.py",
+}
 
 
 def test_there_is_one_example_per_course_notebook():
@@ -55,15 +59,23 @@ def test_the_variational_autoencoder_example_runs_and_draws_its_latent_space(tmp
     printed = capsys.readouterr().out
     assert "epoch  1  train negative ELBO" in printed and "nats per image" in printed
     written = {p.name for p in tmp_path.iterdir()}
-    assert written == {"reconstructions.png", "samples.png", "latent_scatter.png", "interpolation.png",
-                       "manifold.png", "loss.png"}
+    assert written == {
+        "reconstructions.png",
+        "samples.png",
+        "latent_scatter.png",
+        "interpolation.png",
+        "manifold.png",
+        "loss.png",
+    }
     for name in written:
         assert (tmp_path / name).stat().st_size > 5000
 
 
 #: the other examples that train, and the figures each one writes
-ANALYSES = {"anomaly_detection.py": ({"roc.png", "histograms.png", "worst.png"}, "AUROC of the reconstruction error"),
-            "checkerboard_artifacts.py": ({"checkerboard-measured.png"}, "checkerboard score (stride 2)")}
+ANALYSES = {
+    "anomaly_detection.py": ({"roc.png", "histograms.png", "worst.png"}, "AUROC of the reconstruction error"),
+    "checkerboard_artifacts.py": ({"checkerboard-measured.png"}, "checkerboard score (stride 2)"),
+}
 
 
 @pytest.mark.parametrize("name", sorted(ANALYSES))

@@ -12,21 +12,45 @@ from tests.mutants import mutants
 
 ROOT = Path(__file__).resolve().parents[1]
 BY_NAME = {exercise.name: exercise for exercise in EXERCISES}
-TEACHING_ORDER = ["linear", "relu", "sigmoid", "mse", "conv2d", "conv2d_weight_grad", "conv2d_input_grad",
-                  "output_size", "conv_transpose_scatter", "conv_transpose_adjoint", "upsample_backward",
-                  "max_pool_backward", "autoencoder"]
+TEACHING_ORDER = [
+    "linear",
+    "relu",
+    "sigmoid",
+    "mse",
+    "conv2d",
+    "conv2d_weight_grad",
+    "conv2d_input_grad",
+    "output_size",
+    "conv_transpose_scatter",
+    "conv_transpose_adjoint",
+    "upsample_backward",
+    "max_pool_backward",
+    "autoencoder",
+]
 
 #: mutants that compute the same thing as the solution, each with the reason (exercise, line, change)
 EQUIVALENT_MUTANTS = {
-    ("conv2d_input_grad", "grad_xp = np.zeros((n, c_in, h + 2 * padding", "2 -> 3"):
-        "a zero buffer 3p wider than the input instead of 2p: the same window is cropped out of it",
-    ("conv_transpose_scatter", "canvas = np.zeros((n, c_out, h_out + 2 * padding", "2 -> 3"):
-        "a canvas 3p larger than the output instead of 2p: the same stamps, the same crop",
-    ("conv_transpose_adjoint", "return y + bias.reshape(1, -1, 1, 1)", "-1 -> -2"):
-        "numpy's reshape reads any negative size as 'the rest' (-2 works as -1)",
-    ("autoencoder", "return grad_y * (x > 0)", "Gt -> GtE"):
-        "x >= 0 differs from x > 0 only where a pre-activation is exactly 0, which random weights never "
-        "give (the relu exercise grades that convention on exact zeros)",
+    (
+        "conv2d_input_grad",
+        "grad_xp = np.zeros((n, c_in, h + 2 * padding",
+        "2 -> 3",
+    ): "a zero buffer 3p wider than the input instead of 2p: the same window is cropped out of it",
+    (
+        "conv_transpose_scatter",
+        "canvas = np.zeros((n, c_out, h_out + 2 * padding",
+        "2 -> 3",
+    ): "a canvas 3p larger than the output instead of 2p: the same stamps, the same crop",
+    (
+        "conv_transpose_adjoint",
+        "return y + bias.reshape(1, -1, 1, 1)",
+        "-1 -> -2",
+    ): "numpy's reshape reads any negative size as 'the rest' (-2 works as -1)",
+    (
+        "autoencoder",
+        "return grad_y * (x > 0)",
+        "Gt -> GtE",
+    ): "x >= 0 differs from x > 0 only where a pre-activation is exactly 0, which random weights never "
+    "give (the relu exercise grades that convention on exact zeros)",
 }
 
 
@@ -51,7 +75,7 @@ def test_the_exercises_climb_in_teaching_order():
     assert [exercise.name for exercise in EXERCISES] == TEACHING_ORDER
     for exercise in EXERCISES:
         assert exercise.summary and "\n" not in exercise.summary and exercise.hints
-        for function in exercise.functions:     # the stub states the task for every function it asks for
+        for function in exercise.functions:  # the stub states the task for every function it asks for
             assert re.search(rf"^(def|class) {function}\b", exercise.stub, re.M)
             assert re.search(rf"^(def|class) {function}\b", exercise.solution, re.M)
 
@@ -72,8 +96,14 @@ def test_the_untouched_stub_fails_cleanly(exercise, tmp_path):
 
 
 def equivalence(name: str, where: str) -> str | None:
-    return next((reason for (exercise, line, change), reason in EQUIVALENT_MUTANTS.items()
-                 if exercise == name and line in where and where.endswith(f": {change}")), None)
+    return next(
+        (
+            reason
+            for (exercise, line, change), reason in EQUIVALENT_MUTANTS.items()
+            if exercise == name and line in where and where.endswith(f": {change}")
+        ),
+        None,
+    )
 
 
 @pytest.mark.parametrize("exercise", EXERCISES, ids=lambda e: e.name)
@@ -98,65 +128,128 @@ def test_operator_mutants_of_the_solution_are_caught(exercise, tmp_path):
 
 
 def test_the_mutator_changes_one_thing_at_a_time():
-    found = dict(mutants("def f(x, y):\n    \"\"\"Doc 1.\"\"\"\n    return x[0, 1] + 2 * y - (-1)\n"))
+    found = dict(mutants('def f(x, y):\n    """Doc 1."""\n    return x[0, 1] + 2 * y - (-1)\n'))
     assert set(found) == {
-        "line 3 `return x[0, 1] + 2 * y - (-1)`: " + change for change in
-        ("Sub -> Add", "Add -> Sub", "Add -> Mult", "Mult -> Add", "Mult -> Div", "0 -> 1", "1 -> 2", "2 -> 3",
-         "last two indices swapped", "unary minus dropped", "-1 -> -2")}
-    assert all("Doc 1." in text for text in found.values())   # the docstring is never mutated
+        "line 3 `return x[0, 1] + 2 * y - (-1)`: " + change
+        for change in (
+            "Sub -> Add",
+            "Add -> Sub",
+            "Add -> Mult",
+            "Mult -> Add",
+            "Mult -> Div",
+            "0 -> 1",
+            "1 -> 2",
+            "2 -> 3",
+            "last two indices swapped",
+            "unary minus dropped",
+            "-1 -> -2",
+        )
+    }
+    assert all("Doc 1." in text for text in found.values())  # the docstring is never mutated
 
 
 # -- what a wrong file is told ---------------------------------------------------------------------------
 
-@pytest.mark.parametrize("name, old, new, expected", [
-    ("conv2d", "window, weight)", "window, weight[:, :, ::-1, ::-1])", "the kernel is flipped"),
-    ("conv2d", "(w + 2 * padding - kw) // stride + 1", "(w + 2 * padding - kw) // stride",
-     "has shape (2, 4, 5, 4), expected (2, 4, 5, 5).\nhint: the output size is floor((H + 2p - kH) / s) + 1: "
-     "the + 1 is missing"),
-    ("linear", "grad_y.sum(axis=0)", "grad_y", "grad_bias (dL/db) has shape (3, 4), expected (4,)"),
-    ("conv2d_weight_grad", "grad_y.sum(axis=(0, 2, 3))", "grad_y.sum(axis=0)",
-     "hint: sum the bias gradient over the batch and over every position"),
-    ("upsample_backward", "return blocks.sum(axis=(3, 5))", "return grad_y[:, :, ::fh, ::fw]",
-     "the backward of a copy is a sum"),
-    ("max_pool_backward", "np.argmax(window)", "window.size - 1 - np.argmax(window.ravel()[::-1])",
-     "case 4 of 5: x (2, 2, 4, 6), kernel_size 2, stride 2, with ties"),
-    ("max_pool_backward", "grad_x[b, ch, s * i + u, s * j + v] +=", "grad_x[b, ch, s * i + u, s * j + v] =",
-     "add (+=) every gradient it receives"),
-    ("mse", "2.0 * (prediction - target)", "2.0 * (target - prediction)", "not 2 (target - prediction)"),
-    ("relu", "grad_y * (x > 0)", "grad_y * (x >= 0)", "use x > 0, not x >= 0"),
-    ("sigmoid", "grad_y * y * (1.0 - y)", "grad_y * y", "the factor (1 - y) is missing"),
-    ("conv2d_input_grad", "[:, :, padding: padding + h, padding: padding + w]", "",
-     "has shape (1, 2, 10, 11), expected (1, 2, 8, 9).\nhint: cut the padding off"),
-    ("conv_transpose_scatter", "canvas[:, :, stride * i: stride * i + kh, stride * j: stride * j + kw]",
-     "canvas[:, :, i: i + kh, j: j + kw]", "the stamps go s pixels apart"),
-    ("conv_transpose_adjoint", "conv2d_weight_grad(grad_y, x, s, p, d, weight.shape[2:])",
-     "conv2d_weight_grad(grad_y, x, s, p, d, weight.shape[2:]).transpose(1, 0, 2, 3)",
-     "the gradient has the layout of the weight"),
-    ("output_size", "(size + 2 * padding - span) // stride + 1", "(size + 2 * padding - span) // stride",
-     "conv_output_size(size=2, kernel_size=1): expected 2, got 1.\nhint: the + 1 is missing"),
-    ("output_size", "(size - 1) * stride + span - 2 * padding + output_padding",
-     "(size - 1) * stride + span - 2 * padding", "hint: output_padding is missing"),
-    ("autoencoder", "model.params[name] -= lr * grad", "model.params[name] += lr * grad",
-     "hint: the loss goes up: step downhill"),
-])
+
+@pytest.mark.parametrize(
+    "name, old, new, expected",
+    [
+        ("conv2d", "window, weight)", "window, weight[:, :, ::-1, ::-1])", "the kernel is flipped"),
+        (
+            "conv2d",
+            "(w + 2 * padding - kw) // stride + 1",
+            "(w + 2 * padding - kw) // stride",
+            "has shape (2, 4, 5, 4), expected (2, 4, 5, 5).\nhint: the output size is floor((H + 2p - kH) / s) + 1: "
+            "the + 1 is missing",
+        ),
+        ("linear", "grad_y.sum(axis=0)", "grad_y", "grad_bias (dL/db) has shape (3, 4), expected (4,)"),
+        (
+            "conv2d_weight_grad",
+            "grad_y.sum(axis=(0, 2, 3))",
+            "grad_y.sum(axis=0)",
+            "hint: sum the bias gradient over the batch and over every position",
+        ),
+        (
+            "upsample_backward",
+            "return blocks.sum(axis=(3, 5))",
+            "return grad_y[:, :, ::fh, ::fw]",
+            "the backward of a copy is a sum",
+        ),
+        (
+            "max_pool_backward",
+            "np.argmax(window)",
+            "window.size - 1 - np.argmax(window.ravel()[::-1])",
+            "case 4 of 5: x (2, 2, 4, 6), kernel_size 2, stride 2, with ties",
+        ),
+        (
+            "max_pool_backward",
+            "grad_x[b, ch, s * i + u, s * j + v] +=",
+            "grad_x[b, ch, s * i + u, s * j + v] =",
+            "add (+=) every gradient it receives",
+        ),
+        ("mse", "2.0 * (prediction - target)", "2.0 * (target - prediction)", "not 2 (target - prediction)"),
+        ("relu", "grad_y * (x > 0)", "grad_y * (x >= 0)", "use x > 0, not x >= 0"),
+        ("sigmoid", "grad_y * y * (1.0 - y)", "grad_y * y", "the factor (1 - y) is missing"),
+        (
+            "conv2d_input_grad",
+            "[:, :, padding: padding + h, padding: padding + w]",
+            "",
+            "has shape (1, 2, 10, 11), expected (1, 2, 8, 9).\nhint: cut the padding off",
+        ),
+        (
+            "conv_transpose_scatter",
+            "canvas[:, :, stride * i: stride * i + kh, stride * j: stride * j + kw]",
+            "canvas[:, :, i: i + kh, j: j + kw]",
+            "the stamps go s pixels apart",
+        ),
+        (
+            "conv_transpose_adjoint",
+            "conv2d_weight_grad(grad_y, x, s, p, d, weight.shape[2:])",
+            "conv2d_weight_grad(grad_y, x, s, p, d, weight.shape[2:]).transpose(1, 0, 2, 3)",
+            "the gradient has the layout of the weight",
+        ),
+        (
+            "output_size",
+            "(size + 2 * padding - span) // stride + 1",
+            "(size + 2 * padding - span) // stride",
+            "conv_output_size(size=2, kernel_size=1): expected 2, got 1.\nhint: the + 1 is missing",
+        ),
+        (
+            "output_size",
+            "(size - 1) * stride + span - 2 * padding + output_padding",
+            "(size - 1) * stride + span - 2 * padding",
+            "hint: output_padding is missing",
+        ),
+        (
+            "autoencoder",
+            "model.params[name] -= lr * grad",
+            "model.params[name] += lr * grad",
+            "hint: the loss goes up: step downhill",
+        ),
+    ],
+)
 def test_a_known_mistake_gets_its_hint(name, old, new, expected, tmp_path):
     verdict = check(BY_NAME[name], write(tmp_path, name, edited(name, old, new)))
     assert not verdict.passed and expected in verdict.message, verdict.message
-    assert re.search(r"expected .+, got |has shape .+, expected ", verdict.message)   # expected and got
+    assert re.search(r"expected .+, got |has shape .+, expected ", verdict.message)  # expected and got
 
 
 def test_the_message_names_the_output_the_index_the_values(tmp_path):
     text = edited("linear", "return x @ weight.T + bias", "y = x @ weight.T + bias\n    y[1, 2] += 0.5\n    return y")
     message = check(BY_NAME["linear"], write(tmp_path, "linear", text)).message
     assert message.splitlines()[1] == "case 1 of 4: x (3, 5), weight (4, 5), bias (4,)"
-    assert re.search(r"^the output y at index \[1, 2\]: expected (-?[\d.]+), got (-?[\d.]+) "
-                     r"\(1 of 12 values are wrong\)\.$", message, re.M)
+    assert re.search(
+        r"^the output y at index \[1, 2\]: expected (-?[\d.]+), got (-?[\d.]+) "
+        r"\(1 of 12 values are wrong\)\.$",
+        message,
+        re.M,
+    )
 
 
 def test_a_syntax_error_is_shown_with_its_line(tmp_path):
     path = write(tmp_path, "relu", edited("relu", "def relu_backward(grad_y, x):", "def relu_backward(grad_y, x)"))
     message = check(BY_NAME["relu"], path).message
-    assert str(tmp_path) not in sys.path                 # the learner's folder is off the path again
+    assert str(tmp_path) not in sys.path  # the learner's folder is off the path again
     assert f"{path} has a syntax error" in message and "line 11" in message and "SyntaxError" in message
     assert "Traceback" not in message
 
@@ -179,15 +272,22 @@ def test_an_exception_while_loading_shows_their_line(tmp_path):
 
 
 def test_wrong_dtype_and_wrong_kind_are_named(tmp_path):
-    text = edited("conv2d", "return y + bias.reshape(1, c_out, 1, 1)",
-                  "return (y + bias.reshape(1, c_out, 1, 1)).astype(np.float32)")
+    text = edited(
+        "conv2d",
+        "return y + bias.reshape(1, c_out, 1, 1)",
+        "return (y + bias.reshape(1, c_out, 1, 1)).astype(np.float32)",
+    )
     message = check(BY_NAME["conv2d"], write(tmp_path, "conv2d", text)).message
     assert "the output y has dtype float32, expected float64" in message
-    message = check(BY_NAME["relu"], write(tmp_path, "relu", edited("relu", "return np.maximum(x, 0.0)",
-                                                                      "return np.maximum(x, 0.0).tolist()"))).message
+    message = check(
+        BY_NAME["relu"],
+        write(tmp_path, "relu", edited("relu", "return np.maximum(x, 0.0)", "return np.maximum(x, 0.0).tolist()")),
+    ).message
     assert "the output y: expected a NumPy array of shape (3, 4), got list" in message
-    message = check(BY_NAME["mse"], write(tmp_path, "mse", edited("mse", "float(np.mean(diff * diff))",
-                                                                 "np.mean(diff * diff, axis=0)"))).message
+    message = check(
+        BY_NAME["mse"],
+        write(tmp_path, "mse", edited("mse", "float(np.mean(diff * diff))", "np.mean(diff * diff, axis=0)")),
+    ).message
     assert "the loss: expected one number, got array (3,) float64" in message
 
 
@@ -208,9 +308,11 @@ def test_the_autoencoder_may_import_the_learners_earlier_files(tmp_path):
         write(tmp_path, name, BY_NAME[name].solution)
     solution = BY_NAME["autoencoder"].solution
     start, end = solution.index("def linear_forward"), solution.index("class Autoencoder")
-    own = (solution[:start] + "from linear import linear_backward, linear_forward\nfrom mse import mse_backward, "
-           "mse_loss\nfrom relu import relu_backward, relu_forward\nfrom sigmoid import sigmoid_backward, "
-           "sigmoid_forward\n\n\n" + solution[end:])
+    own = (
+        solution[:start] + "from linear import linear_backward, linear_forward\nfrom mse import mse_backward, "
+        "mse_loss\nfrom relu import relu_backward, relu_forward\nfrom sigmoid import sigmoid_backward, "
+        "sigmoid_forward\n\n\n" + solution[end:]
+    )
     verdict = check(BY_NAME["autoencoder"], write(tmp_path, "autoencoder", own))
     assert verdict.passed, verdict.message
 
@@ -229,8 +331,11 @@ def test_a_second_check_in_the_same_process_sees_the_edited_earlier_file(tmp_pat
         write(tmp_path, name, BY_NAME[name].solution)
     solution = BY_NAME["autoencoder"].solution
     start, end = solution.index("def linear_forward"), solution.index("def relu_forward")
-    write(tmp_path, "autoencoder", solution[:start] + "from linear import linear_backward, linear_forward\n\n\n"
-          + solution[end:])
+    write(
+        tmp_path,
+        "autoencoder",
+        solution[:start] + "from linear import linear_backward, linear_forward\n\n\n" + solution[end:],
+    )
     write(tmp_path, "linear", edited("linear", "grad_y.T @ x", "-(grad_y.T @ x)"))
     assert not check(BY_NAME["autoencoder"], tmp_path / "autoencoder.py").passed
     write(tmp_path, "linear", BY_NAME["linear"].solution)
@@ -238,6 +343,7 @@ def test_a_second_check_in_the_same_process_sees_the_edited_earlier_file(tmp_pat
 
 
 # -- the command line -----------------------------------------------------------------------------------
+
 
 def test_list_names_every_exercise_in_order_one_per_line(capsys):
     assert run("exercises", "list") == 0
@@ -251,7 +357,7 @@ def test_start_check_hint_solution(tmp_path, monkeypatch, capsys):
     assert run("exercises", "start", "relu") == 0
     assert (tmp_path / "relu.py").read_text() == BY_NAME["relu"].stub
     assert "scratchae exercises check relu" in capsys.readouterr().out
-    assert run("exercises", "check", "relu") == 1                           # the default file: ./relu.py
+    assert run("exercises", "check", "relu") == 1  # the default file: ./relu.py
     out = capsys.readouterr().out
     assert out.startswith("relu: not yet.") and "NotImplementedError" in out
     assert run("exercises", "hint", "relu") == 0
@@ -269,7 +375,7 @@ def test_start_and_solution_never_overwrite(tmp_path, capsys):
         assert run("exercises", action, "linear", "--dir", tmp_path) == 1
         assert "exists; not overwriting it" in capsys.readouterr().err
         assert mine.read_text() == "my own attempt\n"
-    assert run("exercises", "start", "linear", "--dir", mine) == 1              # a file, not a folder
+    assert run("exercises", "start", "linear", "--dir", mine) == 1  # a file, not a folder
     assert f"--dir {mine}: not a folder" in capsys.readouterr().err
 
 
@@ -278,8 +384,10 @@ def test_check_without_a_file_says_how_to_start(tmp_path, capsys):
     assert "no file" in capsys.readouterr().err
 
 
-@pytest.mark.parametrize("argv", [["exercises", "check", "lineer"], ["exercises", "start", "nope"],
-                                  ["exercises"], ["exercises", "grade", "linear"]])
+@pytest.mark.parametrize(
+    "argv",
+    [["exercises", "check", "lineer"], ["exercises", "start", "nope"], ["exercises"], ["exercises", "grade", "linear"]],
+)
 def test_unknown_exercises_and_actions_are_usage_errors(argv, capsys):
     with pytest.raises(SystemExit) as info:
         cli.main(argv)

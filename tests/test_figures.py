@@ -18,10 +18,14 @@ def test_demo_figure_has_a_panel_per_model_then_the_losses():
     assert len(panels) == 3
     assert [[t.get_text() for t in p.texts] for p in panels[:2]] == [["linear model"], ["conv model"]]
     assert [line.get_label() for line in panels[2].axes[0].get_lines()] == [
-        "linear train", "linear test", "conv train", "conv test"]
+        "linear train",
+        "linear test",
+        "conv train",
+        "conv test",
+    ]
 
 
-@pytest.mark.filterwarnings("ignore:No artists with labels found")   # an empty legend: nothing was plotted
+@pytest.mark.filterwarnings("ignore:No artists with labels found")  # an empty legend: nothing was plotted
 def test_demo_figure_of_no_model_is_the_empty_losses_panel():
     # (a single subfigure used to come back unwrapped, and the loop over the panels failed)
     fig = figures.demo_figure([])

@@ -64,8 +64,18 @@ def npy(array, allow_pickle=False) -> bytes:
     return buffer.getvalue()
 
 
-MUTATIONS = ["truncate", "flip", "flip directory", "rename", "drop", "extra", "huge shape", "object array",
-             "wrong dtype", "not npy"]
+MUTATIONS = [
+    "truncate",
+    "flip",
+    "flip directory",
+    "rename",
+    "drop",
+    "extra",
+    "huge shape",
+    "object array",
+    "wrong dtype",
+    "not npy",
+]
 
 
 def mutate(draw, data: bytes, mutation: str) -> bytes:
@@ -73,7 +83,7 @@ def mutate(draw, data: bytes, mutation: str) -> bytes:
     if not data:
         return data
     if mutation == "truncate":
-        return data[:rng.randrange(len(data))]
+        return data[: rng.randrange(len(data))]
     if mutation in ("flip", "flip directory"):
         data = bytearray(data)
         start = data.rfind(b"PK\x01\x02") if mutation == "flip directory" else 0  # the central directory
@@ -172,7 +182,7 @@ def test_a_directory_claiming_huge_entries_is_refused_without_allocating(tmp_pat
     # read buffer of that size (up to 1 GiB) before noticing the file is shorter
     data = bytearray(good)
     entry = data.rfind(b"PK\x01\x02")
-    data[entry + 20:entry + 24] = struct.pack("<I", size)
+    data[entry + 20 : entry + 24] = struct.pack("<I", size)
     path = tmp_path / "huge.npz"
     path.write_bytes(data)
     tracemalloc.start()
@@ -206,13 +216,16 @@ def test_a_directory_is_refused_by_name(tmp_path):
     assert os.path.isdir(tmp_path)
 
 
-@pytest.mark.parametrize("key,bad,problem", [
-    ("optimizer/step", np.zeros((2, 3), np.int16), "'step' should be a non-negative integer, got int16 of shape"),
-    ("optimizer/step", np.array(-1), "'step' should be a non-negative integer"),
-    ("optimizer/step", np.array(2.5), "'step' should be a non-negative integer, got float64"),
-    ("optimizer/0.exp_avg", np.full((32, 784), "x"), "'0.exp_avg' should be numeric, got <U1"),
-    ("model/fc1.bias", np.full(32, "x"), "'fc1.bias' should be numeric, got <U1"),
-])
+@pytest.mark.parametrize(
+    "key,bad,problem",
+    [
+        ("optimizer/step", np.zeros((2, 3), np.int16), "'step' should be a non-negative integer, got int16 of shape"),
+        ("optimizer/step", np.array(-1), "'step' should be a non-negative integer"),
+        ("optimizer/step", np.array(2.5), "'step' should be a non-negative integer, got float64"),
+        ("optimizer/0.exp_avg", np.full((32, 784), "x"), "'0.exp_avg' should be numeric, got <U1"),
+        ("model/fc1.bias", np.full(32, "x"), "'fc1.bias' should be numeric, got <U1"),
+    ],
+)
 def test_state_of_the_wrong_kind_is_refused_and_nothing_changes(tmp_path, good, key, bad, problem):
     members = entries(good)
     members[key + ".npy"] = npy(bad)

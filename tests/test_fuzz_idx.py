@@ -25,8 +25,7 @@ from scratchae.data import read_idx, write_idx
 from scratchae.data.idx import TYPE_CODES
 
 PEAK_LIMIT = 2_000_000  # bytes; every fuzzed file is under 3 kB, so even 1032x that stays far below
-MUTATIONS = ["truncate", "flip", "flip header", "magic", "ndim", "huge dim", "append", "gzip body",
-             "gzip trailer"]
+MUTATIONS = ["truncate", "flip", "flip header", "magic", "ndim", "huge dim", "append", "gzip body", "gzip trailer"]
 
 
 @st.composite
@@ -40,6 +39,7 @@ def idx_files(draw):
 
 def mutate(draw, content: bytes, compressed: bytes | None, mutation: str) -> tuple[bytes, bytes | None]:
     """Apply one corruption to the IDX bytes (``content``) or, for a gzip file, to the compressed bytes."""
+
     def anywhere(data: bytes) -> int:  # uniform: hypothesis alone would favour cutting at 0
         return draw(st.randoms(use_true_random=False)).randrange(max(len(data), 1))
 
@@ -53,7 +53,7 @@ def mutate(draw, content: bytes, compressed: bytes | None, mutation: str) -> tup
 
     target = compressed if compressed is not None else content
     if mutation == "truncate":
-        target = target[:anywhere(target)]
+        target = target[: anywhere(target)]
     elif mutation == "flip":
         target = flipped(target)
     elif mutation == "append":
@@ -74,7 +74,7 @@ def mutate(draw, content: bytes, compressed: bytes | None, mutation: str) -> tup
             content[3] = draw(st.sampled_from([0, 1, 2, 3, 5, 33, 64, 65, 255]))
         elif mutation == "huge dim" and 0 < content[3] and len(content) >= 4 + 4 * content[3]:
             which = draw(st.integers(0, content[3] - 1))
-            content[4 + 4 * which:8 + 4 * which] = struct.pack(">I", draw(st.integers(2**20, 2**32 - 1)))
+            content[4 + 4 * which : 8 + 4 * which] = struct.pack(">I", draw(st.integers(2**20, 2**32 - 1)))
         content = bytes(content)
         return content, (gzip.compress(content, mtime=0) if compressed is not None else None)
     return (content, target) if compressed is not None else (target, None)
@@ -83,8 +83,8 @@ def mutate(draw, content: bytes, compressed: bytes | None, mutation: str) -> tup
 def decode(content: bytes):
     """Independent decoding of well-formed IDX bytes: (shape, big-endian dtype, payload)."""
     code, ndim = content[2], content[3]
-    dims = struct.unpack(f">{ndim}I", content[4:4 + 4 * ndim])
-    return dims, TYPE_CODES[code], content[4 + 4 * ndim:]
+    dims = struct.unpack(f">{ndim}I", content[4 : 4 + 4 * ndim])
+    return dims, TYPE_CODES[code], content[4 + 4 * ndim :]
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])

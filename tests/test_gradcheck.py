@@ -69,13 +69,16 @@ def test_gradcheck_of_a_loss_needs_a_target(rng):
 
 def test_gradcheck_checks_the_input_gradient_even_where_a_layer_skips_it(rng):
     layer = nn.Linear(3, 2, rng=rng)
-    layer.needs_input_grad = False           # as a model's first layer
+    layer.needs_input_grad = False  # as a model's first layer
     assert gradcheck(layer, rng.standard_normal((2, 3)))
-    assert layer.needs_input_grad is False   # only the float64 copy was changed
+    assert layer.needs_input_grad is False  # only the float64 copy was changed
 
 
 def test_a_missing_input_gradient_is_named_as_none(rng):
     # (it used to be reported as a gradient "of shape ()", the shape NumPy gives None)
-    with pytest.raises(GradcheckError, match=r"ForgetfulLinear.backward returned None as the gradient of input, "
-                                             r"expected an array of shape \(2, 3\)"):
+    with pytest.raises(
+        GradcheckError,
+        match=r"ForgetfulLinear.backward returned None as the gradient of input, "
+        r"expected an array of shape \(2, 3\)",
+    ):
         gradcheck(ForgetfulLinear(3, 4, rng=rng), rng.standard_normal((2, 3)))

@@ -118,8 +118,9 @@ def test_corrupt_file_is_refused(tmp_path, case, compress):
 
 def test_good_file_of_the_corruption_cases_reads(tmp_path):
     # the corruption cases are derived from this file: make sure it is itself valid
-    np.testing.assert_array_equal(read_idx(write(tmp_path / "ok", GOOD, True)),
-                                  np.arange(12, dtype=np.uint8).reshape(3, 2, 2))
+    np.testing.assert_array_equal(
+        read_idx(write(tmp_path / "ok", GOOD, True)), np.arange(12, dtype=np.uint8).reshape(3, 2, 2)
+    )
 
 
 @pytest.mark.parametrize("compress", [False, True], ids=["raw", "gzip"])

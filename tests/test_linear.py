@@ -6,8 +6,10 @@ from conftest import assert_close
 from scratchae import gradcheck, nn
 
 
-@pytest.mark.parametrize("shape_in,fin,fout,bias", [((4, 5), 5, 3, True), ((2, 3, 7), 7, 2, False),
-                                                    ((1, 1), 1, 1, True), ((6, 10), 10, 32, True)])
+@pytest.mark.parametrize(
+    "shape_in,fin,fout,bias",
+    [((4, 5), 5, 3, True), ((2, 3, 7), 7, 2, False), ((1, 1), 1, 1, True), ((6, 10), 10, 32, True)],
+)
 def test_linear_gradcheck(rng, shape_in, fin, fout, bias):
     layer = nn.Linear(fin, fout, bias=bias, rng=rng)
     assert gradcheck(layer, rng.standard_normal(shape_in))

@@ -27,8 +27,10 @@ def test_losses_twin(torch, rng, dtype, reduction):
     p.flat[:4] = [0.0, 1.0, 0.0, 1.0]  # BCE at the clamped extremes, as in PyTorch
     t = rng.uniform(0, 1, p.shape).astype(dtype)
     t.flat[:4] = [0.0, 1.0, 1.0, 0.0]
-    for ours, theirs in [(nn.MSELoss(reduction), torch.nn.MSELoss(reduction=reduction)),
-                         (nn.BCELoss(reduction), torch.nn.BCELoss(reduction=reduction))]:
+    for ours, theirs in [
+        (nn.MSELoss(reduction), torch.nn.MSELoss(reduction=reduction)),
+        (nn.BCELoss(reduction), torch.nn.BCELoss(reduction=reduction)),
+    ]:
         tp = torch.from_numpy(p).requires_grad_()
         tl = theirs(tp, torch.from_numpy(t))
         tl.backward()
@@ -78,6 +80,7 @@ def test_loss_errors():
 
 # -- L1Loss ---------------------------------------------------------------------------------------------------
 
+
 def away_from_the_kink(rng, shape):
     """(prediction, target) whose differences are at least 0.05 in size: |d| has no derivative at 0."""
     t = rng.uniform(0, 1, shape)
@@ -108,7 +111,7 @@ def test_l1_by_hand():
     p, t = np.array([0.0, 1.0, 3.0, -2.0]), np.array([1.0, 1.0, 1.0, 1.0])
     crit = nn.L1Loss()
     assert crit(p, t) == pytest.approx((1 + 0 + 2 + 3) / 4)
-    np.testing.assert_array_equal(crit.backward(), [-0.25, 0.0, 0.25, -0.25])     # sign(0) = 0, as PyTorch
+    np.testing.assert_array_equal(crit.backward(), [-0.25, 0.0, 0.25, -0.25])  # sign(0) = 0, as PyTorch
     assert nn.L1Loss("sum")(p, t) == 6.0
     assert repr(nn.L1Loss()) == "L1Loss(reduction='mean')"
 
@@ -118,7 +121,7 @@ def test_l1_by_hand():
 def test_l1_twin(torch, rng, dtype, reduction):
     p = rng.uniform(0, 1, (4, 1, 6, 6)).astype(dtype)
     t = rng.uniform(0, 1, p.shape).astype(dtype)
-    t.flat[:5] = p.flat[:5]                                   # exact ties: gradient 0 in both
+    t.flat[:5] = p.flat[:5]  # exact ties: gradient 0 in both
     tp = torch.from_numpy(p).requires_grad_()
     tl = torch.nn.L1Loss(reduction=reduction)(tp, torch.from_numpy(t))
     tl.backward(torch.tensor(0.7, dtype=tp.dtype))

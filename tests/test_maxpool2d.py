@@ -15,7 +15,7 @@ CASES = maxpool_cases(14, seed=6)
 @pytest.mark.parametrize("case", CASES, ids=case_id)
 def test_gradcheck(backend, case):
     kw, shape = case
-    x = distinct_values(shape, np.random.default_rng(1))     # no ties: the max is differentiable
+    x = distinct_values(shape, np.random.default_rng(1))  # no ties: the max is differentiable
     assert gradcheck(nn.MaxPool2d(**kw), x)
 
 
@@ -36,15 +36,16 @@ def test_ties_go_to_the_first_maximum_as_in_torch(backend, case, values):
     torch = pytest.importorskip("torch")
     kw, shape = case
     rng = np.random.default_rng(3)
-    x = {"all equal": np.full(shape, 0.5),
-         "integers 0-2": rng.integers(0, 3, shape).astype(np.float64),
-         "zeros and -inf": np.where(rng.random(shape) < 0.5, 0.0, -np.inf)}[values]
+    x = {
+        "all equal": np.full(shape, 0.5),
+        "integers 0-2": rng.integers(0, 3, shape).astype(np.float64),
+        "zeros and -inf": np.where(rng.random(shape) < 0.5, 0.0, -np.inf),
+    }[values]
     assert_matches_torch(nn.MaxPool2d(**kw), torch.nn.MaxPool2d(**kw), x)
 
 
 def test_tie_routing_by_hand(backend):
-    x = np.array([[[[1.0, 3.0, 3.0, 0.0],
-                    [3.0, 2.0, 0.0, 3.0]]]])
+    x = np.array([[[[1.0, 3.0, 3.0, 0.0], [3.0, 2.0, 0.0, 3.0]]]])
     pool = nn.MaxPool2d(2)
     np.testing.assert_array_equal(pool(x), [[[[3.0, 3.0]]]])
     grad_x = pool.backward(np.array([[[[10.0, 20.0]]]]))
@@ -53,7 +54,7 @@ def test_tie_routing_by_hand(backend):
 
 def test_overlapping_windows_sum_their_gradients(backend):
     x = np.array([[[[0.0, 0.0, 0.0], [0.0, 9.0, 0.0], [0.0, 0.0, 0.0]]]])
-    pool = nn.MaxPool2d(2, stride=1)                   # all four windows share the center
+    pool = nn.MaxPool2d(2, stride=1)  # all four windows share the center
     pool(x)
     grad_x = pool.backward(np.array([[[[1.0, 2.0], [3.0, 4.0]]]]))
     assert grad_x[0, 0, 1, 1] == 10.0 and grad_x.sum() == 10.0
@@ -68,16 +69,19 @@ def test_stride_defaults_to_kernel_and_dtype_is_kept(backend):
     assert repr(pool) == "MaxPool2d(kernel_size=(2, 3), stride=(2, 3), padding=0, dilation=1, ceil_mode=False)"
 
 
-@pytest.mark.parametrize("kwargs, error, match", [
-    (dict(kernel_size=3, padding=2), ValueError, "padding to be at most half of kernel_size"),
-    (dict(kernel_size=(2, 4), padding=(1, 3)), ValueError, "padding to be at most half of kernel_size"),
-    (dict(kernel_size=0), ValueError, "kernel_size to be positive"),
-    (dict(kernel_size=2, stride=0), ValueError, "stride to be positive"),
-    (dict(kernel_size=2, padding=-1), ValueError, "padding to be non-negative"),
-    (dict(kernel_size=2.0), TypeError, "kernel_size to be an int or a pair"),
-    (dict(kernel_size=2, dilation=2), ValueError, "only dilation=1"),
-    (dict(kernel_size=2, return_indices=True), ValueError, "only return_indices=False"),
-])
+@pytest.mark.parametrize(
+    "kwargs, error, match",
+    [
+        (dict(kernel_size=3, padding=2), ValueError, "padding to be at most half of kernel_size"),
+        (dict(kernel_size=(2, 4), padding=(1, 3)), ValueError, "padding to be at most half of kernel_size"),
+        (dict(kernel_size=0), ValueError, "kernel_size to be positive"),
+        (dict(kernel_size=2, stride=0), ValueError, "stride to be positive"),
+        (dict(kernel_size=2, padding=-1), ValueError, "padding to be non-negative"),
+        (dict(kernel_size=2.0), TypeError, "kernel_size to be an int or a pair"),
+        (dict(kernel_size=2, dilation=2), ValueError, "only dilation=1"),
+        (dict(kernel_size=2, return_indices=True), ValueError, "only return_indices=False"),
+    ],
+)
 def test_bad_configuration(kwargs, error, match):
     with pytest.raises(error, match=match):
         nn.MaxPool2d(**kwargs)
@@ -85,7 +89,7 @@ def test_bad_configuration(kwargs, error, match):
 
 def test_window_larger_than_padded_input(backend):
     with pytest.raises(ValueError, match="kernel larger than the padded input"):
-        nn.MaxPool2d(4, padding=1)(np.zeros((1, 1, 1, 5), np.float32))   # 1 + 2 < 4 rows
+        nn.MaxPool2d(4, padding=1)(np.zeros((1, 1, 1, 5), np.float32))  # 1 + 2 < 4 rows
 
 
 def test_bad_inputs(backend):
@@ -103,22 +107,28 @@ def test_bad_inputs(backend):
 
 # -- ceil_mode ------------------------------------------------------------------------------------------------
 
+
 def ceil_cases(count: int, seed: int):
     """``count`` MaxPool2d(ceil_mode=True) configurations whose last window runs past the input (mostly)."""
     rng = np.random.default_rng(seed)
     cases = []
     while len(cases) < count:
         kernel = (int(rng.integers(1, 4)), int(rng.integers(1, 4)))
-        kw = dict(kernel_size=kernel, stride=(int(rng.integers(1, 4)), int(rng.integers(1, 4))),
-                  padding=tuple(int(rng.integers(0, k // 2 + 1)) for k in kernel), ceil_mode=True)
+        kw = dict(
+            kernel_size=kernel,
+            stride=(int(rng.integers(1, 4)), int(rng.integers(1, 4))),
+            padding=tuple(int(rng.integers(0, k // 2 + 1)) for k in kernel),
+            ceil_mode=True,
+        )
         shape = (int(rng.integers(1, 3)), int(rng.integers(1, 3)), int(rng.integers(1, 8)), int(rng.integers(1, 8)))
         try:
             out = maxpool2d_output_size(shape[2:], kernel, kw["stride"], kw["padding"], ceil_mode=True)
         except ValueError:
             continue
-        floor = [(i + 2 * p - k) // s + 1
-                 for i, p, k, s in zip(shape[2:], kw["padding"], kernel, kw["stride"], strict=True)]
-        if list(out) != floor or rng.random() < 0.2:          # mostly cases where ceil_mode changes something
+        floor = [
+            (i + 2 * p - k) // s + 1 for i, p, k, s in zip(shape[2:], kw["padding"], kernel, kw["stride"], strict=True)
+        ]
+        if list(out) != floor or rng.random() < 0.2:  # mostly cases where ceil_mode changes something
             cases.append((kw, shape))
     return [*cases, (dict(kernel_size=2, ceil_mode=True), (2, 3, 7, 5))]
 
@@ -167,12 +177,13 @@ def test_ceil_mode_by_hand(backend):
     np.testing.assert_array_equal(pool(x)[0, 0], [[6, 8, 9], [16, 18, 19], [21, 23, 24]])
     grad_x = pool.backward(np.ones((1, 1, 3, 3)))
     assert grad_x[0, 0, 4, 4] == 1 and grad_x[0, 0, :, 4].sum() == 3 and grad_x.sum() == 9
-    assert nn.MaxPool2d(2, ceil_mode=True)(np.ones((1, 1, 1, 1))).shape == (1, 1, 1, 1)   # PyTorch: 1x1 too
+    assert nn.MaxPool2d(2, ceil_mode=True)(np.ones((1, 1, 1, 1))).shape == (1, 1, 1, 1)  # PyTorch: 1x1 too
     with pytest.raises(ValueError, match="kernel larger than the padded input"):
         nn.MaxPool2d(2)(np.ones((1, 1, 1, 1)))
 
 
 # -- one image, unbatched ------------------------------------------------------------------------------------
+
 
 @pytest.mark.torch
 @pytest.mark.parametrize("case", CASES[:4] + CEIL_CASES[:2], ids=case_id)

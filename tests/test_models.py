@@ -12,35 +12,103 @@ from tests.helpers_models import directional_derivative_check, fix_noise, images
 # VAE of tests/torch_twins.py), in the order named_parameters() lists them.
 COURSE_PARAMETERS = {
     "linear": [("fc1.weight", (32, 784)), ("fc1.bias", (32,)), ("fc2.weight", (784, 32)), ("fc2.bias", (784,))],
-    "conv": [("conv1.weight", (16, 1, 3, 3)), ("conv1.bias", (16,)), ("conv2.weight", (4, 16, 3, 3)),
-             ("conv2.bias", (4,)), ("t_conv1.weight", (4, 16, 2, 2)), ("t_conv1.bias", (16,)),
-             ("t_conv2.weight", (16, 1, 2, 2)), ("t_conv2.bias", (1,))],
-    "upsample": [("conv1.weight", (16, 1, 3, 3)), ("conv1.bias", (16,)), ("conv2.weight", (4, 16, 3, 3)),
-                 ("conv2.bias", (4,)), ("conv4.weight", (16, 4, 3, 3)), ("conv4.bias", (16,)),
-                 ("conv5.weight", (1, 16, 3, 3)), ("conv5.bias", (1,))],
-    "denoise": [("conv1.weight", (32, 1, 3, 3)), ("conv1.bias", (32,)), ("conv2.weight", (16, 32, 3, 3)),
-                ("conv2.bias", (16,)), ("conv3.weight", (8, 16, 3, 3)), ("conv3.bias", (8,)),
-                ("t_conv1.weight", (8, 8, 3, 3)), ("t_conv1.bias", (8,)), ("t_conv2.weight", (8, 16, 2, 2)),
-                ("t_conv2.bias", (16,)), ("t_conv3.weight", (16, 32, 2, 2)), ("t_conv3.bias", (32,)),
-                ("conv_out.weight", (1, 32, 3, 3)), ("conv_out.bias", (1,))],
+    "conv": [
+        ("conv1.weight", (16, 1, 3, 3)),
+        ("conv1.bias", (16,)),
+        ("conv2.weight", (4, 16, 3, 3)),
+        ("conv2.bias", (4,)),
+        ("t_conv1.weight", (4, 16, 2, 2)),
+        ("t_conv1.bias", (16,)),
+        ("t_conv2.weight", (16, 1, 2, 2)),
+        ("t_conv2.bias", (1,)),
+    ],
+    "upsample": [
+        ("conv1.weight", (16, 1, 3, 3)),
+        ("conv1.bias", (16,)),
+        ("conv2.weight", (4, 16, 3, 3)),
+        ("conv2.bias", (4,)),
+        ("conv4.weight", (16, 4, 3, 3)),
+        ("conv4.bias", (16,)),
+        ("conv5.weight", (1, 16, 3, 3)),
+        ("conv5.bias", (1,)),
+    ],
+    "denoise": [
+        ("conv1.weight", (32, 1, 3, 3)),
+        ("conv1.bias", (32,)),
+        ("conv2.weight", (16, 32, 3, 3)),
+        ("conv2.bias", (16,)),
+        ("conv3.weight", (8, 16, 3, 3)),
+        ("conv3.bias", (8,)),
+        ("t_conv1.weight", (8, 8, 3, 3)),
+        ("t_conv1.bias", (8,)),
+        ("t_conv2.weight", (8, 16, 2, 2)),
+        ("t_conv2.bias", (16,)),
+        ("t_conv3.weight", (16, 32, 2, 2)),
+        ("t_conv3.bias", (32,)),
+        ("conv_out.weight", (1, 32, 3, 3)),
+        ("conv_out.bias", (1,)),
+    ],
     # not the course's: scratchae's deeper model (tests/torch_twins.py has its PyTorch twin)
-    "deep-conv": [("conv1.weight", (16, 1, 3, 3)), ("bn1.weight", (16,)), ("bn1.bias", (16,)),
-                  ("conv2.weight", (32, 16, 3, 3)), ("bn2.weight", (32,)), ("bn2.bias", (32,)),
-                  ("conv3.weight", (4, 32, 3, 3)), ("conv3.bias", (4,)), ("conv4.weight", (32, 4, 3, 3)),
-                  ("bn4.weight", (32,)), ("bn4.bias", (32,)), ("conv5.weight", (16, 32, 3, 3)),
-                  ("bn5.weight", (16,)), ("bn5.bias", (16,)), ("conv6.weight", (1, 16, 3, 3)), ("conv6.bias", (1,))],
-    "vae": [("fc1.weight", (400, 784)), ("fc1.bias", (400,)), ("fc21.weight", (20, 400)), ("fc21.bias", (20,)),
-            ("fc22.weight", (20, 400)), ("fc22.bias", (20,)), ("fc3.weight", (400, 20)), ("fc3.bias", (400,)),
-            ("fc4.weight", (784, 400)), ("fc4.bias", (784,))],
-    "conv-vae": [("conv1.weight", (32, 1, 3, 3)), ("conv1.bias", (32,)), ("conv2.weight", (64, 32, 3, 3)),
-                 ("conv2.bias", (64,)), ("fc1.weight", (16, 3136)), ("fc1.bias", (16,)), ("fc21.weight", (2, 16)),
-                 ("fc21.bias", (2,)), ("fc22.weight", (2, 16)), ("fc22.bias", (2,)), ("fc3.weight", (3136, 2)),
-                 ("fc3.bias", (3136,)), ("t_conv1.weight", (64, 64, 3, 3)), ("t_conv1.bias", (64,)),
-                 ("t_conv2.weight", (64, 32, 3, 3)), ("t_conv2.bias", (32,)), ("t_conv3.weight", (32, 1, 3, 3)),
-                 ("t_conv3.bias", (1,))],
+    "deep-conv": [
+        ("conv1.weight", (16, 1, 3, 3)),
+        ("bn1.weight", (16,)),
+        ("bn1.bias", (16,)),
+        ("conv2.weight", (32, 16, 3, 3)),
+        ("bn2.weight", (32,)),
+        ("bn2.bias", (32,)),
+        ("conv3.weight", (4, 32, 3, 3)),
+        ("conv3.bias", (4,)),
+        ("conv4.weight", (32, 4, 3, 3)),
+        ("bn4.weight", (32,)),
+        ("bn4.bias", (32,)),
+        ("conv5.weight", (16, 32, 3, 3)),
+        ("bn5.weight", (16,)),
+        ("bn5.bias", (16,)),
+        ("conv6.weight", (1, 16, 3, 3)),
+        ("conv6.bias", (1,)),
+    ],
+    "vae": [
+        ("fc1.weight", (400, 784)),
+        ("fc1.bias", (400,)),
+        ("fc21.weight", (20, 400)),
+        ("fc21.bias", (20,)),
+        ("fc22.weight", (20, 400)),
+        ("fc22.bias", (20,)),
+        ("fc3.weight", (400, 20)),
+        ("fc3.bias", (400,)),
+        ("fc4.weight", (784, 400)),
+        ("fc4.bias", (784,)),
+    ],
+    "conv-vae": [
+        ("conv1.weight", (32, 1, 3, 3)),
+        ("conv1.bias", (32,)),
+        ("conv2.weight", (64, 32, 3, 3)),
+        ("conv2.bias", (64,)),
+        ("fc1.weight", (16, 3136)),
+        ("fc1.bias", (16,)),
+        ("fc21.weight", (2, 16)),
+        ("fc21.bias", (2,)),
+        ("fc22.weight", (2, 16)),
+        ("fc22.bias", (2,)),
+        ("fc3.weight", (3136, 2)),
+        ("fc3.bias", (3136,)),
+        ("t_conv1.weight", (64, 64, 3, 3)),
+        ("t_conv1.bias", (64,)),
+        ("t_conv2.weight", (64, 32, 3, 3)),
+        ("t_conv2.bias", (32,)),
+        ("t_conv3.weight", (32, 1, 3, 3)),
+        ("t_conv3.bias", (1,)),
+    ],
 }
-CODE_SHAPES = {"linear": (32,), "conv": (4, 7, 7), "upsample": (4, 7, 7), "denoise": (8, 3, 3), "deep-conv": (4, 7, 7),
-               "vae": (20,), "conv-vae": (2,)}
+CODE_SHAPES = {
+    "linear": (32,),
+    "conv": (4, 7, 7),
+    "upsample": (4, 7, 7),
+    "denoise": (8, 3, 3),
+    "deep-conv": (4, 7, 7),
+    "vae": (20,),
+    "conv-vae": (2,),
+}
 MODEL_NAMES = list(MODELS)
 
 
@@ -68,7 +136,7 @@ def test_encode_decode_forward_shapes_and_range(name):
     assert out.shape == x.shape and out.dtype == np.float32
     assert np.all((out > 0) & (out < 1))
     if name.endswith("vae"):
-        model.reparameterize.fixed_eps = np.zeros((3,) + CODE_SHAPES[name])     # z = mu: the mean's image
+        model.reparameterize.fixed_eps = np.zeros((3,) + CODE_SHAPES[name])  # z = mu: the mean's image
     np.testing.assert_array_equal(model(x), out)
 
 
@@ -93,7 +161,7 @@ def test_backward_is_split_into_decoder_then_encoder(name):
     grads = [p.grad.copy() for p in model.parameters()]
     model.zero_grad()
     model(x)
-    if name.endswith("vae"):        # through the decoder, the sampling, the KL term, then the encoder
+    if name.endswith("vae"):  # through the decoder, the sampling, the KL term, then the encoder
         grad_mu, grad_logvar = model.reparameterize.backward(model.backward_decode(g))
         kl_mu, kl_logvar = model.kl.backward(model.beta)
         split = model.backward_encode_distribution(grad_mu + kl_mu, grad_logvar + kl_logvar)
@@ -155,7 +223,7 @@ def test_the_input_gradient_is_skipped_unless_asked_for(name):
     fix_noise(model, 2)
     x = images(2, dtype=np.float64)
     g = np.random.default_rng(1).standard_normal(x.shape)
-    assert model.needs_input_grad is False                  # images are data, as in PyTorch
+    assert model.needs_input_grad is False  # images are data, as in PyTorch
     model(x)
     assert model.backward(g) is None
     skipped = [p.grad.copy() for p in model.parameters()]
@@ -165,7 +233,7 @@ def test_the_input_gradient_is_skipped_unless_asked_for(name):
     grad_x = model.backward(g)
     assert grad_x.shape == x.shape and np.abs(grad_x).max() > 0
     for a, p in zip(skipped, model.parameters(), strict=True):
-        np.testing.assert_array_equal(a, p.grad)             # parameter gradients are unaffected
+        np.testing.assert_array_equal(a, p.grad)  # parameter gradients are unaffected
 
 
 def test_deep_conv_keeps_running_statistics_and_evaluates_with_them():
@@ -176,11 +244,11 @@ def test_deep_conv_keeps_running_statistics_and_evaluates_with_them():
     model(x)
     assert model.bn1.num_batches_tracked.data == 1 and np.abs(model.bn1.running_mean.data).max() > 0
     model.eval()
-    alone, together = model(x[:1]), model(x)[:1]       # evaluation: an image's output ignores its batch
+    alone, together = model(x[:1]), model(x)[:1]  # evaluation: an image's output ignores its batch
     np.testing.assert_allclose(alone, together, rtol=1e-5, atol=1e-6)
     assert model.bn1.num_batches_tracked.data == 1
     model.train()
-    assert not np.allclose(model(x[:2])[:1], model(x)[:1], atol=1e-4)    # training: the batch's statistics
+    assert not np.allclose(model(x[:2])[:1], model(x)[:1], atol=1e-4)  # training: the batch's statistics
 
 
 @pytest.mark.parametrize("config", [dict(batch_norm=False), dict(negative_slope=0.0, upsampling="nearest")])

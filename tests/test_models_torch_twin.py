@@ -31,7 +31,7 @@ def batches():
     from scratchae.data import load_dataset
 
     images = load_dataset("sample", split="train").images[: STEPS * BATCH].astype(np.float64)
-    return [images[i:i + BATCH] for i in range(0, len(images), BATCH)]
+    return [images[i : i + BATCH] for i in range(0, len(images), BATCH)]
 
 
 @pytest.mark.parametrize("name", [n for n, cls in MODELS.items() if not issubclass(cls, VariationalAutoencoder)])
@@ -64,7 +64,7 @@ def test_training_matches_the_pytorch_twin(name, batches):
     assert moved > 1e-3  # the steps really changed the weights, so agreeing means something
     np.testing.assert_allclose(ours, theirs, rtol=1e-10, atol=0)
     twin_state = twin.state_dict()
-    assert list(twin_state) == list(model.state_dict())       # buffers too (batch norm's running statistics)
+    assert list(twin_state) == list(model.state_dict())  # buffers too (batch norm's running statistics)
     for k, v in model.state_dict().items():
         np.testing.assert_allclose(v, twin_state[k].numpy(), rtol=1e-7, atol=1e-12, err_msg=k)
     # in evaluation mode too (batch normalization then uses the running statistics both have tracked)

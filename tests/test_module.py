@@ -77,7 +77,7 @@ def test_buffers_are_saved_loaded_and_converted_but_not_trained():
     assert [name for name, _ in model.named_parameters()] == ["0.scale", "1.weight", "1.bias"]
     model(np.ones((3, 2), np.float32))
     state = model.state_dict()
-    assert list(state) == ["0.scale", "0.running", "0.calls", "1.weight", "1.bias"]   # as PyTorch orders them
+    assert list(state) == ["0.scale", "0.running", "0.calls", "1.weight", "1.bias"]  # as PyTorch orders them
     np.testing.assert_array_equal(state["0.running"], [3, 3])
     assert state["0.calls"] == 1 and state["0.calls"].dtype == np.int64
     fresh = nn.Sequential(_Counter(), nn.Linear(2, 2))
@@ -99,4 +99,4 @@ def test_a_layer_used_twice_lists_its_parameters_once_as_pytorch():
     shared = nn.Linear(3, 3)
     model = nn.Sequential(shared, nn.ReLU(), shared)
     assert [name for name, _ in model.named_parameters()] == ["0.weight", "0.bias"]
-    assert len(model.parameters()) == 2              # an optimizer steps each array once
+    assert len(model.parameters()) == 2  # an optimizer steps each array once

@@ -40,9 +40,10 @@ def test_every_example_is_a_script_of_cells_with_its_notebook():
 def test_the_notebook_is_generated_from_its_script(script):
     committed = script.with_suffix(".ipynb").read_text(encoding="utf-8")
     assert committed == builder().notebook_text(script), (
-        f"{script.with_suffix('.ipynb').name} differs from {script.name}: run python scripts/build_notebooks.py")
+        f"{script.with_suffix('.ipynb').name} differs from {script.name}: run python scripts/build_notebooks.py"
+    )
     notebook = json.loads(committed)
-    assert all(not cell.get("outputs") for cell in notebook["cells"])       # committed without outputs
+    assert all(not cell.get("outputs") for cell in notebook["cells"])  # committed without outputs
 
 
 def test_the_drift_check_fails_on_a_changed_script(tmp_path, monkeypatch):
@@ -57,8 +58,12 @@ def test_the_drift_check_fails_on_a_changed_script(tmp_path, monkeypatch):
 def errors_in(notebook) -> list[str]:
     """Error outputs of the cells, and tracebacks shown inside widgets (an ipywidgets `interact` catches
     the exceptions of its function and shows them in its output area)."""
-    found = [f"{output['ename']}: {output['evalue']}" for cell in notebook.cells
-             for output in cell.get("outputs", []) if output.get("output_type") == "error"]
+    found = [
+        f"{output['ename']}: {output['evalue']}"
+        for cell in notebook.cells
+        for output in cell.get("outputs", [])
+        if output.get("output_type") == "error"
+    ]
     widgets = json.dumps(notebook.metadata.get("widgets", {}))
     if "Traceback" in widgets or '"output_type": "error"' in widgets:
         found.append("an error inside a widget's output")
@@ -71,8 +76,13 @@ def test_the_notebook_runs_headless(script, tmp_path, monkeypatch):
     monkeypatch.setenv("PYTHONPATH", os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]))
     monkeypatch.setenv("PATH", os.pathsep.join([os.path.dirname(sys.executable), os.environ["PATH"]]))
     notebook = nbformat.read(script.with_suffix(".ipynb"), as_version=4)
-    client = nbclient.NotebookClient(notebook, timeout=600, kernel_name="python3", store_widget_state=True,
-                                     resources={"metadata": {"path": str(tmp_path)}})
+    client = nbclient.NotebookClient(
+        notebook,
+        timeout=600,
+        kernel_name="python3",
+        store_widget_state=True,
+        resources={"metadata": {"path": str(tmp_path)}},
+    )
     client.execute()
     assert errors_in(notebook) == []
     outputs = [output for cell in notebook.cells for output in cell.get("outputs", [])]
@@ -81,4 +91,4 @@ def test_the_notebook_runs_headless(script, tmp_path, monkeypatch):
     if script.stem == "transposed_convolution_explorer":
         assert any("application/vnd.jupyter.widget-view+json" in output.get("data", {}) for output in outputs)
         widget_state = json.dumps(notebook.metadata["widgets"])
-        assert "IntSliderModel" in widget_state and "image/png" in widget_state   # the sliders drew a figure
+        assert "IntSliderModel" in widget_state and "image/png" in widget_state  # the sliders drew a figure

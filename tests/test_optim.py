@@ -39,8 +39,9 @@ def test_optimizer_trajectory_twin(torch, rng, name, kwargs):
         ref_opt.step()
         assert loss == pytest.approx(ref_loss.item(), rel=1e-10)
         for k, v in ref.state_dict().items():
-            np.testing.assert_allclose(model.state_dict()[k], v.numpy(), rtol=1e-10, atol=1e-12,
-                                       err_msg=f"{name}{kwargs} step {step} {k}")
+            np.testing.assert_allclose(
+                model.state_dict()[k], v.numpy(), rtol=1e-10, atol=1e-12, err_msg=f"{name}{kwargs} step {step} {k}"
+            )
 
 
 def test_adam_first_step_by_hand():

@@ -20,8 +20,11 @@ def test_ci_runs_exactly_the_readme_test_command():
 
 
 def test_library_never_imports_torch():
-    offenders = [str(p) for p in (ROOT / "scratchae").rglob("*.py")
-                 if re.search(r"^\s*(import torch|from torch)", p.read_text(), re.M)]
+    offenders = [
+        str(p)
+        for p in (ROOT / "scratchae").rglob("*.py")
+        if re.search(r"^\s*(import torch|from torch)", p.read_text(), re.M)
+    ]
     assert offenders == []
 
 
@@ -33,14 +36,21 @@ def _imports(path):
     import ast
 
     tree = ast.parse(path.read_text(encoding="utf-8"))
-    return [("." * node.level + (node.module or ""), alias.name)
-            for node in ast.walk(tree) if isinstance(node, ast.ImportFrom) for alias in node.names]
+    return [
+        ("." * node.level + (node.module or ""), alias.name)
+        for node in ast.walk(tree)
+        if isinstance(node, ast.ImportFrom)
+        for alias in node.names
+    ]
 
 
 def test_no_module_imports_another_modules_private_names():
-    offenders = [f"{p.relative_to(ROOT)}: from {module} import {name}"
-                 for p in LIBRARY for module, name in _imports(p)
-                 if name.startswith("_") and not name.startswith("__")]
+    offenders = [
+        f"{p.relative_to(ROOT)}: from {module} import {name}"
+        for p in LIBRARY
+        for module, name in _imports(p)
+        if name.startswith("_") and not name.startswith("__")
+    ]
     assert offenders == []
 
 

@@ -36,9 +36,15 @@ def pair_or_int(low, high):
 @st.composite
 def conv_configs(draw, transposed=False):
     padding = pair_or_int(0, 3) if transposed else st.one_of(pair_or_int(0, 3), st.sampled_from(["same", "valid"]))
-    kw = dict(in_channels=draw(st.integers(1, 3)), out_channels=draw(st.integers(1, 3)),
-              kernel_size=draw(pair_or_int(1, 4)), stride=draw(pair_or_int(1, 3)),
-              padding=draw(padding), dilation=draw(pair_or_int(1, 3)), bias=draw(st.booleans()))
+    kw = dict(
+        in_channels=draw(st.integers(1, 3)),
+        out_channels=draw(st.integers(1, 3)),
+        kernel_size=draw(pair_or_int(1, 4)),
+        stride=draw(pair_or_int(1, 3)),
+        padding=draw(padding),
+        dilation=draw(pair_or_int(1, 3)),
+        bias=draw(st.booleans()),
+    )
     if transposed:
         kw["output_padding"] = draw(pair_or_int(0, 2))
     return kw
@@ -115,14 +121,18 @@ def test_conv2d_valid_configs_match_arithmetic_and_backends(kw, data):
 
     def make():
         return nn.Conv2d(**kw, dtype=dtype, rng=np.random.default_rng(0))
+
     if expected is None:
         with pytest.raises(ValueError, match=r"Conv2d(\(.*(kernel larger than the padded input|expected)|: padd)"):
             make()(x)
         return
     y, _, _ = both_backends(make, x, upstream(dtype))
-    if isinstance(kw["padding"], str):           # 'valid' is no padding; 'same' keeps the size (stride 1)
-        h, w = x.shape[2:] if kw["padding"] == "same" else conv2d_output_size(
-            x.shape[2:], kw["kernel_size"], kw["stride"], 0, kw["dilation"])
+    if isinstance(kw["padding"], str):  # 'valid' is no padding; 'same' keeps the size (stride 1)
+        h, w = (
+            x.shape[2:]
+            if kw["padding"] == "same"
+            else conv2d_output_size(x.shape[2:], kw["kernel_size"], kw["stride"], 0, kw["dilation"])
+        )
     else:
         h, w = conv2d_output_size(x.shape[2:], kw["kernel_size"], kw["stride"], kw["padding"], kw["dilation"])
     assert y.shape == expected == (x.shape[0], kw["out_channels"], h, w)
@@ -138,13 +148,15 @@ def test_conv_transpose2d_valid_configs_match_arithmetic_and_backends(kw, data):
 
     def make():
         return nn.ConvTranspose2d(**kw, dtype=dtype, rng=np.random.default_rng(0))
+
     if expected is None:
         with pytest.raises(ValueError, match="ConvTranspose2d"):
             make()(x)
         return
     y, _, _ = both_backends(make, x, upstream(dtype))
-    h, w = conv_transpose2d_output_size(x.shape[2:], kw["kernel_size"], kw["stride"], kw["padding"],
-                                        kw["output_padding"], kw["dilation"])
+    h, w = conv_transpose2d_output_size(
+        x.shape[2:], kw["kernel_size"], kw["stride"], kw["padding"], kw["output_padding"], kw["dilation"]
+    )
     assert y.shape == expected == (x.shape[0], kw["out_channels"], h, w)
 
 
@@ -181,8 +193,12 @@ def test_maxpool2d_valid_configs_match_arithmetic_and_backends(kw, image, with_n
 
 
 @SETTINGS
-@given(st.one_of(st.integers(1, 3), st.tuples(st.integers(1, 3), st.integers(1, 3)),
-                 st.sampled_from([2.0, 1.5, 0, -1, (2, 0)])), images())
+@given(
+    st.one_of(
+        st.integers(1, 3), st.tuples(st.integers(1, 3), st.integers(1, 3)), st.sampled_from([2.0, 1.5, 0, -1, (2, 0)])
+    ),
+    images(),
+)
 def test_upsample_valid_factors_match_arithmetic_and_backends(factor, image):
     dtype, x, layout = image
     x = in_layout(x, layout)
@@ -198,16 +214,23 @@ def test_upsample_valid_factors_match_arithmetic_and_backends(factor, image):
 
 
 @SETTINGS
-@given(st.one_of(st.floats(0.2, 3.5), st.tuples(st.floats(0.2, 3.5), st.floats(0.2, 3.5)),
-                 st.tuples(st.integers(1, 9), st.integers(1, 9))),
-       st.booleans(), images())
+@given(
+    st.one_of(
+        st.floats(0.2, 3.5),
+        st.tuples(st.floats(0.2, 3.5), st.floats(0.2, 3.5)),
+        st.tuples(st.integers(1, 9), st.integers(1, 9)),
+    ),
+    st.booleans(),
+    images(),
+)
 def test_bilinear_upsample_valid_sizes_match_pytorch_and_backends(factor_or_size, align_corners, image):
     torch = pytest.importorskip("torch")
     dtype, x, layout = image
     x = in_layout(x, layout)
     kw = dict(mode="bilinear", align_corners=align_corners)
-    kw["size" if isinstance(factor_or_size, tuple) and isinstance(factor_or_size[0], int) else "scale_factor"] = \
+    kw["size" if isinstance(factor_or_size, tuple) and isinstance(factor_or_size[0], int) else "scale_factor"] = (
         factor_or_size
+    )
     expected = torch_shape(torch, lambda: torch.nn.Upsample(**kw), x.shape)
     if expected is None:
         with pytest.raises(ValueError, match="Upsample"):
@@ -221,8 +244,12 @@ def test_bilinear_upsample_valid_sizes_match_pytorch_and_backends(factor_or_size
 
 
 def conv_family():
-    return [nn.Conv2d(2, 3, 3, padding=1), nn.ConvTranspose2d(2, 3, 3, stride=2), nn.MaxPool2d(2),
-            nn.Upsample(scale_factor=2)]
+    return [
+        nn.Conv2d(2, 3, 3, padding=1),
+        nn.ConvTranspose2d(2, 3, 3, stride=2),
+        nn.MaxPool2d(2),
+        nn.Upsample(scale_factor=2),
+    ]
 
 
 @pytest.mark.parametrize("layer", conv_family(), ids=lambda m: type(m).__name__)
@@ -236,10 +263,10 @@ def test_conv_family_refuses_bad_inputs(layer, dtype, wrong_rank):
         layer(np.zeros((2, 4, 4), dtype))
     with pytest.raises(ValueError, match=rf"{name}.*4-D (\(N, C, H, W\) )?input"):
         layer(np.zeros(wrong_rank, np.float32))
-    if isinstance(layer, nn.Upsample):           # PyTorch reads (C, H, W) as (N, C, L) here: refused
+    if isinstance(layer, nn.Upsample):  # PyTorch reads (C, H, W) as (N, C, L) here: refused
         with pytest.raises(ValueError, match=r"reads a 3-D input as \(N, C, L\)"):
             layer(np.zeros((2, 4, 4), np.float32))
-    else:                                        # one image, as PyTorch
+    else:  # one image, as PyTorch
         assert layer(np.zeros((2, 4, 4), np.float32)).ndim == 3
     with pytest.raises(TypeError, match=r"numpy\.ndarray"):
         layer(np.zeros((1, 2, 4, 4)).tolist())
@@ -257,16 +284,27 @@ def test_conv_family_backward_errors(layer):
         layer.backward(np.zeros(y.shape, np.float64))
 
 
-@pytest.mark.parametrize("make", [lambda: nn.Conv2d(2, 3, 3), lambda: nn.ConvTranspose2d(2, 3, 3)],
-                         ids=["Conv2d", "ConvTranspose2d"])
+@pytest.mark.parametrize(
+    "make", [lambda: nn.Conv2d(2, 3, 3), lambda: nn.ConvTranspose2d(2, 3, 3)], ids=["Conv2d", "ConvTranspose2d"]
+)
 def test_channel_mismatch_names_both_counts(make):
     with pytest.raises(ValueError, match=r"expected 2 channels, got 5"):
         make()(np.zeros((1, 5, 6, 6), np.float32))
 
 
-@pytest.mark.parametrize("kw", [dict(kernel_size=0), dict(kernel_size=2, stride=0), dict(kernel_size=2, padding=-1),
-                                dict(kernel_size=2, dilation=0), dict(kernel_size=(2, 2, 2)), dict(kernel_size=2.0),
-                                dict(kernel_size=2, groups=2), dict(kernel_size="3")])
+@pytest.mark.parametrize(
+    "kw",
+    [
+        dict(kernel_size=0),
+        dict(kernel_size=2, stride=0),
+        dict(kernel_size=2, padding=-1),
+        dict(kernel_size=2, dilation=0),
+        dict(kernel_size=(2, 2, 2)),
+        dict(kernel_size=2.0),
+        dict(kernel_size=2, groups=2),
+        dict(kernel_size="3"),
+    ],
+)
 @pytest.mark.parametrize("kind", [nn.Conv2d, nn.ConvTranspose2d])
 def test_bad_conv_arguments_raise_documented_errors(kind, kw):
     with pytest.raises((ValueError, TypeError), match=kind.__name__):

@@ -148,8 +148,10 @@ def test_activations_any_shape_layout_and_values(case):
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_sigmoid_limits_under_errstate_raise(dtype):
     info = np.finfo(dtype)
-    x = np.array([-np.inf, info.min, -1e4, -800.0, -100.0, -info.tiny, 0.0, info.tiny, 40.0, 800.0, info.max,
-                  np.inf], dtype=dtype)
+    x = np.array(
+        [-np.inf, info.min, -1e4, -800.0, -100.0, -info.tiny, 0.0, info.tiny, 40.0, 800.0, info.max, np.inf],
+        dtype=dtype,
+    )
     sigmoid = nn.Sigmoid()
     with np.errstate(all="raise"), warnings.catch_warnings():
         warnings.simplefilter("error")
@@ -254,8 +256,14 @@ def test_reshapes_check_the_upstream_gradient(which, extra, data):
 
 
 def every_layer():
-    return [nn.Linear(4, 3, rng=np.random.default_rng(0)), nn.ReLU(), nn.Sigmoid(), nn.Flatten(),
-            nn.Unflatten(1, (2, 2)), nn.Sequential(nn.Linear(4, 2, rng=np.random.default_rng(0)), nn.ReLU())]
+    return [
+        nn.Linear(4, 3, rng=np.random.default_rng(0)),
+        nn.ReLU(),
+        nn.Sigmoid(),
+        nn.Flatten(),
+        nn.Unflatten(1, (2, 2)),
+        nn.Sequential(nn.Linear(4, 2, rng=np.random.default_rng(0)), nn.ReLU()),
+    ]
 
 
 @pytest.mark.parametrize("layer", every_layer(), ids=lambda m: type(m).__name__)
@@ -263,10 +271,13 @@ def test_backward_errors_are_documented_ones(layer):
     with pytest.raises(RuntimeError, match="backward called before forward"):
         layer.backward(np.zeros((2, 3), np.float32))
     y = layer(np.zeros((2, 4), np.float32))
-    for bad, error in [(np.zeros((*y.shape, 1), np.float32), ValueError),
-                       (np.zeros((*y.shape[:-1], y.shape[-1] + 1), np.float32), ValueError),
-                       (np.zeros(y.shape, np.float64), TypeError), (np.zeros(y.shape, np.int64), TypeError),
-                       (y.tolist(), TypeError)]:
+    for bad, error in [
+        (np.zeros((*y.shape, 1), np.float32), ValueError),
+        (np.zeros((*y.shape[:-1], y.shape[-1] + 1), np.float32), ValueError),
+        (np.zeros(y.shape, np.float64), TypeError),
+        (np.zeros(y.shape, np.int64), TypeError),
+        (y.tolist(), TypeError),
+    ]:
         with pytest.raises(error, match=r"backward expected a"):
             layer.backward(bad)
 
@@ -291,8 +302,13 @@ def sequential_cases(draw):
 def build(spec, dtype, seed):
     rng = np.random.default_rng(seed)
     make = {"relu": nn.ReLU, "sigmoid": nn.Sigmoid}
-    return nn.Sequential(*[nn.Linear(s[1], s[2], dtype=dtype, rng=rng) if s[0] == "linear" else make[s[0]]()
-                           for s in spec if s[0] is not None])
+    return nn.Sequential(
+        *[
+            nn.Linear(s[1], s[2], dtype=dtype, rng=rng) if s[0] == "linear" else make[s[0]]()
+            for s in spec
+            if s[0] is not None
+        ]
+    )
 
 
 @FAST
@@ -346,8 +362,10 @@ def test_losses_match_pytorch_at_the_extremes_and_in_any_layout(case):
     torch = pytest.importorskip("torch")
     reduction, dtype, p, t, layout = case
     pv, tv = in_layout(p, layout), in_layout(t, layout)
-    for ours, theirs in [(nn.MSELoss(reduction), torch.nn.MSELoss(reduction=reduction)),
-                         (nn.BCELoss(reduction), torch.nn.BCELoss(reduction=reduction))]:
+    for ours, theirs in [
+        (nn.MSELoss(reduction), torch.nn.MSELoss(reduction=reduction)),
+        (nn.BCELoss(reduction), torch.nn.BCELoss(reduction=reduction)),
+    ]:
         tp = torch.from_numpy(np.array(pv)).requires_grad_()
         expected = theirs(tp, torch.from_numpy(np.array(tv)))
         expected.backward()

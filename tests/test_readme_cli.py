@@ -44,7 +44,9 @@ def test_the_readme_shows_commands():
     assert len(shown_command_lines()) >= 10
 
 
-@pytest.mark.parametrize("words, shown", shown_command_lines(), ids=lambda v: " ".join(v) if isinstance(v, list) else "")
+@pytest.mark.parametrize(
+    "words, shown", shown_command_lines(), ids=lambda v: " ".join(v) if isinstance(v, list) else ""
+)
 def test_every_option_the_readme_shows_exists(words, shown):
     parser = COMMANDS[words[0]]
     nested = subparsers(parser)
@@ -55,7 +57,7 @@ def test_every_option_the_readme_shows_exists(words, shown):
 
 def train_options_paragraph() -> str:
     start = README.index("Options:\n`--epochs`")
-    return README[start:README.index("\n\n", start)]
+    return README[start : README.index("\n\n", start)]
 
 
 def test_the_train_options_the_readme_lists_are_all_there_are():
@@ -89,8 +91,8 @@ def test_the_demo_time_is_the_same_in_the_readme_and_the_help():
     summary = next(c.help for c in parser_help._choices_actions if c.dest == "demo")
     claim = "under a minute"
     assert claim in " ".join(summary.split()) or claim in help_text
-    demo_paragraph = README[README.index("`scratchae demo` trains"):]
-    assert claim in " ".join(demo_paragraph[:demo_paragraph.index("```")].split())
+    demo_paragraph = README[README.index("`scratchae demo` trains") :]
+    assert claim in " ".join(demo_paragraph[: demo_paragraph.index("```")].split())
 
 
 def test_the_readme_option_check_can_fail():

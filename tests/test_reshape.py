@@ -14,8 +14,10 @@ def test_flatten_and_unflatten_round_trip(rng):
     np.testing.assert_array_equal(flat.backward(unflat.backward(g)), g)
 
 
-@pytest.mark.parametrize("start,end,expected", [(1, -1, (2, 60)), (0, -1, (120,)), (1, 2, (2, 12, 5)),
-                                                (2, 3, (2, 3, 20)), (-2, -1, (2, 3, 20))])
+@pytest.mark.parametrize(
+    "start,end,expected",
+    [(1, -1, (2, 60)), (0, -1, (120,)), (1, 2, (2, 12, 5)), (2, 3, (2, 3, 20)), (-2, -1, (2, 3, 20))],
+)
 def test_flatten_dims_like_pytorch(rng, start, end, expected):
     assert nn.Flatten(start, end)(rng.standard_normal((2, 3, 4, 5))).shape == expected
 

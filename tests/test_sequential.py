@@ -7,8 +7,14 @@ from scratchae import gradcheck, nn
 
 
 def small_autoencoder(rng):
-    return nn.Sequential(nn.Flatten(), nn.Linear(12, 5, rng=rng), nn.ReLU(), nn.Linear(5, 12, rng=rng),
-                         nn.Sigmoid(), nn.Unflatten(1, (3, 4)))
+    return nn.Sequential(
+        nn.Flatten(),
+        nn.Linear(12, 5, rng=rng),
+        nn.ReLU(),
+        nn.Linear(5, 12, rng=rng),
+        nn.Sigmoid(),
+        nn.Unflatten(1, (3, 4)),
+    )
 
 
 def test_sequential_gradcheck(rng):
@@ -47,8 +53,14 @@ def test_sequential_rejects_non_modules():
 
 def test_sequential_twin(torch, rng):
     model = small_autoencoder(rng).to(np.float64)
-    ref = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(12, 5), torch.nn.ReLU(),
-                              torch.nn.Linear(5, 12), torch.nn.Sigmoid(), torch.nn.Unflatten(1, (3, 4))).double()
+    ref = torch.nn.Sequential(
+        torch.nn.Flatten(),
+        torch.nn.Linear(12, 5),
+        torch.nn.ReLU(),
+        torch.nn.Linear(5, 12),
+        torch.nn.Sigmoid(),
+        torch.nn.Unflatten(1, (3, 4)),
+    ).double()
     ref.load_state_dict({k: torch.from_numpy(v) for k, v in model.state_dict().items()})
     x = rng.standard_normal((6, 3, 4))
     g = rng.standard_normal((6, 3, 4))
@@ -57,5 +69,6 @@ def test_sequential_twin(torch, rng):
     model(x)
     np.testing.assert_allclose(model.backward(g), tx.grad.numpy(), rtol=1e-10, atol=1e-12)
     for name, p in model.named_parameters():
-        np.testing.assert_allclose(p.grad, dict(ref.named_parameters())[name].grad.numpy(), rtol=1e-10,
-                                   atol=1e-12, err_msg=name)
+        np.testing.assert_allclose(
+            p.grad, dict(ref.named_parameters())[name].grad.numpy(), rtol=1e-10, atol=1e-12, err_msg=name
+        )

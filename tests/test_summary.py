@@ -20,14 +20,22 @@ def test_the_course_conv_autoencoder_has_1077_parameters():
     lines = text.splitlines()
     assert lines[0] == "ConvAutoencoder, input [-1, 1, 28, 28]"
     assert lines[2].split() == ["Layer", "(type)", "Output", "Shape", "Param", "#"]
-    rows = {line.split()[0]: line.split("]")[0].split("[")[1] + " | " + line.split()[-1] for line in lines
-            if line.split()[0] in ("conv1", "pool2", "t_conv1", "t_conv2", "sigmoid")}
-    assert rows == {"conv1": "-1, 16, 28, 28 | 160", "pool2": "-1, 4, 7, 7 | 0", "t_conv1": "-1, 16, 14, 14 | 272",
-                    "t_conv2": "-1, 1, 28, 28 | 65", "sigmoid": "-1, 1, 28, 28 | 0"}
+    rows = {
+        line.split()[0]: line.split("]")[0].split("[")[1] + " | " + line.split()[-1]
+        for line in lines
+        if line.split()[0] in ("conv1", "pool2", "t_conv1", "t_conv2", "sigmoid")
+    }
+    assert rows == {
+        "conv1": "-1, 16, 28, 28 | 160",
+        "pool2": "-1, 4, 7, 7 | 0",
+        "t_conv1": "-1, 16, 14, 14 | 272",
+        "t_conv2": "-1, 1, 28, 28 | 65",
+        "sigmoid": "-1, 1, 28, 28 | 0",
+    }
     # the code is marked right after the encoder's last layer
     code_line = lines.index(next(line for line in lines if line.startswith("-- code")))
     assert lines[code_line - 1].startswith("pool2 ") and "[-1, 4, 7, 7]" in lines[code_line]
-    assert "Params size: 4.21 KiB" in text                     # 1,077 float32 values = 4,308 bytes
+    assert "Params size: 4.21 KiB" in text  # 1,077 float32 values = 4,308 bytes
 
 
 @pytest.mark.parametrize("name", list(MODELS))
@@ -42,7 +50,7 @@ def test_every_model_counts_each_layer_and_the_totals(name):
     for row in table.rows:
         assert row.params == sum(p.data.size for key, p in params.items() if key.rsplit(".", 1)[0] == row.name)
     assert sum(row.params for row in table.rows) <= table.total_params
-    if name not in COURSE_MODELS:        # a model may hold a parameter outside its layers; the course's do not
+    if name not in COURSE_MODELS:  # a model may hold a parameter outside its layers; the course's do not
         return
     assert sum(row.params for row in table.rows) == table.total_params
     # the last row's output is the model's output
@@ -64,7 +72,8 @@ def test_parameter_counts_and_shapes_agree_with_the_pytorch_twin(name, torch):
 
     def record_shape(layer_name):
         def hook(module, inputs, output):
-            shapes[layer_name] = tuple(output.shape)         # returns None: the output is left as it is
+            shapes[layer_name] = tuple(output.shape)  # returns None: the output is left as it is
+
         return hook
 
     for layer_name, layer in twin.named_children():
@@ -113,4 +122,4 @@ def test_summary_restores_the_mode_and_checks_the_input_shape():
     with pytest.raises(ValueError, match="input shape of positive sizes"):
         summary(model, (0, 1, 28, 28))
     with pytest.raises(ValueError, match=r"expected images of shape \(N, 1, 28, 28\)"):
-        model.summary((1, 3, 28, 28))                # the model's own check names what it expected
+        model.summary((1, 3, 28, 28))  # the model's own check names what it expected

@@ -13,7 +13,7 @@ from scratchae.training import Trainer, fit, load_checkpoint
 from scratchae.training.trainer import epoch_rng
 from tests.helpers_models import images
 
-TRAIN = images(70, seed=0)   # 3 full batches of 20 and one of 10
+TRAIN = images(70, seed=0)  # 3 full batches of 20 and one of 10
 TEST = images(30, seed=1)
 
 
@@ -30,7 +30,7 @@ def hand_written_epochs(model, train, epochs, batch_size=20, noise_factor=None, 
         rng = epoch_rng(seed, epoch)
         total = 0.0
         for start in range(0, len(train), batch_size):
-            clean = train[start:start + batch_size]
+            clean = train[start : start + batch_size]
             inputs = clean if noise_factor is None else add_noise(clean, noise_factor, rng)
             loss = criterion(model(inputs), clean)
             optimizer.zero_grad()
@@ -117,7 +117,7 @@ def test_a_nan_loss_stops_training_naming_epoch_and_step_and_keeps_the_checkpoin
     trainer = Trainer(linear(), checkpoint=path, progress=False)
     trainer.fit(TRAIN, TEST, epochs=1)
     before = path.read_bytes()
-    trainer.model.fc2.bias.data[0] = np.nan   # a fault: the next forward produces NaN
+    trainer.model.fc2.bias.data[0] = np.nan  # a fault: the next forward produces NaN
     with pytest.raises(FloatingPointError, match=r"epoch 2, step 1\b.*checkpoint.*untouched"):
         trainer.fit(TRAIN, TEST, epochs=2)
     assert path.read_bytes() == before
@@ -216,8 +216,9 @@ def test_convolutional_models_resume_bit_for_bit_too(tmp_path, name):
     straight = Trainer(build(name, rng=np.random.default_rng(0)), shuffle=True, progress=False, **options)
     straight.fit(train, test, epochs=2)
     path = tmp_path / "checkpoint.npz"
-    Trainer(build(name, rng=np.random.default_rng(0)), shuffle=True, checkpoint=path, progress=False,
-            **options).fit(train, test, epochs=1)
+    Trainer(build(name, rng=np.random.default_rng(0)), shuffle=True, checkpoint=path, progress=False, **options).fit(
+        train, test, epochs=1
+    )
     resumed = Trainer.from_checkpoint(path, progress=False)
     resumed.fit(train, test, epochs=2)
     assert resumed.history["train_loss"] == straight.history["train_loss"]

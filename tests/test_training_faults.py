@@ -73,8 +73,14 @@ DRIVER = textwrap.dedent("""
 
 def start(out: Path, epochs: int = EPOCHS, slow: bool = True) -> subprocess.Popen:
     env = dict(os.environ, PYTHONPATH=str(ROOT), SLOW_WRITE="1" if slow else "")
-    return subprocess.Popen([sys.executable, "-c", DRIVER, str(out), str(epochs)], env=env, cwd=out,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    return subprocess.Popen(
+        [sys.executable, "-c", DRIVER, str(out), str(epochs)],
+        env=env,
+        cwd=out,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
 
 
 def finish(process: subprocess.Popen) -> str:
@@ -162,8 +168,11 @@ def test_a_diverging_run_stops_with_a_clear_message_and_keeps_the_last_good_chec
     # SGD with an absurd learning rate: the weights blow up to inf and the loss becomes NaN
     diverging = Trainer(model, optim.SGD(model.parameters(), lr=1e20), checkpoint=checkpoint, progress=False)
     diverging.epoch = 1
-    with pytest.raises(FloatingPointError, match=r"training diverged: .* at epoch 2, step \d+; lower the "
-                                                 r"learning rate \(lr=1e\+20\); the last good checkpoint"):
+    with pytest.raises(
+        FloatingPointError,
+        match=r"training diverged: .* at epoch 2, step \d+; lower the "
+        r"learning rate \(lr=1e\+20\); the last good checkpoint",
+    ):
         diverging.fit(images, None, 3)
     assert checkpoint.read_bytes() == good
     assert all(np.isfinite(v).all() for v in load_checkpoint(checkpoint).model_state.values())
@@ -185,9 +194,29 @@ def test_a_far_too_high_adam_learning_rate_never_writes_non_finite_weights(tmp_p
 def test_cli_reports_divergence_without_a_traceback(tmp_path):
     # through the command line: the message, exit status 1, no traceback, and no checkpoint of NaN weights
     env = dict(os.environ, PYTHONPATH=str(ROOT))
-    result = subprocess.run([sys.executable, "-m", "scratchae", "train", "conv", "--epochs", "1", "--limit", "40",
-                             "--lr", "1e30", "--out", str(tmp_path), "--no-progress"],
-                            env=env, cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "scratchae",
+            "train",
+            "conv",
+            "--epochs",
+            "1",
+            "--limit",
+            "40",
+            "--lr",
+            "1e30",
+            "--out",
+            str(tmp_path),
+            "--no-progress",
+        ],
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert result.returncode == 1
     assert "scratchae train: error: training diverged: the loss is nan at epoch 1" in result.stderr
     assert "no checkpoint was written" in result.stderr

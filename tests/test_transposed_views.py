@@ -20,13 +20,15 @@ def random_case(seed):
     while True:
         n, c_in, c_out = rng.integers(1, 4, 3)
         h, w = rng.integers(1, 7, 2)
-        kernel = tuple(int(k) for k in rng.integers(1, 5, 2))          # often rectangular
+        kernel = tuple(int(k) for k in rng.integers(1, 5, 2))  # often rectangular
         stride = tuple(int(s) for s in rng.integers(1, 4, 2))
         dilation = tuple(int(d) for d in rng.integers(1, 3, 2))
         padding = tuple(int(p) for p in rng.integers(0, 3, 2))
         output_padding = tuple(int(rng.integers(0, max(s, d))) for s, d in zip(stride, dilation, strict=True))
-        size = [conv_transpose_output_length(*args)
-                for args in zip((h, w), kernel, stride, padding, output_padding, dilation, strict=True)]
+        size = [
+            conv_transpose_output_length(*args)
+            for args in zip((h, w), kernel, stride, padding, output_padding, dilation, strict=True)
+        ]
         if min(size) >= 1:
             break
     args = dict(stride=stride, padding=padding, output_padding=output_padding, dilation=dilation)
@@ -39,13 +41,13 @@ def random_case(seed):
 # Hand-picked corners, then a seeded random sweep.
 SPECIAL = [
     # (input shape, weight shape, stride, padding, output_padding, dilation)
-    ((1, 1, 2, 2), (1, 1, 3, 3), 2, 0, 0, 1),                 # the small example of the doc
-    ((2, 3, 4, 5), (3, 2, 3, 3), 2, 1, 1, 1),                 # the usual "double the size" decoder layer
-    ((2, 4, 7, 7), (4, 16, 2, 2), 2, 0, 0, 1),                # t_conv1 of the convolutional autoencoder
-    ((1, 8, 3, 3), (8, 8, 3, 3), 2, 0, 0, 1),                 # t_conv1 of the denoising autoencoder
-    ((1, 2, 3, 4), (2, 3, 2, 3), (1, 3), (0, 2), (0, 2), (2, 1)),   # rectangular everything
-    ((1, 1, 4, 4), (1, 1, 3, 3), 1, 2, 1, 2),                 # output_padding >= stride (dilation 2)
-    ((1, 2, 5, 5), (2, 1, 2, 2), 1, 1, 0, 1),                 # padding > dilation*(k-1): crops
+    ((1, 1, 2, 2), (1, 1, 3, 3), 2, 0, 0, 1),  # the small example of the doc
+    ((2, 3, 4, 5), (3, 2, 3, 3), 2, 1, 1, 1),  # the usual "double the size" decoder layer
+    ((2, 4, 7, 7), (4, 16, 2, 2), 2, 0, 0, 1),  # t_conv1 of the convolutional autoencoder
+    ((1, 8, 3, 3), (8, 8, 3, 3), 2, 0, 0, 1),  # t_conv1 of the denoising autoencoder
+    ((1, 2, 3, 4), (2, 3, 2, 3), (1, 3), (0, 2), (0, 2), (2, 1)),  # rectangular everything
+    ((1, 1, 4, 4), (1, 1, 3, 3), 1, 2, 1, 2),  # output_padding >= stride (dilation 2)
+    ((1, 2, 5, 5), (2, 1, 2, 2), 1, 1, 0, 1),  # padding > dilation*(k-1): crops
 ]
 
 
@@ -69,10 +71,14 @@ def case_id(case):
 
 
 def expected_shape(x, weight, args):
-    size = tuple(conv_transpose_output_length(x.shape[2 + a], weight.shape[2 + a],
-                                                 *(pair(args[k], k)[a] for k in
-                                                   ("stride", "padding", "output_padding", "dilation")))
-                 for a in range(2))
+    size = tuple(
+        conv_transpose_output_length(
+            x.shape[2 + a],
+            weight.shape[2 + a],
+            *(pair(args[k], k)[a] for k in ("stride", "padding", "output_padding", "dilation")),
+        )
+        for a in range(2)
+    )
     return (x.shape[0], weight.shape[1], *size)
 
 
@@ -82,8 +88,13 @@ def test_four_views_agree(case):
     reference = tv.scatter(x, weight, bias, **args)
     assert reference.shape == expected_shape(x, weight, args)
     for name, view in VIEWS.items():
-        np.testing.assert_allclose(view(x, weight, bias, **args), reference, rtol=1e-10, atol=1e-10,
-                                   err_msg=f"view {name} disagrees with scatter for {args}")
+        np.testing.assert_allclose(
+            view(x, weight, bias, **args),
+            reference,
+            rtol=1e-10,
+            atol=1e-10,
+            err_msg=f"view {name} disagrees with scatter for {args}",
+        )
 
 
 @pytest.mark.torch
@@ -92,31 +103,39 @@ def test_views_match_torch_conv_transpose2d(case):
     torch = pytest.importorskip("torch")
     x, weight, bias, args = make(case)
     expected = torch.nn.functional.conv_transpose2d(
-        torch.from_numpy(x), torch.from_numpy(weight), torch.from_numpy(bias), **args).numpy()
+        torch.from_numpy(x), torch.from_numpy(weight), torch.from_numpy(bias), **args
+    ).numpy()
     for name, view in VIEWS.items():
-        np.testing.assert_allclose(view(x, weight, bias, **args), expected, rtol=1e-10, atol=1e-10,
-                                   err_msg=f"view {name} disagrees with PyTorch for {args}")
+        np.testing.assert_allclose(
+            view(x, weight, bias, **args),
+            expected,
+            rtol=1e-10,
+            atol=1e-10,
+            err_msg=f"view {name} disagrees with PyTorch for {args}",
+        )
 
 
 @pytest.mark.torch
 @pytest.mark.parametrize("seed", range(15))
 def test_conv2d_and_its_matrix_match_torch(seed):
     torch = pytest.importorskip("torch")
-    x, weight, _, args = random_case(seed)       # (the transposed convolution's bias is not used here)
+    x, weight, _, args = random_case(seed)  # (the transposed convolution's bias is not used here)
     conv_args = {k: args[k] for k in ("stride", "padding", "dilation")}
-    conv_weight = weight                      # (C_in_t, C_out_t, ...) read as (C_out, C_in, ...)
+    conv_weight = weight  # (C_in_t, C_out_t, ...) read as (C_out, C_in, ...)
     conv_bias = np.random.default_rng(seed).standard_normal(weight.shape[0])
     z = np.random.default_rng(seed).standard_normal((x.shape[0], weight.shape[1], 6, 7))
     try:
-        expected = torch.nn.functional.conv2d(torch.from_numpy(z), torch.from_numpy(conv_weight),
-                                              torch.from_numpy(conv_bias), **conv_args).numpy()
-    except RuntimeError:                      # kernel larger than the padded input: no output
+        expected = torch.nn.functional.conv2d(
+            torch.from_numpy(z), torch.from_numpy(conv_weight), torch.from_numpy(conv_bias), **conv_args
+        ).numpy()
+    except RuntimeError:  # kernel larger than the padded input: no output
         with pytest.raises(ValueError, match="kernel larger than the padded input"):
             tv.conv2d(z, conv_weight, conv_bias, **conv_args)
         return
     np.testing.assert_allclose(tv.conv2d(z, conv_weight, conv_bias, **conv_args), expected, rtol=1e-10, atol=1e-10)
-    np.testing.assert_allclose(tv.conv2d_by_matrix(z, conv_weight, conv_bias, **conv_args), expected,
-                               rtol=1e-10, atol=1e-10)
+    np.testing.assert_allclose(
+        tv.conv2d_by_matrix(z, conv_weight, conv_bias, **conv_args), expected, rtol=1e-10, atol=1e-10
+    )
 
 
 @pytest.mark.parametrize("seed", range(20))
@@ -125,15 +144,17 @@ def test_adjointness(seed):
     sample, weight, _, args = random_case(seed)
     conv_args = {k: args[k] for k in ("stride", "padding", "dilation")}
     rng = np.random.default_rng(seed + 1000)
-    x = rng.standard_normal(expected_shape(sample, weight, args))    # a convolution input ...
+    x = rng.standard_normal(expected_shape(sample, weight, args))  # a convolution input ...
     y = rng.standard_normal(tv.conv2d(x, weight, **conv_args).shape)  # ... and a convolution output
     for name, view in VIEWS.items():
         left, right = tv.adjoint_inner_products(x, y, weight, conv_transpose=view, **conv_args)
         assert left == pytest.approx(right, rel=1e-10, abs=1e-10), name
     # and a wrong transpose (kernel not flipped) breaks it, so the check can fail
     if not np.allclose(weight, weight[:, :, ::-1, ::-1]):
+
         def unflipped(y_, w_, b_, *a):
             return tv.scatter(y_, w_[:, :, ::-1, ::-1].copy(), b_, *a)
+
         left, right = tv.adjoint_inner_products(x, y, weight, conv_transpose=unflipped, **conv_args)
         assert left != pytest.approx(right, rel=1e-6)
 
@@ -142,8 +163,11 @@ def test_conv_matrix_is_the_jacobian_of_conv2d():
     rng = np.random.default_rng(3)
     weight = rng.standard_normal((2, 3, 3, 2))
     matrix = tv.conv_matrix(weight, (5, 4), stride=(2, 1), padding=(1, 0), dilation=(1, 2))
-    jacobian = tv.conv2d(np.eye(3 * 5 * 4).reshape(-1, 3, 5, 4), weight, stride=(2, 1), padding=(1, 0),
-                         dilation=(1, 2)).reshape(3 * 5 * 4, -1).T
+    jacobian = (
+        tv.conv2d(np.eye(3 * 5 * 4).reshape(-1, 3, 5, 4), weight, stride=(2, 1), padding=(1, 0), dilation=(1, 2))
+        .reshape(3 * 5 * 4, -1)
+        .T
+    )
     np.testing.assert_array_equal(matrix, jacobian)
     # every row holds each kernel tap at most once: no more non-zeros than the kernel has
     assert (np.count_nonzero(matrix, axis=1) <= weight[0].size).all()
@@ -176,9 +200,9 @@ def test_zero_insertion_steps_have_the_documented_sizes():
     assert stuffed.shape == (1, 1, 5, 5)
     np.testing.assert_array_equal(stuffed[0, 0, ::2, ::2], x[0, 0])
     assert np.count_nonzero(stuffed) == 9
-    padded = tv.pad_for_transpose(stuffed, 3, padding=1, output_padding=1)   # 3 - 1 - 1 = 1 each side
+    padded = tv.pad_for_transpose(stuffed, 3, padding=1, output_padding=1)  # 3 - 1 - 1 = 1 each side
     assert padded.shape == (1, 1, 5 + 1 + 2, 5 + 1 + 2)
-    cropped = tv.pad_for_transpose(stuffed, 2, padding=2)                     # 2 - 1 - 2 = -1: crops
+    cropped = tv.pad_for_transpose(stuffed, 2, padding=2)  # 2 - 1 - 2 = -1: crops
     np.testing.assert_array_equal(cropped, stuffed[:, :, 1:-1, 1:-1])
     weight = np.arange(12.0).reshape(1, 2, 2, 3)
     swapped = tv.flip_and_swap(weight)
@@ -186,15 +210,20 @@ def test_zero_insertion_steps_have_the_documented_sizes():
     np.testing.assert_array_equal(swapped[1, 0], weight[0, 1][::-1, ::-1])
 
 
-@pytest.mark.parametrize("call, message", [
-    (lambda: tv.scatter(np.ones((1, 2, 3, 3)), np.ones((3, 1, 2, 2))), "expected 3 input channels"),
-    (lambda: tv.scatter(np.ones((1, 1, 3, 3)), np.ones((1, 1, 2, 2)), stride=2, output_padding=2),
-     "output_padding smaller than stride or dilation"),
-    (lambda: tv.zero_insertion(np.ones((1, 1, 1, 1)), np.ones((1, 1, 2, 2)), padding=1), "is not positive"),
-    (lambda: tv.conv2d(np.ones((1, 1, 2, 2)), np.ones((1, 1, 3, 3))), "kernel larger than the padded input"),
-    (lambda: tv.conv2d(np.ones((2, 2)), np.ones((1, 1, 3, 3))), "4-D input"),
-    (lambda: tv.scatter(np.ones((1, 1, 2, 2)), np.ones((1, 1, 2, 2)), stride=0), "stride >= 1"),
-])
+@pytest.mark.parametrize(
+    "call, message",
+    [
+        (lambda: tv.scatter(np.ones((1, 2, 3, 3)), np.ones((3, 1, 2, 2))), "expected 3 input channels"),
+        (
+            lambda: tv.scatter(np.ones((1, 1, 3, 3)), np.ones((1, 1, 2, 2)), stride=2, output_padding=2),
+            "output_padding smaller than stride or dilation",
+        ),
+        (lambda: tv.zero_insertion(np.ones((1, 1, 1, 1)), np.ones((1, 1, 2, 2)), padding=1), "is not positive"),
+        (lambda: tv.conv2d(np.ones((1, 1, 2, 2)), np.ones((1, 1, 3, 3))), "kernel larger than the padded input"),
+        (lambda: tv.conv2d(np.ones((2, 2)), np.ones((1, 1, 3, 3))), "4-D input"),
+        (lambda: tv.scatter(np.ones((1, 1, 2, 2)), np.ones((1, 1, 2, 2)), stride=0), "stride >= 1"),
+    ],
+)
 def test_bad_arguments_are_refused(call, message):
     with pytest.raises(ValueError, match=message):
         call()
@@ -209,8 +238,10 @@ def test_dtype_is_kept():
 
 # -- against the layers of scratchae.nn (the conv branch) ----------------------------------------------
 
+
 def layer_class(name):
     from scratchae import nn
+
     if not hasattr(nn, name):
         pytest.skip(f"scratchae.nn.{name} does not exist yet")
     return getattr(nn, name)
@@ -228,8 +259,9 @@ def test_views_match_nn_conv_transpose2d(case):
     # its backward with respect to the input is a convolution with the same weight (view 3, reversed)
     g = np.random.default_rng(0).standard_normal(out.shape)
     conv_args = {k: args[k] for k in ("stride", "padding", "dilation")}
-    np.testing.assert_allclose(layer.backward(g), tv.conv2d(g, weight, **conv_args)[:, :, :x.shape[2], :x.shape[3]],
-                               rtol=1e-10, atol=1e-10)
+    np.testing.assert_allclose(
+        layer.backward(g), tv.conv2d(g, weight, **conv_args)[:, :, : x.shape[2], : x.shape[3]], rtol=1e-10, atol=1e-10
+    )
 
 
 @pytest.mark.parametrize("seed", range(15))
@@ -247,8 +279,9 @@ def test_nn_conv2d_backward_is_a_transposed_convolution(seed):
     op = tv.output_padding_for(out.shape[2:], x.shape[2:], weight.shape[2:], **conv_args)
     grad_x = layer.backward(g)
     for name, view in VIEWS.items():
-        np.testing.assert_allclose(grad_x, view(g, weight, None, output_padding=op, **conv_args),
-                                   rtol=1e-10, atol=1e-10, err_msg=name)
+        np.testing.assert_allclose(
+            grad_x, view(g, weight, None, output_padding=op, **conv_args), rtol=1e-10, atol=1e-10, err_msg=name
+        )
 
 
 @pytest.mark.parametrize("seed", range(20))
@@ -261,5 +294,5 @@ def test_size_functions_match_scratchae_arithmetic(seed):
     assert arithmetic.conv_transpose2d_output_size(x.shape[2:], kernel, **args) == expected
     conv_args = {k: args[k] for k in ("stride", "padding", "dilation")}
     assert arithmetic.conv2d_output_size(expected, kernel, **conv_args) == tuple(
-        conv_output_length(expected[a], kernel[a], *(pair(conv_args[k], k)[a] for k in conv_args))
-        for a in range(2))
+        conv_output_length(expected[a], kernel[a], *(pair(conv_args[k], k)[a] for k in conv_args)) for a in range(2)
+    )

@@ -29,8 +29,9 @@ def test_matches_torch(backend, case, dtype):
     factor, shape = case
     x = np.random.default_rng(1).standard_normal(shape).astype(dtype)
     twin_factor = tuple(float(f) for f in factor) if isinstance(factor, tuple) else factor
-    assert_matches_torch(nn.Upsample(scale_factor=factor, mode="nearest"),
-                       torch.nn.Upsample(scale_factor=twin_factor, mode="nearest"), x)
+    assert_matches_torch(
+        nn.Upsample(scale_factor=factor, mode="nearest"), torch.nn.Upsample(scale_factor=twin_factor, mode="nearest"), x
+    )
 
 
 @pytest.mark.torch
@@ -43,7 +44,7 @@ def test_size_argument_matches_torch(backend):
 def test_backward_sums_each_block(backend):
     up = nn.Upsample(scale_factor=2)
     up(np.zeros((1, 1, 1, 2), np.float32))
-    g = np.arange(8, dtype=np.float32).reshape(1, 1, 2, 4)      # blocks [[0,1],[4,5]] and [[2,3],[6,7]]
+    g = np.arange(8, dtype=np.float32).reshape(1, 1, 2, 4)  # blocks [[0,1],[4,5]] and [[2,3],[6,7]]
     np.testing.assert_array_equal(up.backward(g), [[[[10.0, 18.0]]]])
 
 
@@ -54,17 +55,20 @@ def test_forward_copies_blocks_and_keeps_dtype(backend):
     np.testing.assert_array_equal(y, [[[[1, 1, 1, 2, 2, 2], [1, 1, 1, 2, 2, 2]]]])
 
 
-@pytest.mark.parametrize("kwargs, error, match", [
-    (dict(scale_factor=1.5), ValueError, "only positive integer scale factors"),
-    (dict(scale_factor=(2, 0.5)), ValueError, "only positive integer scale factors"),
-    (dict(scale_factor=0), ValueError, "only positive integer scale factors"),
-    (dict(scale_factor=2, mode="bicubic"), ValueError, "mode='nearest' or mode='bilinear', got mode='bicubic'"),
-    (dict(scale_factor=2, align_corners=True), ValueError, "align_corners option can only be set with the interp"),
-    ({}, ValueError, "exactly one of size and scale_factor"),
-    (dict(size=4, scale_factor=2), ValueError, "exactly one of size and scale_factor"),
-    (dict(scale_factor="2"), TypeError, "scale_factor to be a number or a pair"),
-    (dict(size=0), ValueError, "size to be positive"),
-])
+@pytest.mark.parametrize(
+    "kwargs, error, match",
+    [
+        (dict(scale_factor=1.5), ValueError, "only positive integer scale factors"),
+        (dict(scale_factor=(2, 0.5)), ValueError, "only positive integer scale factors"),
+        (dict(scale_factor=0), ValueError, "only positive integer scale factors"),
+        (dict(scale_factor=2, mode="bicubic"), ValueError, "mode='nearest' or mode='bilinear', got mode='bicubic'"),
+        (dict(scale_factor=2, align_corners=True), ValueError, "align_corners option can only be set with the interp"),
+        ({}, ValueError, "exactly one of size and scale_factor"),
+        (dict(size=4, scale_factor=2), ValueError, "exactly one of size and scale_factor"),
+        (dict(scale_factor="2"), TypeError, "scale_factor to be a number or a pair"),
+        (dict(size=0), ValueError, "size to be positive"),
+    ],
+)
 def test_bad_configuration(kwargs, error, match):
     with pytest.raises(error, match=match):
         nn.Upsample(**kwargs)

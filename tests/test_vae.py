@@ -58,21 +58,20 @@ def lockstep(torch, name, batches, *, beta=1.0, config=None):
 
 @pytest.mark.torch
 def test_the_mlp_vae_trains_in_lockstep_with_pytorch_for_25_adam_steps(torch, sample):
-    batches = [sample[i:i + 32] for i in range(0, 25 * 32, 32)]
+    batches = [sample[i : i + 32] for i in range(0, 25 * 32, 32)]
     ours, theirs, model, twin = lockstep(torch, "vae", batches)
     initial = build("vae", dtype=np.float64, rng=np.random.default_rng(0)).state_dict()
-    assert max(np.abs(v - initial[k]).max() for k, v in model.state_dict().items()) > 1e-2    # it moved
-    assert ours[-1] < 0.8 * ours[0]                                                             # and learned
+    assert max(np.abs(v - initial[k]).max() for k, v in model.state_dict().items()) > 1e-2  # it moved
+    assert ours[-1] < 0.8 * ours[0]  # and learned
     np.testing.assert_allclose(ours, theirs, rtol=1e-10, atol=0)
     for k, v in twin.state_dict().items():
         np.testing.assert_allclose(model.state_dict()[k], v.numpy(), rtol=1e-9, atol=1e-12, err_msg=k)
 
 
 @pytest.mark.torch
-@pytest.mark.parametrize("name, beta, steps, batch", [("vae", 4.0, 4, 16), ("conv-vae", 1.0, 4, 6),
-                                                      ("vae", 0.0, 3, 8)])
+@pytest.mark.parametrize("name, beta, steps, batch", [("vae", 4.0, 4, 16), ("conv-vae", 1.0, 4, 6), ("vae", 0.0, 3, 8)])
 def test_each_vae_and_beta_trains_in_lockstep_with_pytorch(torch, sample, name, beta, steps, batch):
-    batches = [sample[i:i + batch] for i in range(0, steps * batch, batch)]
+    batches = [sample[i : i + batch] for i in range(0, steps * batch, batch)]
     ours, theirs, model, twin = lockstep(torch, name, batches, beta=beta)
     np.testing.assert_allclose(ours, theirs, rtol=1e-10, atol=0)
     for k, v in twin.state_dict().items():
@@ -88,9 +87,9 @@ def test_a_kl_gradient_with_the_wrong_sign_makes_the_lockstep_fail(torch, sample
         return -grad_mu, grad_logvar
 
     monkeypatch.setattr(nn.GaussianKL, "backward", wrong_sign)
-    ours, theirs, _, _ = lockstep(torch, "vae", [sample[i:i + 16] for i in range(0, 64, 16)])
-    assert ours[0] == pytest.approx(theirs[0], rel=1e-12)         # the forward is right ...
-    assert abs(ours[-1] - theirs[-1]) > 1e-6 * abs(theirs[-1])     # ... and the training is not
+    ours, theirs, _, _ = lockstep(torch, "vae", [sample[i : i + 16] for i in range(0, 64, 16)])
+    assert ours[0] == pytest.approx(theirs[0], rel=1e-12)  # the forward is right ...
+    assert abs(ours[-1] - theirs[-1]) > 1e-6 * abs(theirs[-1])  # ... and the training is not
 
 
 @pytest.mark.torch
@@ -125,14 +124,14 @@ def test_the_test_loss_is_the_negative_elbo_per_image_in_nats():
     mu, logvar = (a.astype(np.float64) for a in model.encode_distribution(TEST))
     eps = evaluation_rng(0).standard_normal(mu.shape, dtype=np.float32).astype(np.float64)
     p = model.decode((mu + np.exp(logvar / 2) * eps).astype(np.float32)).astype(np.float64)
-    bce = -np.sum(x * np.log(p) + (1 - x) * np.log(1 - p), axis=(1, 2, 3))      # nats, per image
-    kl = -0.5 * np.sum(1 + logvar - mu ** 2 - np.exp(logvar), axis=1)
+    bce = -np.sum(x * np.log(p) + (1 - x) * np.log(1 - p), axis=(1, 2, 3))  # nats, per image
+    kl = -0.5 * np.sum(1 + logvar - mu**2 - np.exp(logvar), axis=1)
     h = trainer.history
     assert h["test_reconstruction"][0] == pytest.approx(bce.mean(), rel=1e-4)
     assert h["test_kl"][0] == pytest.approx(kl.mean(), rel=1e-4)
     assert h["test_loss"][0] == pytest.approx(bce.mean() + kl.mean(), rel=1e-4)
     assert h["train_loss"][0] == pytest.approx(h["train_reconstruction"][0] + h["train_kl"][0], rel=1e-12)
-    assert trainer.evaluate(TEST) == h["test_loss"][0]                    # the same noise every time
+    assert trainer.evaluate(TEST) == h["test_loss"][0]  # the same noise every time
 
 
 def test_beta_weighs_the_kl_term_in_the_loss_and_the_history():
@@ -150,8 +149,17 @@ def load_checkpoint_config(trainer):
 def test_training_lowers_the_negative_elbo_and_the_plain_history_is_unchanged():
     h = Trainer(vae(), batch_size=10, progress=False).fit(TRAIN, TEST, epochs=3)
     assert h["test_loss"][-1] < h["test_loss"][0]
-    assert set(h) == {"epoch", "train_loss", "test_loss", "seconds", "images_per_second", "train_reconstruction",
-                      "train_kl", "test_reconstruction", "test_kl"}
+    assert set(h) == {
+        "epoch",
+        "train_loss",
+        "test_loss",
+        "seconds",
+        "images_per_second",
+        "train_reconstruction",
+        "train_kl",
+        "test_reconstruction",
+        "test_kl",
+    }
     plain = Trainer(build("linear", {"encoding_dim": 4}), progress=False).fit(TRAIN, TEST, epochs=1)
     assert set(plain) == {"epoch", "train_loss", "test_loss", "seconds", "images_per_second"}
 
@@ -169,7 +177,7 @@ def test_resuming_a_vae_continues_bit_for_bit(tmp_path, shuffle):
     assert resumed.history["test_kl"] == straight.history["test_kl"]
     for (k, a), b in zip(resumed.model.state_dict().items(), straight.model.state_dict().values(), strict=True):
         np.testing.assert_array_equal(a, b, err_msg=k)
-    assert resumed.model.reparameterize.rng is None              # the trainer's generators were put back
+    assert resumed.model.reparameterize.rng is None  # the trainer's generators were put back
 
 
 def test_a_nan_log_variance_stops_training_and_keeps_the_last_good_checkpoint(tmp_path):
@@ -177,7 +185,7 @@ def test_a_nan_log_variance_stops_training_and_keeps_the_last_good_checkpoint(tm
     trainer = Trainer(vae(), batch_size=16, checkpoint=path, progress=False)
     trainer.fit(TRAIN, TEST, epochs=1)
     before = path.read_bytes()
-    trainer.model.fc22.bias.data[0] = np.nan                     # the log-variance, hence the KL, is NaN
+    trainer.model.fc22.bias.data[0] = np.nan  # the log-variance, hence the KL, is NaN
     with pytest.raises(FloatingPointError, match=r"output is not finite at epoch 2, step 1\b.*untouched"):
         trainer.fit(TRAIN, TEST, epochs=2)
     assert path.read_bytes() == before and load_checkpoint(path).epoch == 1
@@ -197,4 +205,4 @@ def test_sampling_and_bad_configurations():
     with pytest.raises(TypeError, match="backward_encode_distribution"):
         model.backward_encode(np.zeros((1, 4), np.float32))
     assert model.encode(TEST[:3]).shape == (3, 4)
-    np.testing.assert_array_equal(model.encode(TEST[:3]), model.encode(TEST[:3]))   # the mean: no noise
+    np.testing.assert_array_equal(model.encode(TEST[:3]), model.encode(TEST[:3]))  # the mean: no noise

@@ -33,12 +33,12 @@ def test_reparameterize_is_mu_plus_sigma_eps(rng):
     mu, logvar = mean_and_log_variance(rng, (4, 3))
     layer = nn.Reparameterize(rng=np.random.default_rng(7))
     z = layer(mu, logvar)
-    eps = np.random.default_rng(7).standard_normal((4, 3))          # what the layer drew
+    eps = np.random.default_rng(7).standard_normal((4, 3))  # what the layer drew
     np.testing.assert_array_equal(layer.eps, eps)
     np.testing.assert_allclose(z, mu + np.sqrt(np.exp(logvar)) * eps, rtol=1e-15)
     grad_mu, grad_logvar = layer.backward(np.ones_like(z))
     np.testing.assert_array_equal(grad_mu, np.ones_like(z))
-    np.testing.assert_allclose(grad_logvar, np.sqrt(np.exp(logvar)) * eps / 2, rtol=1e-14)   # sigma eps / 2
+    np.testing.assert_allclose(grad_logvar, np.sqrt(np.exp(logvar)) * eps / 2, rtol=1e-14)  # sigma eps / 2
 
 
 def test_reparameterize_samples_have_the_mean_and_variance_asked_for():
@@ -59,7 +59,7 @@ def test_reparameterize_draws_from_the_seeded_default_generator_or_its_own():
     assert first.dtype == np.float32
     own = nn.Reparameterize(rng=np.random.default_rng(1))
     np.testing.assert_array_equal(own(mu, mu), np.random.default_rng(1).standard_normal((2, 3), np.float32))
-    assert not np.array_equal(own(mu, mu), own(mu, mu))              # fresh noise at every call
+    assert not np.array_equal(own(mu, mu), own(mu, mu))  # fresh noise at every call
 
 
 def test_reparameterize_samples_in_evaluation_mode_too():
@@ -70,7 +70,7 @@ def test_reparameterize_samples_in_evaluation_mode_too():
 
 def test_fixed_noise_is_used_and_cast_to_the_dtype_of_mu(rng):
     layer = nn.Reparameterize()
-    layer.fixed_eps = rng.standard_normal((2, 3))                    # float64 noise, float32 model
+    layer.fixed_eps = rng.standard_normal((2, 3))  # float64 noise, float32 model
     mu, logvar = np.ones((2, 3), np.float32), np.zeros((2, 3), np.float32)
     z = layer(mu, logvar)
     assert z.dtype == np.float32
@@ -89,7 +89,7 @@ def test_reparameterize_twin(torch, rng, dtype):
     z = layer(mu, logvar)
     grad_mu, grad_logvar = layer.backward(g)
     tmu, tlogvar = (torch.from_numpy(a).requires_grad_() for a in (mu, logvar))
-    tz = tmu + torch.from_numpy(eps) * torch.exp(0.5 * tlogvar)       # PyTorch's VAE example
+    tz = tmu + torch.from_numpy(eps) * torch.exp(0.5 * tlogvar)  # PyTorch's VAE example
     tz.backward(torch.from_numpy(g))
     assert_close(z, tz.detach().numpy(), dtype, "z")
     assert_close(grad_mu, tmu.grad.numpy(), dtype, "dL/dmu")
@@ -110,21 +110,21 @@ def test_gaussian_kl_matches_a_monte_carlo_estimate():
     closed = nn.GaussianKL("sum")(mu, logvar)
     z = np.random.default_rng(0).standard_normal((400_000, 3)) * np.exp(logvar / 2) + mu
     log_q = -0.5 * (np.log(2 * np.pi) + logvar + (z - mu) ** 2 / np.exp(logvar))
-    log_p = -0.5 * (np.log(2 * np.pi) + z ** 2)
+    log_p = -0.5 * (np.log(2 * np.pi) + z**2)
     assert closed == pytest.approx(np.mean(np.sum(log_q - log_p, axis=1)), rel=5e-3)
 
 
 def test_gaussian_kl_is_zero_only_at_the_prior_and_reduces_as_documented(rng):
     assert nn.GaussianKL()(np.zeros((3, 4)), np.zeros((3, 4))) == 0.0
     mu, logvar = mean_and_log_variance(rng, (3, 4))
-    per_element = -0.5 * (1 + logvar - mu ** 2 - np.exp(logvar))
+    per_element = -0.5 * (1 + logvar - mu**2 - np.exp(logvar))
     assert np.all(per_element > 0)
     assert nn.GaussianKL("sum")(mu, logvar) == pytest.approx(per_element.sum(), rel=1e-14)
     assert nn.GaussianKL("batchmean")(mu, logvar) == pytest.approx(per_element.sum() / 3, rel=1e-14)
     assert nn.GaussianKL("mean")(mu, logvar) == pytest.approx(per_element.mean(), rel=1e-14)
     kl = nn.GaussianKL()
     kl(mu, logvar)
-    grad_mu, grad_logvar = kl.backward(2.0)                            # L = 2 * KL: the beta of a VAE
+    grad_mu, grad_logvar = kl.backward(2.0)  # L = 2 * KL: the beta of a VAE
     np.testing.assert_allclose(grad_mu, 2 * mu / 3, rtol=1e-15)
     np.testing.assert_allclose(grad_logvar, 2 * (np.exp(logvar) - 1) / 2 / 3, rtol=1e-14)
 
@@ -137,7 +137,7 @@ def test_gaussian_kl_twin(torch, rng, dtype, reduction):
     value = kl(mu, logvar)
     grad_mu, grad_logvar = kl.backward()
     tmu, tlogvar = (torch.from_numpy(a).requires_grad_() for a in (mu, logvar))
-    kld = -0.5 * torch.sum(1 + tlogvar - tmu.pow(2) - tlogvar.exp())   # PyTorch's VAE example
+    kld = -0.5 * torch.sum(1 + tlogvar - tmu.pow(2) - tlogvar.exp())  # PyTorch's VAE example
     if reduction == "batchmean":
         kld = kld / len(mu)
     kld.backward()
@@ -168,8 +168,11 @@ def test_bad_input_gets_clear_errors():
     mu = np.zeros((4, 2))
     for piece in (nn.Reparameterize(), nn.GaussianKL()):
         name = type(piece).__name__
-        with pytest.raises(ValueError, match=rf"{name} expected a log-variance of the shape of the mean mu "
-                                             r"\(4, 2\), got \(4, 3\)"):
+        with pytest.raises(
+            ValueError,
+            match=rf"{name} expected a log-variance of the shape of the mean mu "
+            r"\(4, 2\), got \(4, 3\)",
+        ):
             piece(mu, np.zeros((4, 3)))
         with pytest.raises(TypeError, match=rf"{name} logvar expected a float64 input"):
             piece(mu, np.zeros((4, 2), np.float32))
@@ -207,7 +210,7 @@ def test_a_kl_backward_with_the_wrong_sign_is_caught(rng, monkeypatch):
 
 
 def test_a_reparameterize_backward_without_the_half_is_caught(rng, monkeypatch):
-    def without_half(self, grad_z):                       # dz/dlogvar = eps * sigma, forgetting the 1/2
+    def without_half(self, grad_z):  # dz/dlogvar = eps * sigma, forgetting the 1/2
         return grad_z, grad_z * self.eps * self._std
 
     monkeypatch.setattr(nn.Reparameterize, "backward", without_half)

@@ -101,6 +101,8 @@ class DeepConvTwin(torch.nn.Module):
         x = F.leaky_relu(self.bn4(self.conv4(F.interpolate(x, scale_factor=2, mode="bilinear"))), 0.2)
         x = F.leaky_relu(self.bn5(self.conv5(F.interpolate(x, scale_factor=2, mode="bilinear"))), 0.2)
         return torch.sigmoid(self.conv6(x))
+
+
 class VAETwin(torch.nn.Module):
     """PyTorch's example VAE (pytorch/examples, vae/main.py), with the noise as an optional argument.
 
@@ -174,8 +176,15 @@ def vae_loss(reconstruction, x, mu, logvar, beta=1.0):
 
 
 #: registry name of a scratchae model -> its twin's class
-TWINS = {"linear": LinearTwin, "conv": ConvTwin, "upsample": UpsampleTwin, "denoise": DenoiseTwin,
-         "deep-conv": DeepConvTwin, "vae": VAETwin, "conv-vae": ConvVAETwin}
+TWINS = {
+    "linear": LinearTwin,
+    "conv": ConvTwin,
+    "upsample": UpsampleTwin,
+    "denoise": DenoiseTwin,
+    "deep-conv": DeepConvTwin,
+    "vae": VAETwin,
+    "conv-vae": ConvVAETwin,
+}
 
 
 def twin_of(model):

@@ -48,8 +48,7 @@ def main(argv: list[str] | None = None) -> int:
     args = make_parser().parse_args(argv)
     try:
         return args.run(args)
-    except (CommandError, CheckpointError, FileNotFoundError, ValueError,
-            FloatingPointError) as error:
+    except (CommandError, CheckpointError, FileNotFoundError, ValueError, FloatingPointError) as error:
         print(f"scratchae {args.command}: error: {error}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:

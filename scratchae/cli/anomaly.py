@@ -36,22 +36,42 @@ from .common import (
 
 
 def add_parser(commands) -> None:
-    parser = commands.add_parser("anomaly", help="anomaly detection: train on normal classes only, score "
-                                                 "test images by reconstruction error, report the AUROC")
+    parser = commands.add_parser(
+        "anomaly",
+        help="anomaly detection: train on normal classes only, score "
+        "test images by reconstruction error, report the AUROC",
+    )
     parser.add_argument("--model", choices=list(MODELS), default="conv", help="which autoencoder (default: conv)")
     which = parser.add_mutually_exclusive_group()
-    which.add_argument("--normal", nargs="+", metavar="CLASS",
-                       help="the normal class(es), as indices or names (trouser, 'ankle boot', ...); every "
-                            "other class is anomalous (default: class 0)")
-    which.add_argument("--all", action="store_true",
-                       help="run every one-class setting (each class normal in turn) and print the table")
-    parser.add_argument("--score", choices=list(anomaly.SCORES), default="error",
-                        help="the score written to scores.csv and drawn: "
-                             + "; ".join(f"{k}: {v}" for k, v in anomaly.SCORES.items()) + " (default: error)")
-    parser.add_argument("--dataset", choices=DATASETS, default="sample",
-                        help="default: sample (embedded); fashion-mnist for the full dataset")
-    parser.add_argument("--epochs", type=non_negative_int, help="training epochs (default: the course's, "
-                        + ", ".join(f"{k} {v}" for k, v in COURSE_EPOCHS.items()) + ")")
+    which.add_argument(
+        "--normal",
+        nargs="+",
+        metavar="CLASS",
+        help="the normal class(es), as indices or names (trouser, 'ankle boot', ...); every "
+        "other class is anomalous (default: class 0)",
+    )
+    which.add_argument(
+        "--all", action="store_true", help="run every one-class setting (each class normal in turn) and print the table"
+    )
+    parser.add_argument(
+        "--score",
+        choices=list(anomaly.SCORES),
+        default="error",
+        help="the score written to scores.csv and drawn: "
+        + "; ".join(f"{k}: {v}" for k, v in anomaly.SCORES.items())
+        + " (default: error)",
+    )
+    parser.add_argument(
+        "--dataset",
+        choices=DATASETS,
+        default="sample",
+        help="default: sample (embedded); fashion-mnist for the full dataset",
+    )
+    parser.add_argument(
+        "--epochs",
+        type=non_negative_int,
+        help="training epochs (default: the course's, " + ", ".join(f"{k} {v}" for k, v in COURSE_EPOCHS.items()) + ")",
+    )
     parser.add_argument("--limit", type=positive_int, help="use only the first N images of each split")
     parser.add_argument("--seed", type=non_negative_int, default=0, help="seeds the weights (default: 0)")
     parser.add_argument("--out", help="output directory (default: runs/anomaly)")
@@ -106,30 +126,41 @@ def run_setting(args, normal: list[int], data: dict, out: str, draw: bool = True
     names = ", ".join(f"{classes[i]} ({i})" for i in normal)
     normal_train = train[np.isin(train_labels, normal)]
     if len(normal_train) == 0:
-        raise CommandError(f"no training image is of the normal class(es) {names} among the {len(train)} "
-                           f"training images{' (--limit)' if args.limit else ''}: the normal set is empty")
+        raise CommandError(
+            f"no training image is of the normal class(es) {names} among the {len(train)} "
+            f"training images{' (--limit)' if args.limit else ''}: the normal set is empty"
+        )
     is_anomaly = ~np.isin(test_labels, normal)
     if is_anomaly.all() or not is_anomaly.any():
         what = "normal" if is_anomaly.all() else "anomalous"
-        raise CommandError(f"no test image is {what} (normal: {names}; {len(test)} test images): the AUROC needs "
-                           f"both; {'leave at least one class out' if what == 'anomalous' else 'use more test images'}")
+        raise CommandError(
+            f"no test image is {what} (normal: {names}; {len(test)} test images): the AUROC needs "
+            f"both; {'leave at least one class out' if what == 'anomalous' else 'use more test images'}"
+        )
     os.makedirs(out, exist_ok=True)
     epochs = COURSE_EPOCHS.get(args.model, 30) if args.epochs is None else args.epochs
     manual_seed(args.seed)
     model = build(args.model)
     checkpoint = os.path.join(out, "checkpoint.npz")
-    trainer = Trainer(model, noise_factor=DEFAULT_NOISE_FACTOR if args.model == "denoise" else None,
-                      seed=args.seed, checkpoint=checkpoint,
-                      config={"dataset": args.dataset, "limit": args.limit, "normal": normal},
-                      progress=False if args.no_progress else "run")
-    print(f"{args.model} on {args.dataset}, normal: {names}; training on {len(normal_train)} images for "
-          f"{epochs} epoch{'s' if epochs != 1 else ''}, scoring {len(test)} test images "
-          f"({int((~is_anomaly).sum())} normal, {int(is_anomaly.sum())} anomalous)", flush=True)
+    trainer = Trainer(
+        model,
+        noise_factor=DEFAULT_NOISE_FACTOR if args.model == "denoise" else None,
+        seed=args.seed,
+        checkpoint=checkpoint,
+        config={"dataset": args.dataset, "limit": args.limit, "normal": normal},
+        progress=False if args.no_progress else "run",
+    )
+    print(
+        f"{args.model} on {args.dataset}, normal: {names}; training on {len(normal_train)} images for "
+        f"{epochs} epoch{'s' if epochs != 1 else ''}, scoring {len(test)} test images "
+        f"({int((~is_anomaly).sum())} normal, {int(is_anomaly.sum())} anomalous)",
+        flush=True,
+    )
     trainer.fit(normal_train, test[~is_anomaly], epochs)
     if not os.path.exists(checkpoint):
         trainer.save(checkpoint)
     scores = anomaly.score_images(model, normal_train, test)
-    for name in anomaly.SCORES:      # a blank image reconstructed exactly has a relative error 0/0: most anomalous
+    for name in anomaly.SCORES:  # a blank image reconstructed exactly has a relative error 0/0: most anomalous
         scores[name] = np.where(np.isnan(scores[name]), np.inf, scores[name])
     aurocs = {name: anomaly.auroc(scores[name], is_anomaly) for name in anomaly.SCORES}
     chosen = scores[args.score]
@@ -138,8 +169,9 @@ def run_setting(args, normal: list[int], data: dict, out: str, draw: bool = True
     roc = anomaly.roc_curve(chosen, is_anomaly)
     written = [write_scores(os.path.join(out, "scores.csv"), chosen, test_labels, is_anomaly), checkpoint]
     if draw:
-        written += draw_setting(args, f"{args.model}, normal: {names}", scores, aurocs, is_anomaly,
-                                (test, test_labels, classes), out)
+        written += draw_setting(
+            args, f"{args.model}, normal: {names}", scores, aurocs, is_anomaly, (test, test_labels, classes), out
+        )
     print("wrote " + ", ".join(written))
     return {**aurocs, "roc": roc}
 
@@ -148,21 +180,25 @@ def draw_setting(args, title: str, scores: dict, aurocs: dict, is_anomaly, test_
     """roc.png (every score), histograms.png and worst.png (the chosen score) of one setting."""
     test, test_labels, classes = test_split
     curves = {}
-    for name in [args.score] + [k for k in aurocs if k != args.score]:        # the chosen score first
+    for name in [args.score] + [k for k in aurocs if k != args.score]:  # the chosen score first
         fpr, tpr, _ = anomaly.roc_curve(scores[name], is_anomaly)
         curves[name] = (fpr, tpr, aurocs[name])
     chosen = scores[args.score]
-    histograms = anomaly_figures.score_histograms(chosen, is_anomaly, score_name=anomaly.SCORES[args.score],
-                                                  title=title)
-    worst = anomaly_figures.extreme_images(test, scores["reconstructions"], chosen, is_anomaly, test_labels, classes,
-                                           title=f"{title}; score: {args.score}")
-    return [figures.save(anomaly_figures.roc_figure(curves, title=title), os.path.join(out, "roc.png")),
-            figures.save(histograms, os.path.join(out, "histograms.png")),
-            figures.save(worst, os.path.join(out, "worst.png"))]
+    histograms = anomaly_figures.score_histograms(
+        chosen, is_anomaly, score_name=anomaly.SCORES[args.score], title=title
+    )
+    worst = anomaly_figures.extreme_images(
+        test, scores["reconstructions"], chosen, is_anomaly, test_labels, classes, title=f"{title}; score: {args.score}"
+    )
+    return [
+        figures.save(anomaly_figures.roc_figure(curves, title=title), os.path.join(out, "roc.png")),
+        figures.save(histograms, os.path.join(out, "histograms.png")),
+        figures.save(worst, os.path.join(out, "worst.png")),
+    ]
 
 
 def run(args) -> int:
-    data: dict = {}                   # "train" and "test": (images, labels); "classes": their names
+    data: dict = {}  # "train" and "test": (images, labels); "classes": their names
     for split in ("train", "test"):
         images, labels, classes = load_split(args.dataset, split, args.data_dir, args.download, args.limit)
         data[split] = (images, labels)
@@ -188,10 +224,20 @@ def run(args) -> int:
         writer.writerow(["normal", "class", *names])
         for k, row in table.items():
             writer.writerow([k, classes[k]] + [f"{row[n]:.6f}" for n in names])
-    bars = anomaly_figures.auroc_bars({f"{k} {classes[k]}": row for k, row in table.items()},
-                                      title=f"one-class AUROC, {args.model} on {args.dataset}")
-    roc = anomaly_figures.roc_figure(curves, title=f"{args.model} on {args.dataset}, score: {args.score}; "
-                                                   f"each class normal in turn")
-    print("wrote " + ", ".join([os.path.join(out, "auroc.csv"), figures.save(bars, os.path.join(out, "auroc.png")),
-                                figures.save(roc, os.path.join(out, "roc.png"))]))
+    bars = anomaly_figures.auroc_bars(
+        {f"{k} {classes[k]}": row for k, row in table.items()}, title=f"one-class AUROC, {args.model} on {args.dataset}"
+    )
+    roc = anomaly_figures.roc_figure(
+        curves, title=f"{args.model} on {args.dataset}, score: {args.score}; each class normal in turn"
+    )
+    print(
+        "wrote "
+        + ", ".join(
+            [
+                os.path.join(out, "auroc.csv"),
+                figures.save(bars, os.path.join(out, "auroc.png")),
+                figures.save(roc, os.path.join(out, "roc.png")),
+            ]
+        )
+    )
     return 0

@@ -19,8 +19,7 @@ DATASETS = ("sample", "mnist", "fashion-mnist")
 #: epochs the course trained each model for (the default of ``scratchae train``); for the VAEs, those of
 #: PyTorch's example (10) and Keras's (30); deep-conv is not the course's: with batch normalization it
 #: needs fewer (docs/building-blocks.md)
-COURSE_EPOCHS = {"linear": 20, "conv": 30, "upsample": 30, "denoise": 20, "deep-conv": 20, "vae": 10,
-                 "conv-vae": 30}
+COURSE_EPOCHS = {"linear": 20, "conv": 30, "upsample": 30, "denoise": 20, "deep-conv": 20, "vae": 10, "conv-vae": 30}
 
 #: images per training step: the course's 20, and the 128 of PyTorch's and Keras's VAE examples
 BATCH_SIZES = {"vae": 128, "conv-vae": 128}
@@ -44,8 +43,9 @@ class CommandError(Exception):
     """A problem the user can fix; printed without a traceback."""
 
 
-def load_images(name: str, split: str, data_dir: str | None = None, download: bool = False,
-                limit: int | None = None) -> np.ndarray:
+def load_images(
+    name: str, split: str, data_dir: str | None = None, download: bool = False, limit: int | None = None
+) -> np.ndarray:
     """float32 images (N, 1, 28, 28) of a dataset split, the first ``limit`` of them if given."""
     return load_split(name, split, data_dir, download, limit)[0]
 
@@ -61,8 +61,9 @@ def loss_name(model) -> str:
     return "mean per-pixel loss"
 
 
-def load_split(name: str, split: str, data_dir: str | None = None, download: bool = False,
-               limit: int | None = None) -> tuple[np.ndarray, np.ndarray, tuple[str, ...]]:
+def load_split(
+    name: str, split: str, data_dir: str | None = None, download: bool = False, limit: int | None = None
+) -> tuple[np.ndarray, np.ndarray, tuple[str, ...]]:
     """``(images, labels, classes)`` of a dataset split: float32 (N, 1, 28, 28), int64 (N,) and the class
     names indexed by label; the first ``limit`` images if given."""
     from ..data import load_dataset
@@ -70,17 +71,28 @@ def load_split(name: str, split: str, data_dir: str | None = None, download: boo
     try:
         dataset = load_dataset(name, split=split, root=data_dir, download=download)
     except FileNotFoundError as error:
-        raise CommandError(f"{error}\nOn the command line: add --download, or point --data-dir at the "
-                           f"files; --dataset sample needs neither.") from None
-    if dataset.classes is None:       # load_dataset names the classes of every dataset it loads
+        raise CommandError(
+            f"{error}\nOn the command line: add --download, or point --data-dir at the "
+            f"files; --dataset sample needs neither."
+        ) from None
+    if dataset.classes is None:  # load_dataset names the classes of every dataset it loads
         raise CommandError(f"the {name} dataset has no class names")
     end = limit or None
     return dataset.images[:end], dataset.labels[:end], dataset.classes
 
 
-def write_figures(model, images: np.ndarray, out: str, *, history: dict | None = None,
-                  noise_factor: float | None = None, seed: int = 0, n: int = 10,
-                  labels: np.ndarray | None = None, classes=None) -> list[str]:
+def write_figures(
+    model,
+    images: np.ndarray,
+    out: str,
+    *,
+    history: dict | None = None,
+    noise_factor: float | None = None,
+    seed: int = 0,
+    n: int = 10,
+    labels: np.ndarray | None = None,
+    classes=None,
+) -> list[str]:
     """Reconstructions (or the denoising triptych), latent maps and loss curves; returns the paths.
 
     For a VAE: its reconstructions, its loss with its two terms, and :func:`write_latent_figures`
@@ -91,8 +103,9 @@ def write_figures(model, images: np.ndarray, out: str, *, history: dict | None =
     model.eval()
     try:
         if isinstance(model, VariationalAutoencoder):
-            return write_vae_figures(model, images, out, history=history, seed=seed, n=n, labels=labels,
-                                     classes=classes)
+            return write_vae_figures(
+                model, images, out, history=history, seed=seed, n=n, labels=labels, classes=classes
+            )
         return _write_figures(model, images, out, history=history, noise_factor=noise_factor, seed=seed, n=n)
     finally:
         model.train(was_training)
@@ -129,8 +142,8 @@ def write_vae_figures(model, images, out, *, history=None, seed=0, n=10, labels=
     model.eval()
     try:
         with model.sampling_from(evaluation_rng(seed)):
-            sampled = model(clean)                     # decoded from z = mu + sigma * eps
-        means = model.decode(model.encode(clean))      # decoded from z = mu
+            sampled = model(clean)  # decoded from z = mu + sigma * eps
+        means = model.decode(model.encode(clean))  # decoded from z = mu
     finally:
         model.train(was_training)
     fig = vae_reconstructions(clean, means, sampled, title=title)
@@ -140,8 +153,9 @@ def write_vae_figures(model, images, out, *, history=None, seed=0, n=10, labels=
     return written + write_latent_figures(model, images, out, labels=labels, classes=classes, seed=seed)
 
 
-def write_latent_figures(model, images: np.ndarray, out: str, *, labels: np.ndarray | None = None,
-                         classes=None, seed: int = 0) -> list[str]:
+def write_latent_figures(
+    model, images: np.ndarray, out: str, *, labels: np.ndarray | None = None, classes=None, seed: int = 0
+) -> list[str]:
     """The latent space of any model: its codes of ``images`` scattered by class (``labels``; principal
     components of codes of more than 2 numbers), and an interpolation between two images of different
     classes; for a VAE also samples from its prior and, for a 2-D code, the decoded manifold."""
@@ -154,8 +168,9 @@ def write_latent_figures(model, images: np.ndarray, out: str, *, labels: np.ndar
         else:
             points, explained = latent.principal_components(codes, 2)
             what = f"the first 2 principal components of its {codes.shape[1]}-number codes"
-        fig = latent_scatter(points, labels, classes=classes, explained=explained,
-                             title=f"{title}:\n{what}, {len(codes)} images")
+        fig = latent_scatter(
+            points, labels, classes=classes, explained=explained, title=f"{title}:\n{what}, {len(codes)} images"
+        )
         written.append(figures.save(fig, os.path.join(out, "latent_scatter.png")))
     other = 1 if labels is None else int(np.argmax(labels != labels[0])) or 1
     if len(images) > other:

@@ -32,9 +32,10 @@ def exercise_name(text: str) -> Exercise:
 
 def add_parser(commands) -> None:
     parser = commands.add_parser(
-        "exercises", help="write layers yourself, forward and backward; graded against the library and "
-                          "finite differences",
-        description="Exercises in teaching order: `start NAME` writes a stub, `check NAME` grades it.")
+        "exercises",
+        help="write layers yourself, forward and backward; graded against the library and finite differences",
+        description="Exercises in teaching order: `start NAME` writes a stub, `check NAME` grades it.",
+    )
     actions = parser.add_subparsers(dest="action", required=True, metavar="ACTION")
     actions.add_parser("list", help="the exercises, in teaching order").set_defaults(run=run_list)
 
@@ -67,8 +68,10 @@ def write_new(folder: str, name: str, text: str, kind: str) -> str:
             file.write(text)
     except FileExistsError:
         if os.path.isdir(folder):
-            raise CommandError(f"{path} exists; not overwriting it. Write the {kind} to another folder with "
-                               f"--dir, or move the file away.") from None
+            raise CommandError(
+                f"{path} exists; not overwriting it. Write the {kind} to another folder with "
+                f"--dir, or move the file away."
+            ) from None
         raise CommandError(f"--dir {folder}: not a folder") from None
     except OSError as error:
         raise CommandError(f"cannot write {path}: {error.strerror}") from None
@@ -86,8 +89,10 @@ def run_start(args) -> int:
     exercise = args.name
     path = write_new(args.dir, exercise.name, exercise.stub, "stub")
     option = "" if os.path.abspath(args.dir) == os.getcwd() else f" --file {path}"
-    print(f"wrote {path}: fill in {', '.join(exercise.functions)}, then run\n"
-          f"  scratchae exercises check {exercise.name}{option}")
+    print(
+        f"wrote {path}: fill in {', '.join(exercise.functions)}, then run\n"
+        f"  scratchae exercises check {exercise.name}{option}"
+    )
     return 0
 
 
@@ -95,11 +100,13 @@ def run_check(args) -> int:
     exercise = args.name
     path = args.file or os.path.join(".", f"{exercise.name}.py")
     if not os.path.isfile(path):
-        raise CommandError(f"no file {path}: `scratchae exercises start {exercise.name}` writes one"
-                           + ("" if args.file else ", or give the file with --file"))
+        raise CommandError(
+            f"no file {path}: `scratchae exercises start {exercise.name}` writes one"
+            + ("" if args.file else ", or give the file with --file")
+        )
     verdict = check(exercise, path)
     following = EXERCISES.index(exercise) + 1
-    if verdict.passed and following < len(EXERCISES):      # still one line: what passed, and what comes next
+    if verdict.passed and following < len(EXERCISES):  # still one line: what passed, and what comes next
         print(f"{verdict.message} Next: scratchae exercises start {EXERCISES[following].name}")
     else:
         print(verdict.message)

@@ -33,18 +33,30 @@ MAX_OUTPUT_SIZE = 48
 
 def add_parser(commands) -> None:
     parser = commands.add_parser(
-        "explain", help="draw any transposed convolution: the stamping animation, the four views, the "
-                        "output-size arithmetic, the overlap map",
+        "explain",
+        help="draw any transposed convolution: the stamping animation, the four views, the "
+        "output-size arithmetic, the overlap map",
         description="Take one nn.ConvTranspose2d apart on a small image: figures and arithmetic, computed by "
-                    "the layer itself.")
+        "the layer itself.",
+    )
     parser.add_argument("--kernel-size", type=positive_int, default=3, metavar="K", help="(default: 3)")
     parser.add_argument("--stride", type=positive_int, default=2, metavar="S", help="(default: 2)")
     parser.add_argument("--padding", type=non_negative_int, default=0, metavar="P", help="(default: 0)")
-    parser.add_argument("--output-padding", type=non_negative_int, default=0, metavar="A",
-                        help="smaller than the stride or the dilation (default: 0)")
+    parser.add_argument(
+        "--output-padding",
+        type=non_negative_int,
+        default=0,
+        metavar="A",
+        help="smaller than the stride or the dilation (default: 0)",
+    )
     parser.add_argument("--dilation", type=positive_int, default=1, metavar="D", help="(default: 1)")
-    parser.add_argument("--input-size", type=positive_int, default=3, metavar="N",
-                        help=f"the input is N x N, at most {MAX_INPUT_SIZE} (default: 3)")
+    parser.add_argument(
+        "--input-size",
+        type=positive_int,
+        default=3,
+        metavar="N",
+        help=f"the input is N x N, at most {MAX_INPUT_SIZE} (default: 3)",
+    )
     parser.add_argument("--out", help="output directory (default: runs/explain/k<K>-s<S>-p<P>-a<A>-d<D>-n<N>)")
     parser.add_argument("--no-gif", action="store_true", help="skip the animation (the slowest part)")
     parser.set_defaults(run=run)
@@ -52,16 +64,25 @@ def add_parser(commands) -> None:
 
 def run(args) -> int:
     if args.input_size > MAX_INPUT_SIZE:
-        raise CommandError(f"--input-size is at most {MAX_INPUT_SIZE} (the animation has one frame per input "
-                           f"pixel), got {args.input_size}")
-    tc = TransposedConvolution(args.kernel_size, args.stride, args.padding, args.output_padding, args.dilation,
-                               args.input_size)             # the layer's ValueError if it refuses these
+        raise CommandError(
+            f"--input-size is at most {MAX_INPUT_SIZE} (the animation has one frame per input "
+            f"pixel), got {args.input_size}"
+        )
+    tc = TransposedConvolution(
+        args.kernel_size, args.stride, args.padding, args.output_padding, args.dilation, args.input_size
+    )  # the layer's ValueError if it refuses these
     if max(tc.board_hw) > MAX_OUTPUT_SIZE:
-        raise CommandError(f"the output ({tc.output_hw[0]} x {tc.output_hw[1]} pixels, {max(tc.board_hw)} before "
-                           f"cropping) is too large to draw one cell per pixel (at most {MAX_OUTPUT_SIZE}): "
-                           f"use a smaller --input-size or --stride")
-    out = args.out or os.path.join("runs", "explain", f"k{args.kernel_size}-s{args.stride}-p{args.padding}-"
-                                                      f"a{args.output_padding}-d{args.dilation}-n{args.input_size}")
+        raise CommandError(
+            f"the output ({tc.output_hw[0]} x {tc.output_hw[1]} pixels, {max(tc.board_hw)} before "
+            f"cropping) is too large to draw one cell per pixel (at most {MAX_OUTPUT_SIZE}): "
+            f"use a smaller --input-size or --stride"
+        )
+    out = args.out or os.path.join(
+        "runs",
+        "explain",
+        f"k{args.kernel_size}-s{args.stride}-p{args.padding}-"
+        f"a{args.output_padding}-d{args.dilation}-n{args.input_size}",
+    )
     os.makedirs(out, exist_ok=True)
     text = tc.arithmetic()
     print(text)

@@ -21,14 +21,17 @@ from .common import DATASETS, CommandError, data_options, load_split, non_negati
 
 
 def add_parser(commands) -> None:
-    parser = commands.add_parser("inspect", help="layer table, first-layer filters, feature maps and latent "
-                                                 "space of a trained model")
+    parser = commands.add_parser(
+        "inspect", help="layer table, first-layer filters, feature maps and latent space of a trained model"
+    )
     parser.add_argument("checkpoint", help="a checkpoint.npz written by `scratchae train` (or `anomaly`)")
     parser.add_argument("--dataset", choices=DATASETS, help="test images (default: the one trained on)")
-    parser.add_argument("--index", type=non_negative_int, default=0,
-                        help="the test image whose feature maps are drawn (default: 0)")
-    parser.add_argument("--limit", type=positive_int, help="place only the first N test images in the "
-                                                           "latent space (default: all)")
+    parser.add_argument(
+        "--index", type=non_negative_int, default=0, help="the test image whose feature maps are drawn (default: 0)"
+    )
+    parser.add_argument(
+        "--limit", type=positive_int, help="place only the first N test images in the latent space (default: all)"
+    )
     parser.add_argument("--out", help="output directory (default: the checkpoint's directory)")
     data_options(parser)
     parser.set_defaults(run=run)
@@ -65,19 +68,27 @@ def run(args) -> int:
         f.write(str(table) + "\n")
 
     name, weight = first_weight(model)
-    written.append(figures.save(inspect_figures.filters_figure(weight, layer=name, title=None),
-                                os.path.join(out, "filters.png")))
-    image = images[args.index:args.index + 1]
+    written.append(
+        figures.save(inspect_figures.filters_figure(weight, layer=name, title=None), os.path.join(out, "filters.png"))
+    )
+    image = images[args.index : args.index + 1]
     caption = f"test image {args.index} ({classes[labels[args.index]]}) through every layer of {model.name}"
-    written.append(figures.save(inspect_figures.feature_maps_figure(image[0], layer_calls(model, image),
-                                                                    title=caption),
-                                os.path.join(out, "feature_maps.png")))
+    written.append(
+        figures.save(
+            inspect_figures.feature_maps_figure(image[0], layer_calls(model, image), title=caption),
+            os.path.join(out, "feature_maps.png"),
+        )
+    )
     if len(images) >= 2:
         codes = latent.encode_all(model, images)
         points, explained = latent.principal_components(codes, k=2)
-        scatter = latent_scatter(points, labels, classes=classes, explained=explained,
-                                 title=f"{model.name}: the codes ({codes.shape[1]} numbers) of {len(images)} "
-                                       f"{dataset} test images")
+        scatter = latent_scatter(
+            points,
+            labels,
+            classes=classes,
+            explained=explained,
+            title=f"{model.name}: the codes ({codes.shape[1]} numbers) of {len(images)} {dataset} test images",
+        )
         written.append(figures.save(scatter, os.path.join(out, "latent_space.png")))
     print("wrote " + ", ".join(written))
     return 0

@@ -20,7 +20,6 @@ def add_parser(commands) -> None:
     rec.set_defaults(run=run)
 
 
-
 def run(args) -> int:
     saved = load_checkpoint(args.checkpoint)
     model, _ = restore(saved, source=args.checkpoint)
@@ -30,14 +29,24 @@ def run(args) -> int:
     os.makedirs(out, exist_ok=True)
     test, labels, classes = load_split(dataset, "test", args.data_dir, args.download, args.limit)
     test = test.astype(model.dtype, copy=False)
-    trainer = Trainer(model, noise_factor=config.get("noise_factor"), seed=config.get("seed", 0),
-                      progress=False)
+    trainer = Trainer(model, noise_factor=config.get("noise_factor"), seed=config.get("seed", 0), progress=False)
     loss = trainer.evaluate(test)
-    written = write_figures(model, test, out, history=saved.history, noise_factor=trainer.noise_factor,
-                            seed=trainer.seed, n=args.n, labels=labels, classes=classes)
-    parts = trainer.evaluation_parts          # a VAE's two terms
+    written = write_figures(
+        model,
+        test,
+        out,
+        history=saved.history,
+        noise_factor=trainer.noise_factor,
+        seed=trainer.seed,
+        n=args.n,
+        labels=labels,
+        classes=classes,
+    )
+    parts = trainer.evaluation_parts  # a VAE's two terms
     detail = f" = reconstruction {parts['reconstruction']:.3f} + {model.beta:g} x KL {parts['kl']:.3f}" if parts else ""
-    print(f"{model.name} after {saved.epoch} epochs: test loss {loss:.6f}{detail} ({loss_name(model)}) on "
-          f"{len(test)} {dataset} test images")
+    print(
+        f"{model.name} after {saved.epoch} epochs: test loss {loss:.6f}{detail} ({loss_name(model)}) on "
+        f"{len(test)} {dataset} test images"
+    )
     print("wrote " + ", ".join(written))
     return 0

@@ -13,7 +13,17 @@ from .idx import read_idx, write_idx
 from .noise import add_gaussian_noise, add_salt_and_pepper
 
 __all__ = [
-    "load_dataset", "Dataset", "DataLoader", "iterate_batches", "fetch", "search_dirs", "cache_dir",
-    "download_file", "DownloadError", "read_idx", "write_idx", "add_gaussian_noise",
+    "load_dataset",
+    "Dataset",
+    "DataLoader",
+    "iterate_batches",
+    "fetch",
+    "search_dirs",
+    "cache_dir",
+    "download_file",
+    "DownloadError",
+    "read_idx",
+    "write_idx",
+    "add_gaussian_noise",
     "add_salt_and_pepper",
 ]

@@ -19,15 +19,20 @@ def _generator(seed) -> np.random.Generator:
     if isinstance(seed, np.random.Generator):
         return seed
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
-        raise ValueError(f"seed must be a non-negative integer, a numpy.random.Generator or None, "
-                         f"got {seed!r}")
+        raise ValueError(f"seed must be a non-negative integer, a numpy.random.Generator or None, got {seed!r}")
     return np.random.default_rng(int(seed))
 
 
-def iterate_batches(images: np.ndarray, labels: np.ndarray | None, batch_size: int, *, shuffle: bool = False,
-                    seed=None, drop_last: bool = False,
-                    transform: Callable[[np.ndarray], np.ndarray] | None = None,
-                    ) -> Iterator[tuple[np.ndarray, np.ndarray | None]]:
+def iterate_batches(
+    images: np.ndarray,
+    labels: np.ndarray | None,
+    batch_size: int,
+    *,
+    shuffle: bool = False,
+    seed=None,
+    drop_last: bool = False,
+    transform: Callable[[np.ndarray], np.ndarray] | None = None,
+) -> Iterator[tuple[np.ndarray, np.ndarray | None]]:
     """Yield ``(images, labels)`` mini-batches, one pass over the data.
 
     Parameters
@@ -54,8 +59,7 @@ def iterate_batches(images: np.ndarray, labels: np.ndarray | None, batch_size: i
         shuffling, copies of the selected rows only.
     """
     if labels is not None and len(images) != len(labels):
-        raise ValueError(f"iterate_batches: images and labels differ in length: "
-                         f"{len(images)} != {len(labels)}")
+        raise ValueError(f"iterate_batches: images and labels differ in length: {len(images)} != {len(labels)}")
     if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
         raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
     n = len(images)
@@ -98,8 +102,7 @@ class DataLoader:
     ...     pass
     """
 
-    def __init__(self, dataset, batch_size: int = 1, shuffle: bool = False, seed=None,
-                 drop_last: bool = False):
+    def __init__(self, dataset, batch_size: int = 1, shuffle: bool = False, seed=None, drop_last: bool = False):
         self.dataset = dataset
         self.batch_size = batch_size
         self.shuffle = shuffle
@@ -107,8 +110,7 @@ class DataLoader:
         self._rng = _generator(seed) if shuffle else None
 
     def __iter__(self):
-        return self.dataset.batches(self.batch_size, shuffle=self.shuffle, seed=self._rng,
-                                    drop_last=self.drop_last)
+        return self.dataset.batches(self.batch_size, shuffle=self.shuffle, seed=self._rng, drop_last=self.drop_last)
 
     def __len__(self) -> int:
         return num_batches(len(self.dataset), self.batch_size, self.drop_last)

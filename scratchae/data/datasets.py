@@ -36,8 +36,18 @@ SIZES = {"train": 60_000, "test": 10_000}
 
 CLASSES = {
     "mnist": tuple(str(digit) for digit in range(10)),
-    "fashion-mnist": ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt",
-                      "Sneaker", "Bag", "Ankle boot"),
+    "fashion-mnist": (
+        "T-shirt/top",
+        "Trouser",
+        "Pullover",
+        "Dress",
+        "Coat",
+        "Sandal",
+        "Shirt",
+        "Sneaker",
+        "Bag",
+        "Ankle boot",
+    ),
 }
 CLASSES["sample"] = CLASSES["fashion-mnist"]
 
@@ -46,10 +56,10 @@ ENV_VAR = "SCRATCHAE_DATA"
 
 HOW_TO_GET = {
     "mnist": "download them with load_dataset('mnist', download=True), or copy the four IDX "
-             "files into one of the directories above",
+    "files into one of the directories above",
     "fashion-mnist": "install the Debian/Ubuntu package (`sudo apt-get install dataset-fashion-mnist`), "
-                     "download them with load_dataset('fashion-mnist', download=True), or copy the "
-                     "four IDX files into one of the directories above",
+    "download them with load_dataset('fashion-mnist', download=True), or copy the "
+    "four IDX files into one of the directories above",
 }
 
 
@@ -86,11 +96,17 @@ class Dataset:
         training set). :meth:`batches` does not need it: it converts batch by batch.
     """
 
-    def __init__(self, pixels: np.ndarray, labels: np.ndarray, *, name: str = "dataset",
-                 split: str = "train", classes: tuple[str, ...] | None = None):
+    def __init__(
+        self,
+        pixels: np.ndarray,
+        labels: np.ndarray,
+        *,
+        name: str = "dataset",
+        split: str = "train",
+        classes: tuple[str, ...] | None = None,
+    ):
         if pixels.dtype != np.uint8 or pixels.ndim != 3:
-            raise ValueError(f"Dataset expected uint8 images of shape (N, H, W), got "
-                             f"{pixels.dtype} {pixels.shape}")
+            raise ValueError(f"Dataset expected uint8 images of shape (N, H, W), got {pixels.dtype} {pixels.shape}")
         if labels.ndim != 1 or len(labels) != len(pixels):
             raise ValueError(f"Dataset expected labels of shape ({len(pixels)},), got {labels.shape}")
         self.pixels = pixels
@@ -120,8 +136,9 @@ class Dataset:
         See :func:`scratchae.data.iterate_batches` for the arguments. Each batch is converted from
         uint8 when it is reached, so no float32 copy of the whole dataset is made.
         """
-        return iterate_batches(self.pixels, self.labels, batch_size, shuffle=shuffle, seed=seed,
-                               drop_last=drop_last, transform=to_float)
+        return iterate_batches(
+            self.pixels, self.labels, batch_size, shuffle=shuffle, seed=seed, drop_last=drop_last, transform=to_float
+        )
 
     def num_batches(self, batch_size: int, drop_last: bool = False) -> int:
         """How many batches :meth:`batches` yields."""
@@ -129,8 +146,9 @@ class Dataset:
 
     def subset(self, indices) -> Dataset:
         """A new :class:`Dataset` with the examples at ``indices`` (a slice, or integer indices)."""
-        return Dataset(self.pixels[indices], self.labels[indices], name=self.name, split=self.split,
-                       classes=self.classes)
+        return Dataset(
+            self.pixels[indices], self.labels[indices], name=self.name, split=self.split, classes=self.classes
+        )
 
     def __repr__(self) -> str:
         return f"Dataset({self.name!r}, split={self.split!r}, n={len(self)})"
@@ -182,9 +200,12 @@ def find_files(name: str, split: str, root=None) -> tuple[Path, Path] | None:
 
 
 def _missing_message(name: str, split: str, root) -> str:
-    lines = [f"{name} ({split} split) not found: the files "
-             + " and ".join(f"{stem}.gz" for stem in FILES[split])
-             + " (or the same without .gz) are missing.", "Looked in:"]
+    lines = [
+        f"{name} ({split} split) not found: the files "
+        + " and ".join(f"{stem}.gz" for stem in FILES[split])
+        + " (or the same without .gz) are missing.",
+        "Looked in:",
+    ]
     for directory in search_dirs(name, root):
         missing = [stem for stem in FILES[split] if _find(directory, stem) is None]
         state = "does not exist" if not directory.is_dir() else "missing " + ", ".join(missing)
@@ -196,8 +217,9 @@ def _missing_message(name: str, split: str, root) -> str:
     return "\n".join(lines)
 
 
-def fetch(name: str, split: str | None = None, root=None, *, mirrors=None, checksums=None,
-          progress: bool = True) -> list[Path]:
+def fetch(
+    name: str, split: str | None = None, root=None, *, mirrors=None, checksums=None, progress: bool = True
+) -> list[Path]:
     """Download the IDX files of ``name`` (one split, or both) that are not found locally.
 
     Parameters
@@ -230,8 +252,11 @@ def fetch(name: str, split: str | None = None, root=None, *, mirrors=None, check
         for stem in FILES[each_split]:
             if _find(target, stem) is None:
                 filename = f"{stem}.gz"
-                fetched.append(_download.download_file(filename, target, mirrors=mirrors,
-                                                       sha256=checksums[filename], progress=progress))
+                fetched.append(
+                    _download.download_file(
+                        filename, target, mirrors=mirrors, sha256=checksums[filename], progress=progress
+                    )
+                )
     return fetched
 
 
@@ -282,14 +307,13 @@ def load_dataset(name: str, split: str = "train", root=None, download: bool = Fa
 
 def _check_contents(pixels, labels, images_path, labels_path) -> None:
     if pixels.dtype != np.uint8 or pixels.ndim != 3 or pixels.shape[1:] != (28, 28):
-        raise ValueError(f"{images_path}: expected uint8 images of shape (N, 28, 28), "
-                         f"got {pixels.dtype} {pixels.shape}")
+        raise ValueError(
+            f"{images_path}: expected uint8 images of shape (N, 28, 28), got {pixels.dtype} {pixels.shape}"
+        )
     if labels.dtype != np.uint8 or labels.ndim != 1:
-        raise ValueError(f"{labels_path}: expected uint8 labels of shape (N,), "
-                         f"got {labels.dtype} {labels.shape}")
+        raise ValueError(f"{labels_path}: expected uint8 labels of shape (N,), got {labels.dtype} {labels.shape}")
     if len(labels) != len(pixels):
-        raise ValueError(f"{labels_path}: {len(labels)} labels for the {len(pixels)} images "
-                         f"of {images_path}")
+        raise ValueError(f"{labels_path}: {len(labels)} labels for the {len(pixels)} images of {images_path}")
     if labels.size and labels.max() > 9:
         raise ValueError(f"{labels_path}: labels must be 0..9, found {int(labels.max())}")
 

@@ -22,9 +22,9 @@ from tqdm.auto import tqdm
 # The usual public mirrors, tried in turn.
 MIRRORS = {
     "mnist": (
-        "https://ossci-datasets.s3.amazonaws.com/mnist/",   # PyTorch's mirror
+        "https://ossci-datasets.s3.amazonaws.com/mnist/",  # PyTorch's mirror
         "https://storage.googleapis.com/cvdf-datasets/mnist/",  # TensorFlow's mirror
-        "http://yann.lecun.com/exdb/mnist/",                 # the original
+        "http://yann.lecun.com/exdb/mnist/",  # the original
     ),
     "fashion-mnist": (
         "http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/",
@@ -57,8 +57,15 @@ class DownloadError(RuntimeError):
     """Every mirror failed; the message lists each URL and why."""
 
 
-def download_file(filename: str, directory: str | os.PathLike, *, mirrors: Sequence[str], sha256: str,
-                  progress: bool = True, timeout: float = 30.0) -> Path:
+def download_file(
+    filename: str,
+    directory: str | os.PathLike,
+    *,
+    mirrors: Sequence[str],
+    sha256: str,
+    progress: bool = True,
+    timeout: float = 30.0,
+) -> Path:
     """Download ``filename`` from the first mirror that serves it with the expected SHA-256.
 
     Parameters
@@ -110,8 +117,15 @@ def _fetch_verified(url: str, target: Path, sha256: str, progress: bool, timeout
             length = response.headers.get("Content-Length")
             expected_bytes = int(length) if length is not None else None
             received = 0
-            with tqdm(total=expected_bytes, unit="B", unit_scale=True, unit_divisor=1024,
-                      desc=target.name, disable=not progress, leave=False) as bar:
+            with tqdm(
+                total=expected_bytes,
+                unit="B",
+                unit_scale=True,
+                unit_divisor=1024,
+                desc=target.name,
+                disable=not progress,
+                leave=False,
+            ) as bar:
                 while chunk := _read_chunk(response, received, expected_bytes):
                     out.write(chunk)
                     digest.update(chunk)
@@ -120,8 +134,10 @@ def _fetch_verified(url: str, target: Path, sha256: str, progress: bool, timeout
         if expected_bytes is not None and received != expected_bytes:
             raise ValueError(f"transfer interrupted: got {received} of {expected_bytes} bytes")
         if digest.hexdigest() != sha256:
-            raise ValueError(f"SHA-256 mismatch: expected {sha256}, got {digest.hexdigest()} "
-                             f"({received} bytes); the file was discarded")
+            raise ValueError(
+                f"SHA-256 mismatch: expected {sha256}, got {digest.hexdigest()} "
+                f"({received} bytes); the file was discarded"
+            )
         os.replace(temporary, target)
     except BaseException:  # also Ctrl-C: never leave a partial file behind
         Path(temporary).unlink(missing_ok=True)

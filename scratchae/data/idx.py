@@ -73,8 +73,7 @@ def read_idx(path: str | os.PathLike) -> np.ndarray:
     try:
         if compressed:
             with gzip.open(path, "rb") as stream:
-                return _read_stream(stream, path, max_bytes=_MAX_DEFLATE_RATIO * size_on_disk + 64,
-                                    exact_bytes=None)
+                return _read_stream(stream, path, max_bytes=_MAX_DEFLATE_RATIO * size_on_disk + 64, exact_bytes=None)
         with open(path, "rb") as stream:
             return _read_stream(stream, path, max_bytes=size_on_disk, exact_bytes=size_on_disk)
     except (gzip.BadGzipFile, EOFError, zlib.error) as error:
@@ -84,8 +83,9 @@ def read_idx(path: str | os.PathLike) -> np.ndarray:
 def _read_stream(stream, path: Path, *, max_bytes: int, exact_bytes: int | None) -> np.ndarray:
     magic = _read_exactly(stream, 4, path, "the 4-byte magic number")
     if magic[0] != 0 or magic[1] != 0:
-        raise ValueError(f"{path}: bad magic number 0x{magic.hex()}: an IDX file starts with "
-                         "two zero bytes (is this an IDX file?)")
+        raise ValueError(
+            f"{path}: bad magic number 0x{magic.hex()}: an IDX file starts with two zero bytes (is this an IDX file?)"
+        )
     type_code, ndim = magic[2], magic[3]
     if type_code not in TYPE_CODES:
         known = ", ".join(f"0x{code:02X}" for code in TYPE_CODES)
@@ -93,10 +93,11 @@ def _read_stream(stream, path: Path, *, max_bytes: int, exact_bytes: int | None)
     if ndim == 0:
         raise ValueError(f"{path}: the header declares 0 dimensions; an IDX array has at least 1")
     if ndim > _MAX_NDIM:
-        raise ValueError(f"{path}: the header declares {ndim} dimensions; NumPy arrays have at most "
-                         f"{_MAX_NDIM} (is the header corrupt?)")
-    dims = struct.unpack(f">{ndim}I", _read_exactly(stream, 4 * ndim, path,
-                                                     f"the sizes of {ndim} dimensions"))
+        raise ValueError(
+            f"{path}: the header declares {ndim} dimensions; NumPy arrays have at most "
+            f"{_MAX_NDIM} (is the header corrupt?)"
+        )
+    dims = struct.unpack(f">{ndim}I", _read_exactly(stream, 4 * ndim, path, f"the sizes of {ndim} dimensions"))
     dtype = TYPE_CODES[type_code]
     header_bytes = 4 + 4 * ndim
     data_bytes = int(np.prod(dims, dtype=object)) * dtype.itemsize  # exact, no overflow
@@ -104,35 +105,38 @@ def _read_stream(stream, path: Path, *, max_bytes: int, exact_bytes: int | None)
 
     if exact_bytes is not None and header_bytes + data_bytes != exact_bytes:
         problem = "is truncated" if header_bytes + data_bytes > exact_bytes else "has trailing bytes"
-        raise ValueError(f"{path}: the header declares {declared}, but the file holds "
-                         f"{exact_bytes - header_bytes} bytes after the header: it {problem}")
+        raise ValueError(
+            f"{path}: the header declares {declared}, but the file holds "
+            f"{exact_bytes - header_bytes} bytes after the header: it {problem}"
+        )
     if header_bytes + data_bytes > max_bytes:
-        raise ValueError(f"{path}: the header declares {declared}, more than a compressed file of "
-                         f"this size can hold: the file is truncated or the header is corrupt")
+        raise ValueError(
+            f"{path}: the header declares {declared}, more than a compressed file of "
+            f"this size can hold: the file is truncated or the header is corrupt"
+        )
 
     data = bytearray()
     while len(data) < data_bytes:  # grow with the data actually there, not with the header's claim
         chunk = stream.read(min(_CHUNK, data_bytes - len(data)))
         if not chunk:
-            raise ValueError(f"{path}: the header declares {declared}, but the data ends after "
-                             f"{len(data)} bytes: the file is truncated")
+            raise ValueError(
+                f"{path}: the header declares {declared}, but the data ends after "
+                f"{len(data)} bytes: the file is truncated"
+            )
         data += chunk
     if stream.read(1):
-        raise ValueError(f"{path}: the header declares {declared}, but more bytes follow: "
-                         "the file has trailing bytes")
+        raise ValueError(f"{path}: the header declares {declared}, but more bytes follow: the file has trailing bytes")
     try:
         array = np.frombuffer(data, dtype=dtype).reshape(dims)
     except ValueError as error:  # e.g. a 0 next to sizes whose product overflows: "array is too big"
-        raise ValueError(f"{path}: the header declares {declared}, a shape NumPy cannot represent "
-                         f"({error})") from None
+        raise ValueError(f"{path}: the header declares {declared}, a shape NumPy cannot represent ({error})") from None
     return array.astype(dtype.newbyteorder("="), copy=dtype.itemsize > 1)
 
 
 def _read_exactly(stream, count: int, path: Path, what: str) -> bytes:
     data = stream.read(count)
     if len(data) != count:
-        raise ValueError(f"{path}: the file ends after {len(data)} of the {count} bytes of {what}: "
-                         "it is truncated")
+        raise ValueError(f"{path}: the file ends after {len(data)} of the {count} bytes of {what}: it is truncated")
     return data
 
 
@@ -157,8 +161,9 @@ def write_idx(path: str | os.PathLike, array: np.ndarray, *, compress: bool | No
     array = np.asarray(array)
     code = _CODE_OF_KIND.get((array.dtype.kind, array.dtype.itemsize))
     if code is None:
-        raise TypeError(f"write_idx: IDX cannot store dtype {array.dtype} (use uint8, int8, int16, "
-                        "int32, float32 or float64)")
+        raise TypeError(
+            f"write_idx: IDX cannot store dtype {array.dtype} (use uint8, int8, int16, int32, float32 or float64)"
+        )
     if not 1 <= array.ndim <= 255:
         raise ValueError(f"write_idx: IDX stores 1 to 255 dimensions, got an array of ndim {array.ndim}")
     if any(size >= 2**32 for size in array.shape):

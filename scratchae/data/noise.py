@@ -51,8 +51,7 @@ def add_gaussian_noise(images: np.ndarray, noise_factor: float = 0.5, rng=None) 
     return np.clip(noisy, 0, 1, out=noisy)
 
 
-def add_salt_and_pepper(images: np.ndarray, amount: float = 0.1, rng=None,
-                        salt_fraction: float = 0.5) -> np.ndarray:
+def add_salt_and_pepper(images: np.ndarray, amount: float = 0.1, rng=None, salt_fraction: float = 0.5) -> np.ndarray:
     """Set a random fraction ``amount`` of the pixels to 0 (pepper) or 1 (salt).
 
     Parameters
@@ -73,8 +72,9 @@ def add_salt_and_pepper(images: np.ndarray, amount: float = 0.1, rng=None,
     """
     images = _float_images(images, "add_salt_and_pepper")
     if not 0 <= amount <= 1 or not 0 <= salt_fraction <= 1:
-        raise ValueError(f"add_salt_and_pepper: amount and salt_fraction must be in [0, 1], "
-                         f"got {amount!r} and {salt_fraction!r}")
+        raise ValueError(
+            f"add_salt_and_pepper: amount and salt_fraction must be in [0, 1], got {amount!r} and {salt_fraction!r}"
+        )
     generator = _rng(rng)
     replaced = generator.random(images.shape) < amount
     salt = generator.random(images.shape) < salt_fraction

@@ -48,7 +48,6 @@ EXERCISES: tuple[Exercise, ...] = (
 )
 
 
-
 def find(name: str) -> Exercise:
     """The exercise called ``name`` (KeyError naming the exercises otherwise)."""
     for exercise in EXERCISES:

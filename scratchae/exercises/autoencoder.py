@@ -147,8 +147,9 @@ NAMES = ("fc1.weight", "fc1.bias", "fc2.weight", "fc2.bias")
 
 
 def library_model(rng):
-    model = nn.Sequential(nn.Linear(D, K, dtype=np.float64, rng=rng), nn.ReLU(),
-                          nn.Linear(K, D, dtype=np.float64, rng=rng), nn.Sigmoid())
+    model = nn.Sequential(
+        nn.Linear(D, K, dtype=np.float64, rng=rng), nn.ReLU(), nn.Linear(K, D, dtype=np.float64, rng=rng), nn.Sigmoid()
+    )
     model.needs_input_grad = True
     fc1, fc2 = model[0], model[2]
     return model, {"fc1.weight": fc1.weight, "fc1.bias": fc1.bias, "fc2.weight": fc2.weight, "fc2.bias": fc2.bias}
@@ -162,20 +163,29 @@ def grade(learner) -> str:
     with case(1, 2, f"the gradients: x {x.shape}, fc1 {D} -> {K}, fc2 {K} -> {D}, a random upstream gradient"):
         mine = learner.run("`Autoencoder(params)`", build, {name: p.data.copy() for name, p in parameters.items()})
         y = model(x)
-        expect_array("the reconstruction (forward)", learner.run("`Autoencoder.forward`", mine.forward, x), y,
-                     hint=HINTS[0])
+        expect_array(
+            "the reconstruction (forward)", learner.run("`Autoencoder.forward`", mine.forward, x), y, hint=HINTS[0]
+        )
         upstream = random_upstream(rng, y.shape)
         grads = learner.run("`Autoencoder.backward`", mine.backward, upstream)
         if not isinstance(grads, dict) or set(grads) != set(NAMES):
             keys = sorted(grads) if isinstance(grads, dict) else type(grads).__name__
-            raise Failed(f"`Autoencoder.backward` should return a dict with the keys {list(NAMES)}, got {keys}.",
-                         HINTS[1])
+            raise Failed(
+                f"`Autoencoder.backward` should return a dict with the keys {list(NAMES)}, got {keys}.", HINTS[1]
+            )
         model.zero_grad()
         model.backward(upstream)
         for name in NAMES:
             parameter = parameters[name]
-            expect_gradient(f"the gradient of {name}", grads[name], wrt=parameter.data, forward=lambda: model(x),
-                            upstream=upstream, exact=parameter.grad, hint=HINTS[1])
+            expect_gradient(
+                f"the gradient of {name}",
+                grads[name],
+                wrt=parameter.data,
+                forward=lambda: model(x),
+                upstream=upstream,
+                exact=parameter.grad,
+                hint=HINTS[1],
+            )
     with case(2, 2, f"training: {STEPS} steps of gradient descent, lr {LR}, on the same {N} samples"):
         model, parameters = library_model(np.random.default_rng(14))
         mine = learner.run("`Autoencoder(params)`", build, {name: p.data.copy() for name, p in parameters.items()})
@@ -187,13 +197,24 @@ def grade(learner) -> str:
             losses = np.array([float(loss) for loss in losses])
         except (TypeError, ValueError):
             raise Failed(f"`train` should return {STEPS} numbers, got {losses!r:.80}.", HINTS[2]) from None
-        expect_array("the loss before each step", losses, expected, hint=HINTS[2], mistakes=[
-            Mistake("the loss goes up: step downhill, p -= lr * gradient.",
-                    lambda: trajectory(library_model(np.random.default_rng(14))[0], x, -LR))])
+        expect_array(
+            "the loss before each step",
+            losses,
+            expected,
+            hint=HINTS[2],
+            mistakes=[
+                Mistake(
+                    "the loss goes up: step downhill, p -= lr * gradient.",
+                    lambda: trajectory(library_model(np.random.default_rng(14))[0], x, -LR),
+                )
+            ],
+        )
         if not losses[-1] < 0.9 * losses[0]:
             raise Failed(f"the loss fell only from {losses[0]:.6g} to {losses[-1]:.6g} in {STEPS} steps.", HINTS[2])
-    return (f"the forward, the gradients of all 4 parameters (central differences), and {STEPS} training steps "
-            f"(loss {expected[0]:.4f} -> {expected[-1]:.4f}) match the library's layers.")
+    return (
+        f"the forward, the gradients of all 4 parameters (central differences), and {STEPS} training steps "
+        f"(loss {expected[0]:.4f} -> {expected[-1]:.4f}) match the library's layers."
+    )
 
 
 def trajectory(model, x, lr):
@@ -216,5 +237,8 @@ EXERCISE = Exercise(
     name="autoencoder",
     summary="assemble a small autoencoder from your own layers, check its gradients, and train it",
     functions=("Autoencoder", "train"),
-    stub=STUB, solution=SOLUTION, hints=HINTS, grade=grade,
+    stub=STUB,
+    solution=SOLUTION,
+    hints=HINTS,
+    grade=grade,
 )

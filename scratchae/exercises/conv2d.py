@@ -77,17 +77,31 @@ def grade(learner) -> str:
 
 def check_one(learner, conv, x, weight, bias) -> None:
     got = learner.call("conv2d", x, weight, bias, conv.stride, conv.padding)
-    expect_array("the output y", got, conv.conv2d(x, weight, bias), hint=HINTS[1], mistakes=[
-        Mistake("the kernel is flipped: PyTorch's conv2d is a cross-correlation, tap w[o, c, u, v] "
-                "meets xp[n, c, s*i + u, s*j + v].", lambda: conv.conv2d(x, weight[:, :, ::-1, ::-1], bias)),
-        Mistake("the bias is missing: add b[o] to every pixel of output channel o.", lambda: conv.conv2d(x, weight)),
-        *size_mistakes(conv, weight.shape[0]),
-    ])
+    expect_array(
+        "the output y",
+        got,
+        conv.conv2d(x, weight, bias),
+        hint=HINTS[1],
+        mistakes=[
+            Mistake(
+                "the kernel is flipped: PyTorch's conv2d is a cross-correlation, tap w[o, c, u, v] "
+                "meets xp[n, c, s*i + u, s*j + v].",
+                lambda: conv.conv2d(x, weight[:, :, ::-1, ::-1], bias),
+            ),
+            Mistake(
+                "the bias is missing: add b[o] to every pixel of output channel o.", lambda: conv.conv2d(x, weight)
+            ),
+            *size_mistakes(conv, weight.shape[0]),
+        ],
+    )
 
 
 EXERCISE = Exercise(
     name="conv2d",
     summary="a convolution's forward pass as loops over the output pixels (stride, padding, channels)",
     functions=("conv2d",),
-    stub=STUB, solution=SOLUTION, hints=HINTS, grade=grade,
+    stub=STUB,
+    solution=SOLUTION,
+    hints=HINTS,
+    grade=grade,
 )

@@ -71,8 +71,10 @@ def overwritten(conv, upstream, weight, input_size):
     grad = np.zeros((upstream.shape[0], weight.shape[1], h + 2 * p, w + 2 * p))
     for i in range(upstream.shape[2]):
         for j in range(upstream.shape[3]):
-            grad[:, :, s * i: s * i + kh, s * j: s * j + kw] = np.einsum("no,ocuv->ncuv", upstream[:, :, i, j], weight)
-    return grad[:, :, p: p + h, p: p + w]
+            grad[:, :, s * i : s * i + kh, s * j : s * j + kw] = np.einsum(
+                "no,ocuv->ncuv", upstream[:, :, i, j], weight
+            )
+    return grad[:, :, p : p + h, p : p + w]
 
 
 def grade(learner) -> str:
@@ -88,20 +90,35 @@ def check_one(learner, conv, x, weight, bias, upstream) -> None:
     s, p, size = (conv.stride,) * 2, (conv.padding,) * 2, x.shape[2:]
     got = learner.call("conv2d_input_grad", upstream, weight, size, conv.stride, conv.padding)
     (h, w), pad = size, conv.padding
-    expect_gradient("grad_x (dL/dx)", got, wrt=x, forward=lambda: conv.conv2d(x, weight, bias), upstream=upstream,
-                    exact=conv2d_input_grad(upstream, weight, s, p, (1, 1), size), hint=HINTS[0], mistakes=[
-                        Mistake("the kernel is flipped: G[n, o, i, j] goes back to xp[n, c, s*i + u, s*j + v] "
-                                "through w[o, c, u, v] itself.",
-                                lambda: conv2d_input_grad(upstream, weight[:, :, ::-1, ::-1], s, p, (1, 1), size)),
-                        Mistake(HINTS[1], lambda: overwritten(conv, upstream, weight, size)),
-                        Mistake("cut the padding off: the gradient of the padded input has H + 2p rows, x has H.",
-                                np.zeros((*x.shape[:2], h + 2 * pad, w + 2 * pad))),
-                    ])
+    expect_gradient(
+        "grad_x (dL/dx)",
+        got,
+        wrt=x,
+        forward=lambda: conv.conv2d(x, weight, bias),
+        upstream=upstream,
+        exact=conv2d_input_grad(upstream, weight, s, p, (1, 1), size),
+        hint=HINTS[0],
+        mistakes=[
+            Mistake(
+                "the kernel is flipped: G[n, o, i, j] goes back to xp[n, c, s*i + u, s*j + v] "
+                "through w[o, c, u, v] itself.",
+                lambda: conv2d_input_grad(upstream, weight[:, :, ::-1, ::-1], s, p, (1, 1), size),
+            ),
+            Mistake(HINTS[1], lambda: overwritten(conv, upstream, weight, size)),
+            Mistake(
+                "cut the padding off: the gradient of the padded input has H + 2p rows, x has H.",
+                np.zeros((*x.shape[:2], h + 2 * pad, w + 2 * pad)),
+            ),
+        ],
+    )
 
 
 EXERCISE = Exercise(
     name="conv2d_input_grad",
     summary="the gradient of a convolution with respect to its input: each output gradient spread back",
     functions=("conv2d_input_grad",),
-    stub=STUB, solution=SOLUTION, hints=HINTS, grade=grade,
+    stub=STUB,
+    solution=SOLUTION,
+    hints=HINTS,
+    grade=grade,
 )

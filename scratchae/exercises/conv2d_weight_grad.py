@@ -69,8 +69,7 @@ def grade(learner) -> str:
         x, weight, bias = conv.arrays(rng)
         with case(number, len(CONV_CASES), conv.label):
             check_one(learner, conv, x, weight, bias, random_upstream(rng, conv.conv2d(x, weight).shape))
-    return (f"the weight and bias gradients match on {len(CONV_CASES)} convolutions "
-            f"(float64, central differences).")
+    return f"the weight and bias gradients match on {len(CONV_CASES)} convolutions (float64, central differences)."
 
 
 def check_one(learner, conv, x, weight, bias, upstream) -> None:
@@ -80,32 +79,57 @@ def check_one(learner, conv, x, weight, bias, upstream) -> None:
     result = learner.call("conv2d_weight_grad", x, upstream, weight.shape[2:], conv.stride, conv.padding)
     grad_w, grad_b = learner.returned("conv2d_weight_grad", result, 2, "grad_weight, grad_bias")
 
-    def forward():      # the library's forward, reading the weight and bias the check perturbs
+    def forward():  # the library's forward, reading the weight and bias the check perturbs
         return conv.conv2d(x, weight, bias)
 
-    expect_gradient("grad_weight (dL/dw)", grad_w, wrt=weight, forward=forward, upstream=upstream, exact=exact_w,
-                    hint=HINTS[0], mistakes=[
-                        Mistake("the kernel is flipped: tap (u, v) met xp[.., s*i + u, s*j + v].",
-                                exact_w[:, :, ::-1, ::-1]),
-                        Mistake(HINTS[2], exact_w / n),
-                        Mistake("the weight gradient has the shape of the weight: (C_out, C_in, kH, kW).",
-                                lambda: exact_w.transpose(1, 0, 2, 3))])
-    expect_gradient("grad_bias (dL/db)", grad_b, wrt=bias, forward=forward, upstream=upstream, exact=exact_b,
-                    hint=HINTS[1], mistakes=[
-                        Mistake("sum the bias gradient over the batch and over every position: "
-                                "grad_y.sum(axis=(0, 2, 3)).", upstream.sum(axis=0)),
-                        Mistake("sum the bias gradient over the positions too: grad_y.sum(axis=(0, 2, 3)).",
-                                upstream.sum(axis=(2, 3))),
-                        Mistake("sum the bias gradient over the batch too: grad_y.sum(axis=(0, 2, 3)).",
-                                upstream.sum(axis=(0, 2))),
-                        Mistake(HINTS[2], exact_b / n),
-                        Mistake("sum over the positions, do not average: b is added at each of them.",
-                                upstream.mean(axis=(0, 2, 3)))])
+    expect_gradient(
+        "grad_weight (dL/dw)",
+        grad_w,
+        wrt=weight,
+        forward=forward,
+        upstream=upstream,
+        exact=exact_w,
+        hint=HINTS[0],
+        mistakes=[
+            Mistake("the kernel is flipped: tap (u, v) met xp[.., s*i + u, s*j + v].", exact_w[:, :, ::-1, ::-1]),
+            Mistake(HINTS[2], exact_w / n),
+            Mistake(
+                "the weight gradient has the shape of the weight: (C_out, C_in, kH, kW).",
+                lambda: exact_w.transpose(1, 0, 2, 3),
+            ),
+        ],
+    )
+    expect_gradient(
+        "grad_bias (dL/db)",
+        grad_b,
+        wrt=bias,
+        forward=forward,
+        upstream=upstream,
+        exact=exact_b,
+        hint=HINTS[1],
+        mistakes=[
+            Mistake(
+                "sum the bias gradient over the batch and over every position: grad_y.sum(axis=(0, 2, 3)).",
+                upstream.sum(axis=0),
+            ),
+            Mistake(
+                "sum the bias gradient over the positions too: grad_y.sum(axis=(0, 2, 3)).", upstream.sum(axis=(2, 3))
+            ),
+            Mistake("sum the bias gradient over the batch too: grad_y.sum(axis=(0, 2, 3)).", upstream.sum(axis=(0, 2))),
+            Mistake(HINTS[2], exact_b / n),
+            Mistake(
+                "sum over the positions, do not average: b is added at each of them.", upstream.mean(axis=(0, 2, 3))
+            ),
+        ],
+    )
 
 
 EXERCISE = Exercise(
     name="conv2d_weight_grad",
     summary="the gradients of a convolution's weight and bias (windows weighted by the upstream gradient)",
     functions=("conv2d_weight_grad",),
-    stub=STUB, solution=SOLUTION, hints=HINTS, grade=grade,
+    stub=STUB,
+    solution=SOLUTION,
+    hints=HINTS,
+    grade=grade,
 )

@@ -92,45 +92,90 @@ def grade(learner) -> str:
         with case(number, len(TRANSPOSED_CASES), conv.label):
             upstream = random_upstream(rng, (x.shape[0], layer.out_channels, *conv.output_hw()))
             check_one(learner, conv, layer, x, upstream)
-    return (f"forward values and the 3 gradients match the library's ConvTranspose2d on {len(TRANSPOSED_CASES)} "
-            f"cases (float64, central differences).")
+    return (
+        f"forward values and the 3 gradients match the library's ConvTranspose2d on {len(TRANSPOSED_CASES)} "
+        f"cases (float64, central differences)."
+    )
 
 
 def check_one(learner, conv, layer, x, upstream) -> None:
     weight, bias = layer.weight.data, layer.bias.data
     s, p, a = conv.stride, conv.padding, conv.output_padding
     got = learner.call("conv_transpose2d_forward", x, weight, bias, s, p, a)
-    expect_array("the output y", got, layer(x), hint=HINTS[0], mistakes=[
-        Mistake("the bias is missing: add b[o] to every pixel of output channel o.",
-                lambda: conv.transposed(x, weight)),
-        *size_mistakes(conv)])
+    expect_array(
+        "the output y",
+        got,
+        layer(x),
+        hint=HINTS[0],
+        mistakes=[
+            Mistake(
+                "the bias is missing: add b[o] to every pixel of output channel o.", lambda: conv.transposed(x, weight)
+            ),
+            *size_mistakes(conv),
+        ],
+    )
     result = learner.call("conv_transpose2d_backward", upstream, x, weight, s, p)
     grad_x, grad_w, grad_b = learner.returned("conv_transpose2d_backward", result, 3, "grad_x, grad_weight, grad_bias")
     exact_x = layer.backward(upstream)
 
-    def forward():      # the library's layer, reading the arrays the check perturbs
+    def forward():  # the library's layer, reading the arrays the check perturbs
         return layer(x)
 
-    expect_gradient("grad_x (dL/dx)", grad_x, wrt=x, forward=forward, upstream=upstream, exact=exact_x,
-                    hint=HINTS[1], mistakes=[
-                        Mistake("the kernel is flipped: dL/dx is the convolution with the same weight array, "
-                                "not rotated.",
-                                lambda: conv2d(upstream, weight[:, :, ::-1, ::-1], None, (s, s), (p, p), (1, 1)))])
-    expect_gradient("grad_weight (dL/dweight)", grad_w, wrt=weight, forward=forward, upstream=upstream,
-                    exact=layer.weight.grad, hint=HINTS[2], mistakes=[
-                        Mistake("the gradient has the layout of the weight, (C_in, C_out, kH, kW): G is the "
-                                "convolution's input, x its output gradient.",
-                                lambda: layer.weight.grad.transpose(1, 0, 2, 3))])
-    expect_gradient("grad_bias (dL/dbias)", grad_b, wrt=bias, forward=forward, upstream=upstream,
-                    exact=layer.bias.grad, hint=HINTS[2], mistakes=[
-                        Mistake("sum the bias gradient over the batch and every position: grad_y.sum(axis=(0, 2, 3)).",
-                                upstream.sum(axis=0)),
-                        Mistake("sum the bias gradient over the positions too.", upstream.sum(axis=(2, 3)))])
+    expect_gradient(
+        "grad_x (dL/dx)",
+        grad_x,
+        wrt=x,
+        forward=forward,
+        upstream=upstream,
+        exact=exact_x,
+        hint=HINTS[1],
+        mistakes=[
+            Mistake(
+                "the kernel is flipped: dL/dx is the convolution with the same weight array, not rotated.",
+                lambda: conv2d(upstream, weight[:, :, ::-1, ::-1], None, (s, s), (p, p), (1, 1)),
+            )
+        ],
+    )
+    expect_gradient(
+        "grad_weight (dL/dweight)",
+        grad_w,
+        wrt=weight,
+        forward=forward,
+        upstream=upstream,
+        exact=layer.weight.grad,
+        hint=HINTS[2],
+        mistakes=[
+            Mistake(
+                "the gradient has the layout of the weight, (C_in, C_out, kH, kW): G is the "
+                "convolution's input, x its output gradient.",
+                lambda: layer.weight.grad.transpose(1, 0, 2, 3),
+            )
+        ],
+    )
+    expect_gradient(
+        "grad_bias (dL/dbias)",
+        grad_b,
+        wrt=bias,
+        forward=forward,
+        upstream=upstream,
+        exact=layer.bias.grad,
+        hint=HINTS[2],
+        mistakes=[
+            Mistake(
+                "sum the bias gradient over the batch and every position: grad_y.sum(axis=(0, 2, 3)).",
+                upstream.sum(axis=0),
+            ),
+            Mistake("sum the bias gradient over the positions too.", upstream.sum(axis=(2, 3))),
+        ],
+    )
 
 
 EXERCISE = Exercise(
     name="conv_transpose_adjoint",
     summary="a transposed convolution as the adjoint of a convolution: forward and backward from conv2d's",
     functions=("conv_transpose2d_forward", "conv_transpose2d_backward"),
-    stub=STUB, solution=SOLUTION, hints=HINTS, grade=grade,
+    stub=STUB,
+    solution=SOLUTION,
+    hints=HINTS,
+    grade=grade,
 )

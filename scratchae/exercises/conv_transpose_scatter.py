@@ -86,26 +86,43 @@ def check_one(learner, conv, layer, x) -> None:
     def cropped(canvas, top_left=0):
         """A canvas of stamps, with ``top_left`` extra rows and columns in front, padded and cropped."""
         canvas = np.pad(canvas, ((0, 0), (0, 0), (top_left, h), (top_left, w)))
-        return canvas[:, :, p:p + h, p:p + w] + b
+        return canvas[:, :, p : p + h, p : p + w] + b
 
     got = learner.call("conv_transpose2d", x, weight, bias, s, p, a)
-    expect_array("the output y", got, layer(x), hint=HINTS[0], mistakes=[
-        Mistake(HINTS[2], lambda: conv.transposed(x, weight[:, :, ::-1, ::-1], bias)),
-        Mistake("the bias is missing: add b[o] to every pixel of output channel o.",
-                lambda: conv.transposed(x, weight)),
-        Mistake("the stamps go s pixels apart: the stamp of pixel (i, j) starts at (s*i, s*j).",
-                lambda: cropped(stamped(x, weight, 1))),
-        Mistake("output_padding adds rows and columns at the bottom and right, after cutting p from every side; "
-                "it never moves the stamps.", lambda: cropped(stamped(x, weight, s), top_left=a)),
-        Mistake("cut p rows and columns from every side, the top and left too.",
-                lambda: np.pad(stamped(x, weight, s), ((0, 0), (0, 0), (0, a), (0, a)))[:, :, :h, :w] + b),
-        *size_mistakes(conv),
-    ])
+    expect_array(
+        "the output y",
+        got,
+        layer(x),
+        hint=HINTS[0],
+        mistakes=[
+            Mistake(HINTS[2], lambda: conv.transposed(x, weight[:, :, ::-1, ::-1], bias)),
+            Mistake(
+                "the bias is missing: add b[o] to every pixel of output channel o.", lambda: conv.transposed(x, weight)
+            ),
+            Mistake(
+                "the stamps go s pixels apart: the stamp of pixel (i, j) starts at (s*i, s*j).",
+                lambda: cropped(stamped(x, weight, 1)),
+            ),
+            Mistake(
+                "output_padding adds rows and columns at the bottom and right, after cutting p from every side; "
+                "it never moves the stamps.",
+                lambda: cropped(stamped(x, weight, s), top_left=a),
+            ),
+            Mistake(
+                "cut p rows and columns from every side, the top and left too.",
+                lambda: np.pad(stamped(x, weight, s), ((0, 0), (0, 0), (0, a), (0, a)))[:, :, :h, :w] + b,
+            ),
+            *size_mistakes(conv),
+        ],
+    )
 
 
 EXERCISE = Exercise(
     name="conv_transpose_scatter",
     summary="a transposed convolution as a scatter: every input pixel stamps the kernel into the output",
     functions=("conv_transpose2d",),
-    stub=STUB, solution=SOLUTION, hints=HINTS, grade=grade,
+    stub=STUB,
+    solution=SOLUTION,
+    hints=HINTS,
+    grade=grade,
 )

@@ -27,13 +27,18 @@ class ConvCase:
 
     @property
     def label(self) -> str:
-        return (f"x {self.x_shape}, weight {self.weight_shape}, bias ({self.kernel[0]},), "
-                f"stride {self.stride}, padding {self.padding}")
+        return (
+            f"x {self.x_shape}, weight {self.weight_shape}, bias ({self.kernel[0]},), "
+            f"stride {self.stride}, padding {self.padding}"
+        )
 
     def arrays(self, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Random float64 x, weight and bias of this case's shapes."""
-        return (rng.standard_normal(self.x_shape), rng.standard_normal(self.weight_shape),
-                rng.standard_normal(self.kernel[0]))
+        return (
+            rng.standard_normal(self.x_shape),
+            rng.standard_normal(self.weight_shape),
+            rng.standard_normal(self.kernel[0]),
+        )
 
     def conv2d(self, x, weight, bias=None) -> np.ndarray:
         """The library's convolution (the readable kernel) with this case's stride and padding."""
@@ -62,14 +67,17 @@ def size_mistakes(case: ConvCase, channels: int, batch: int | None = None) -> li
     right = ((h + 2 * p - kh) // s + 1, (w + 2 * p - kw) // s + 1)
     formula = "floor((H + 2p - kH) / s) + 1"
     wrong_sizes = [
-        (f"the output size is {formula}: the + 1 is missing (a window fits at position 0 too).",
-         lambda i, k: (i + 2 * p - k) // s),
-        (f"the output size is {formula}: the padding counts on both sides (2p).",
-         lambda i, k: (i + p - k) // s + 1),
+        (
+            f"the output size is {formula}: the + 1 is missing (a window fits at position 0 too).",
+            lambda i, k: (i + 2 * p - k) // s,
+        ),
+        (f"the output size is {formula}: the padding counts on both sides (2p).", lambda i, k: (i + p - k) // s + 1),
         (f"the output size is {formula}: the padding is missing.", lambda i, k: (i - k) // s + 1),
         (f"the output size is {formula}: the stride is missing.", lambda i, k: i + 2 * p - k + 1),
-        (f"the output size rounds down: {formula} (a window must fit entirely).",
-         lambda i, k: -(-(i + 2 * p - k) // s) + 1),
+        (
+            f"the output size rounds down: {formula} (a window must fit entirely).",
+            lambda i, k: -(-(i + 2 * p - k) // s) + 1,
+        ),
     ]
     mistakes = []
     for hint, size in wrong_sizes:
@@ -77,6 +85,10 @@ def size_mistakes(case: ConvCase, channels: int, batch: int | None = None) -> li
         for shape in ((rows, cols), (rows, right[1]), (right[0], cols)):
             if shape != right:
                 mistakes.append(Mistake(hint, np.zeros((n, channels, *shape))))
-    mistakes.append(Mistake("rows and columns are mixed up: H_out comes from H and kH, W_out from W and kW.",
-                            np.zeros((n, channels, right[1], right[0]))))
+    mistakes.append(
+        Mistake(
+            "rows and columns are mixed up: H_out comes from H and kH, W_out from W and kW.",
+            np.zeros((n, channels, right[1], right[0])),
+        )
+    )
     return mistakes

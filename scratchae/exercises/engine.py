@@ -60,7 +60,7 @@ class Failed(Exception):
     def __init__(self, problem: str, hint: str | None = None):
         super().__init__(problem)
         self.problem, self.hint = problem, hint
-        self.where: str | None = None           # which case, set by case()
+        self.where: str | None = None  # which case, set by case()
 
     def __str__(self) -> str:
         lines = [self.where] if self.where else []
@@ -99,6 +99,7 @@ class Mistake:
 
 # -- loading and calling the learner's code -------------------------------------------------------------
 
+
 def describe(value) -> str:
     """A short description of an argument: arrays by shape and dtype, other values by repr."""
     if isinstance(value, np.ndarray):
@@ -120,9 +121,13 @@ def _their_traceback(error: BaseException, path: str) -> str:
     """The frames of ``error`` that lie in the learner's folder (their file, or files it imports)."""
     folder = os.path.dirname(path)
     library = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    frames = [frame for frame in traceback.extract_tb(error.__traceback__)
-              if os.path.isabs(frame.filename) and os.path.dirname(frame.filename) == folder
-              and not frame.filename.startswith(library + os.sep)]
+    frames = [
+        frame
+        for frame in traceback.extract_tb(error.__traceback__)
+        if os.path.isabs(frame.filename)
+        and os.path.dirname(frame.filename) == folder
+        and not frame.filename.startswith(library + os.sep)
+    ]
     lines = traceback.format_list(frames)
     lines += traceback.format_exception_only(type(error), error)
     return "".join(lines).rstrip()
@@ -149,10 +154,11 @@ class Learner:
             self.module = self._load()
             for name in self.exercise.functions:
                 if not callable(vars(self.module).get(name)):
-                    raise Failed(f"{self.path} defines no `{name}`; the exercise asks for: "
-                                 f"{', '.join(self.exercise.functions)}",
-                                 f"`scratchae exercises start {self.exercise.name} --dir DIR` writes a file "
-                                 f"with their signatures.")
+                    raise Failed(
+                        f"{self.path} defines no `{name}`; the exercise asks for: {', '.join(self.exercise.functions)}",
+                        f"`scratchae exercises start {self.exercise.name} --dir DIR` writes a file "
+                        f"with their signatures.",
+                    )
         except BaseException:
             self.__exit__()
             raise
@@ -171,11 +177,12 @@ class Learner:
         try:
             spec.loader.exec_module(module)
         except SyntaxError as error:
-            raise Failed(f"{self.path} has a syntax error:\n"
-                         + "".join(traceback.format_exception_only(type(error), error)).rstrip()) from None
+            raise Failed(
+                f"{self.path} has a syntax error:\n"
+                + "".join(traceback.format_exception_only(type(error), error)).rstrip()
+            ) from None
         except Exception as error:  # noqa: BLE001 (anything their file raises is reported)
-            raise Failed(f"running {self.path} raised an exception:\n"
-                         f"{_their_traceback(error, self.path)}") from None
+            raise Failed(f"running {self.path} raised an exception:\n{_their_traceback(error, self.path)}") from None
         return module
 
     def call(self, name: str, *args, may_modify: bool = False):
@@ -191,27 +198,35 @@ class Learner:
         try:
             result = function(*copies)
         except NotImplementedError:
-            raise Failed(f"{label} is not written yet: it still raises NotImplementedError.",
-                         f"replace the `raise NotImplementedError` with your code; "
-                         f"`scratchae exercises hint {self.exercise.name}` helps.") from None
+            raise Failed(
+                f"{label} is not written yet: it still raises NotImplementedError.",
+                f"replace the `raise NotImplementedError` with your code; "
+                f"`scratchae exercises hint {self.exercise.name}` helps.",
+            ) from None
         except Exception as error:  # noqa: BLE001 (anything their code raises is reported)
             if expected_error is not None and isinstance(error, expected_error):
                 return error
-            raise Failed(f"{label} raised an exception:\n{_their_traceback(error, self.path)}\n"
-                         f"(called with {_arguments(function, args)})") from None
+            raise Failed(
+                f"{label} raised an exception:\n{_their_traceback(error, self.path)}\n"
+                f"(called with {_arguments(function, args)})"
+            ) from None
         if not may_modify:
             for position, (before, after) in enumerate(zip(args, copies, strict=True)):
                 if isinstance(before, np.ndarray) and not np.array_equal(before, after, equal_nan=True):
-                    raise Failed(f"{label} changed its argument number {position + 1} ({describe(before)}) "
-                                 f"in place.", "work on a new array (np.zeros_like(x), x.copy(), x + ...), "
-                                               "never on the arrays you are given.")
+                    raise Failed(
+                        f"{label} changed its argument number {position + 1} ({describe(before)}) in place.",
+                        "work on a new array (np.zeros_like(x), x.copy(), x + ...), never on the arrays you are given.",
+                    )
         return result
 
     def returned(self, name: str, result, count: int, what: str) -> tuple:
         """``result`` as a tuple of ``count`` values (``what`` names them for the message)."""
         if not isinstance(result, (tuple, list)) or len(result) != count:
-            got = (f"a {type(result).__name__} of {len(result)}" if isinstance(result, (tuple, list))
-                   else f"{describe(result)}")
+            got = (
+                f"a {type(result).__name__} of {len(result)}"
+                if isinstance(result, (tuple, list))
+                else f"{describe(result)}"
+            )
             raise Failed(f"`{name}` should return {count} values ({what}), got {got}.")
         return tuple(result)
 
@@ -228,6 +243,7 @@ def case(number: int, total: int, label: str):
 
 
 # -- comparing ------------------------------------------------------------------------------------------
+
 
 def _value(mistake: Mistake):
     """The mistake's wrong answer for this case, or None when it has none here (shapes that do not fit)."""
@@ -254,43 +270,53 @@ def _generic_hint(got: np.ndarray, expected: np.ndarray) -> str | None:
         ratio = got[nonzero] / expected[nonzero]
         factor = ratio.flat[0]
         if np.allclose(ratio, factor, rtol=1e-6) and np.allclose(got, factor * expected, **FORWARD_TOLERANCE):
-            return (f"every value is {factor:.6g} times the right one: a factor is missing or extra "
-                    f"(a 2, a 1/N, a mean where a sum is wanted, or the reverse).")
+            return (
+                f"every value is {factor:.6g} times the right one: a factor is missing or extra "
+                f"(a 2, a 1/N, a mean where a sum is wanted, or the reverse)."
+            )
     return None
 
 
 def _check_kind(what: str, got, expected: np.ndarray, mistakes) -> np.ndarray:
     """``got`` as an ndarray of ``expected``'s shape and dtype, else :class:`Failed`."""
     if not isinstance(got, np.ndarray):
-        raise Failed(f"{what}: expected a NumPy array of shape {expected.shape}, got "
-                     f"{type(got).__name__}{' ' + repr(got) if np.isscalar(got) else ''}.",
-                     "return an np.ndarray (np.array(...) turns a list into one).")
+        raise Failed(
+            f"{what}: expected a NumPy array of shape {expected.shape}, got "
+            f"{type(got).__name__}{' ' + repr(got) if np.isscalar(got) else ''}.",
+            "return an np.ndarray (np.array(...) turns a list into one).",
+        )
     if got.shape != expected.shape:
         hint = next((m.hint for m in mistakes if _shape(_value(m)) == got.shape), None)
-        raise Failed(f"{what} has shape {got.shape}, expected {expected.shape}.",
-                     hint or "print the shapes as you go; the docstring of the stub gives every shape.")
+        raise Failed(
+            f"{what} has shape {got.shape}, expected {expected.shape}.",
+            hint or "print the shapes as you go; the docstring of the stub gives every shape.",
+        )
     if got.dtype != expected.dtype:
-        raise Failed(f"{what} has dtype {got.dtype}, expected {expected.dtype} (the inputs are "
-                     f"{expected.dtype}).", "create new arrays with np.zeros_like(...) or dtype=x.dtype, "
-                                            "so that they have the dtype of the inputs.")
+        raise Failed(
+            f"{what} has dtype {got.dtype}, expected {expected.dtype} (the inputs are {expected.dtype}).",
+            "create new arrays with np.zeros_like(...) or dtype=x.dtype, so that they have the dtype of the inputs.",
+        )
     return got
 
 
 def _two_numbers(expected: float, got: float) -> tuple[str, str]:
     """The two values with as many digits as it takes to tell them apart (6 at least)."""
     for digits in range(6, 18):
-        a, b = f"{expected + 0.0:.{digits}g}", f"{got + 0.0:.{digits}g}"    # + 0.0: no "-0"
+        a, b = f"{expected + 0.0:.{digits}g}", f"{got + 0.0:.{digits}g}"  # + 0.0: no "-0"
         if a != b:
             break
     return a, b
 
 
-PRECISION_HINT = ("your values agree with the right ones to about 6 digits only: is something computed in "
-                  "float32 (dtype=np.float32)? The check runs in float64: create arrays with dtype=x.dtype.")
+PRECISION_HINT = (
+    "your values agree with the right ones to about 6 digits only: is something computed in "
+    "float32 (dtype=np.float32)? The check runs in float64: create arrays with dtype=x.dtype."
+)
 
 
-def _first_wrong(what: str, got: np.ndarray, expected: np.ndarray, wrong: np.ndarray, source: str,
-                 mistakes, default_hint: str | None) -> Failed:
+def _first_wrong(
+    what: str, got: np.ndarray, expected: np.ndarray, wrong: np.ndarray, source: str, mistakes, default_hint: str | None
+) -> Failed:
     index = tuple(int(i) for i in np.argwhere(wrong)[0])
     count = f" ({int(wrong.sum())} of {wrong.size} values are wrong)" if wrong.size > 1 else ""
     where = f" at index {list(index)}" if got.ndim else ""
@@ -307,8 +333,16 @@ def _first_wrong(what: str, got: np.ndarray, expected: np.ndarray, wrong: np.nda
     return Failed(problem, hint or _generic_hint(got, expected) or default_hint)
 
 
-def expect_array(what: str, got, expected: np.ndarray, *, mistakes=(), hint: str | None = None,
-                 source: str = "", tolerance: Tolerance | None = None) -> None:
+def expect_array(
+    what: str,
+    got,
+    expected: np.ndarray,
+    *,
+    mistakes=(),
+    hint: str | None = None,
+    source: str = "",
+    tolerance: Tolerance | None = None,
+) -> None:
     """``got`` must be an array equal to ``expected`` (same shape and dtype, values within tolerance)."""
     got = _check_kind(what, got, expected, mistakes)
     tolerance = tolerance or FORWARD_TOLERANCE
@@ -317,8 +351,9 @@ def expect_array(what: str, got, expected: np.ndarray, *, mistakes=(), hint: str
         raise _first_wrong(what, got, expected, wrong, source, mistakes, hint)
 
 
-def central_differences(forward: Callable[[], np.ndarray], x: np.ndarray, upstream: np.ndarray,
-                        step: float = STEP) -> np.ndarray:
+def central_differences(
+    forward: Callable[[], np.ndarray], x: np.ndarray, upstream: np.ndarray, step: float = STEP
+) -> np.ndarray:
     r""":math:`\partial L/\partial x` with :math:`L = \sum G \cdot` ``forward()``, by central differences,
     perturbing ``x`` in place one element at a time (``forward`` reads ``x``)."""
     numeric = np.zeros_like(x)
@@ -333,14 +368,23 @@ def central_differences(forward: Callable[[], np.ndarray], x: np.ndarray, upstre
     return numeric
 
 
-def expect_gradient(what: str, got, *, wrt: np.ndarray, forward: Callable[[], np.ndarray], upstream: np.ndarray,
-                    exact: np.ndarray, mistakes=(), hint: str | None = None) -> None:
+def expect_gradient(
+    what: str,
+    got,
+    *,
+    wrt: np.ndarray,
+    forward: Callable[[], np.ndarray],
+    upstream: np.ndarray,
+    exact: np.ndarray,
+    mistakes=(),
+    hint: str | None = None,
+) -> None:
     """``got`` must be :math:`\\partial L/\\partial` ``wrt`` for :math:`L = \\sum G \\cdot` ``forward()``,
     compared with central differences (``exact``, the library's backward, gives its shape and names the
     known mistakes)."""
     got = _check_kind(what, got, exact, mistakes)
     numeric = central_differences(forward, wrt, upstream)
-    if not np.allclose(numeric, exact, rtol=1e-4, atol=1e-6):   # the grader's own consistency
+    if not np.allclose(numeric, exact, rtol=1e-4, atol=1e-6):  # the grader's own consistency
         raise AssertionError(f"grader: central differences disagree with the library for {what}")
     wrong = ~np.isclose(got, numeric, **GRADIENT_TOLERANCE)
     if wrong.any():
@@ -352,12 +396,21 @@ def expect_number(what: str, got, expected: float, *, mistakes=(), hint: str | N
     if isinstance(got, np.ndarray) and got.ndim == 0:
         got = got[()]
     if isinstance(got, (bool, np.bool_)) or not isinstance(got, (int, float, np.integer, np.floating)):
-        raise Failed(f"{what}: expected one number, got {describe(got)}.",
-                     "reduce over every element (.mean() or .sum() without an axis) and return the number.")
+        raise Failed(
+            f"{what}: expected one number, got {describe(got)}.",
+            "reduce over every element (.mean() or .sum() without an axis) and return the number.",
+        )
     value = float(got)
     if not np.isclose(value, expected, **FORWARD_TOLERANCE):
-        raise _first_wrong(what, np.array(value), np.array(expected), np.array(True), "",
-                           [Mistake(m.hint, np.array(_value(m), dtype=float)) for m in mistakes], hint)
+        raise _first_wrong(
+            what,
+            np.array(value),
+            np.array(expected),
+            np.array(True),
+            "",
+            [Mistake(m.hint, np.array(_value(m), dtype=float)) for m in mistakes],
+            hint,
+        )
     return value
 
 
@@ -367,6 +420,7 @@ def random_upstream(rng: np.random.Generator, shape) -> np.ndarray:
 
 
 # -- the verdict ----------------------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class Verdict:

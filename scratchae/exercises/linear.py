@@ -81,33 +81,65 @@ def grade(learner) -> str:
 
 def check_one(learner, layer, x, upstream) -> None:
     weight, bias = layer.weight.data, layer.bias.data
-    expect_array("the output y", learner.call("linear_forward", x, weight, bias), layer(x), hint=HINTS[0], mistakes=[
-        Mistake("the bias is missing: y = x W^T + b.", x @ weight.T),
-        Mistake("the bias is subtracted: y = x W^T + b.", x @ weight.T - bias),
-    ])
+    expect_array(
+        "the output y",
+        learner.call("linear_forward", x, weight, bias),
+        layer(x),
+        hint=HINTS[0],
+        mistakes=[
+            Mistake("the bias is missing: y = x W^T + b.", x @ weight.T),
+            Mistake("the bias is subtracted: y = x W^T + b.", x @ weight.T - bias),
+        ],
+    )
     grad_x, grad_weight, grad_bias = learner.returned(
-        "linear_backward", learner.call("linear_backward", upstream, x, weight), 3, "grad_x, grad_weight, grad_bias")
+        "linear_backward", learner.call("linear_backward", upstream, x, weight), 3, "grad_x, grad_weight, grad_bias"
+    )
     exact_x = layer.backward(upstream)
 
-    def forward():              # the library's forward, reading the arrays the check perturbs
+    def forward():  # the library's forward, reading the arrays the check perturbs
         return layer(x)
 
-    expect_gradient("grad_x (dL/dx)", grad_x, wrt=x, forward=forward, upstream=upstream, exact=exact_x,
-                    hint=HINTS[1], mistakes=[
-                        Mistake("dL/dx = G W (shape (N, in)); G W^T does not fit.", lambda: upstream @ weight.T)])
-    expect_gradient("grad_weight (dL/dW)", grad_weight, wrt=weight, forward=forward, upstream=upstream,
-                    exact=layer.weight.grad, hint=HINTS[0], mistakes=[
-                        Mistake("dL/dW has the shape of W, (out, in): it is G^T x, not x^T G.",
-                                lambda: x.T @ upstream)])
-    expect_gradient("grad_bias (dL/db)", grad_bias, wrt=bias, forward=forward, upstream=upstream,
-                    exact=layer.bias.grad, hint=HINTS[2], mistakes=[
-                        Mistake("grad_bias must be summed over the batch: it has the shape of b.", upstream),
-                        Mistake("sum over the batch, do not average: each row adds b once.", upstream.mean(axis=0))])
+    expect_gradient(
+        "grad_x (dL/dx)",
+        grad_x,
+        wrt=x,
+        forward=forward,
+        upstream=upstream,
+        exact=exact_x,
+        hint=HINTS[1],
+        mistakes=[Mistake("dL/dx = G W (shape (N, in)); G W^T does not fit.", lambda: upstream @ weight.T)],
+    )
+    expect_gradient(
+        "grad_weight (dL/dW)",
+        grad_weight,
+        wrt=weight,
+        forward=forward,
+        upstream=upstream,
+        exact=layer.weight.grad,
+        hint=HINTS[0],
+        mistakes=[Mistake("dL/dW has the shape of W, (out, in): it is G^T x, not x^T G.", lambda: x.T @ upstream)],
+    )
+    expect_gradient(
+        "grad_bias (dL/db)",
+        grad_bias,
+        wrt=bias,
+        forward=forward,
+        upstream=upstream,
+        exact=layer.bias.grad,
+        hint=HINTS[2],
+        mistakes=[
+            Mistake("grad_bias must be summed over the batch: it has the shape of b.", upstream),
+            Mistake("sum over the batch, do not average: each row adds b once.", upstream.mean(axis=0)),
+        ],
+    )
 
 
 EXERCISE = Exercise(
     name="linear",
     summary="a fully connected layer y = x W^T + b: forward, and the gradients of x, W and b",
     functions=("linear_forward", "linear_backward"),
-    stub=STUB, solution=SOLUTION, hints=HINTS, grade=grade,
+    stub=STUB,
+    solution=SOLUTION,
+    hints=HINTS,
+    grade=grade,
 )

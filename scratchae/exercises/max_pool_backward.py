@@ -79,8 +79,13 @@ HINTS = (
 
 #: (x shape, kernel_size, stride, with ties): odd sizes whose last row or column no window reaches,
 #: overlapping windows (stride < kernel_size), and inputs with ties
-CASES = (((2, 3, 6, 7), 2, 2, False), ((1, 2, 7, 7), 3, 2, False), ((2, 1, 5, 6), 2, 1, False),
-         ((2, 2, 4, 6), 2, 2, True), ((1, 2, 5, 6), 3, 1, True))
+CASES = (
+    ((2, 3, 6, 7), 2, 2, False),
+    ((1, 2, 7, 7), 3, 2, False),
+    ((2, 1, 5, 6), 2, 1, False),
+    ((2, 2, 4, 6), 2, 2, True),
+    ((1, 2, 5, 6), 3, 1, True),
+)
 
 
 def routed(grad_y, x, k, s, choose, assign=False):
@@ -89,7 +94,7 @@ def routed(grad_y, x, k, s, choose, assign=False):
     grad = np.zeros_like(x)
     n, c, h_out, w_out = grad_y.shape
     for b, ch, i, j in np.ndindex(n, c, h_out, w_out):
-        for u, v in choose(x[b, ch, s * i: s * i + k, s * j: s * j + k]):
+        for u, v in choose(x[b, ch, s * i : s * i + k, s * j : s * j + k]):
             if assign:
                 grad[b, ch, s * i + u, s * j + v] = grad_y[b, ch, i, j]
             else:
@@ -113,16 +118,18 @@ def every(window):
 def grade(learner) -> str:
     rng = np.random.default_rng(12)
     for number, (shape, k, s, ties) in enumerate(CASES, 1):
-        if ties:     # few distinct values: many windows hold their maximum twice
+        if ties:  # few distinct values: many windows hold their maximum twice
             x: np.ndarray = rng.integers(0, 3, shape).astype(np.float64)
-        else:        # distinct values 0.01 apart: central differences never cross a tie
+        else:  # distinct values 0.01 apart: central differences never cross a tie
             x = rng.permutation(int(np.prod(shape))).reshape(shape) * 0.01 - 1.0
         label = f"x {shape}, kernel_size {k}, stride {s}" + (", with ties" if ties else "")
         with case(number, len(CASES), label):
             out_hw = maxpool2d_output_size(shape[2:], k, s)
             check_one(learner, x, k, s, ties, random_upstream(rng, (*shape[:2], *out_hw)))
-    return (f"forward values and the gradient match on {len(CASES)} cases, overlapping windows and ties included "
-            f"(float64, central differences).")
+    return (
+        f"forward values and the gradient match on {len(CASES)} cases, overlapping windows and ties included "
+        f"(float64, central differences)."
+    )
 
 
 def check_one(learner, x, k, s, ties, upstream) -> None:
@@ -133,20 +140,39 @@ def check_one(learner, x, k, s, ties, upstream) -> None:
     expect_array("the output y", learner.call("max_pool2d", x, k, s), y, hint=HINTS[0])
     got = learner.call("max_pool2d_backward", upstream, x, k, s)
     exact = max_pool2d_backward(upstream, indices, x.shape[2:])
-    mistakes = [Mistake(HINTS[2], lambda: routed(upstream, x, k, s, last)),
-                Mistake(HINTS[2], lambda: routed(upstream, x, k, s, every)),
-                Mistake(HINTS[1], lambda: routed(upstream, x, k, s, first, assign=True))]
-    if ties:   # no derivative at a tie: the rule is PyTorch's, as the library's MaxPool2d follows it
-        expect_array("grad_x (dL/dx)", got, exact, hint=HINTS[2], mistakes=mistakes,
-                     source=" (the library's MaxPool2d: the first maximum of a tie)")
+    mistakes = [
+        Mistake(HINTS[2], lambda: routed(upstream, x, k, s, last)),
+        Mistake(HINTS[2], lambda: routed(upstream, x, k, s, every)),
+        Mistake(HINTS[1], lambda: routed(upstream, x, k, s, first, assign=True)),
+    ]
+    if ties:  # no derivative at a tie: the rule is PyTorch's, as the library's MaxPool2d follows it
+        expect_array(
+            "grad_x (dL/dx)",
+            got,
+            exact,
+            hint=HINTS[2],
+            mistakes=mistakes,
+            source=" (the library's MaxPool2d: the first maximum of a tie)",
+        )
     else:
-        expect_gradient("grad_x (dL/dx)", got, wrt=x, forward=lambda: forward()[0], upstream=upstream, exact=exact,
-                        hint=HINTS[0], mistakes=mistakes)
+        expect_gradient(
+            "grad_x (dL/dx)",
+            got,
+            wrt=x,
+            forward=lambda: forward()[0],
+            upstream=upstream,
+            exact=exact,
+            hint=HINTS[0],
+            mistakes=mistakes,
+        )
 
 
 EXERCISE = Exercise(
     name="max_pool_backward",
     summary="max pooling, and its backward: the gradient to each window's first maximum, summed on overlaps",
     functions=("max_pool2d", "max_pool2d_backward"),
-    stub=STUB, solution=SOLUTION, hints=HINTS, grade=grade,
+    stub=STUB,
+    solution=SOLUTION,
+    hints=HINTS,
+    grade=grade,
 )

@@ -46,8 +46,7 @@ def mse_backward(prediction, target):
 '''
 
 HINTS = (
-    "L = (1/M) sum_i d_i^2 with d = prediction - target and M = prediction.size; "
-    "dL/dprediction_i = (2/M) d_i.",
+    "L = (1/M) sum_i d_i^2 with d = prediction - target and M = prediction.size; dL/dprediction_i = (2/M) d_i.",
     "The mean runs over every element (M = prediction.size), not just over the batch: as MSELoss() in "
     "PyTorch. Its gradient keeps the 1/M.",
     "Differentiate (prediction - target)^2 with respect to the prediction: 2 (prediction - target), "
@@ -69,26 +68,45 @@ def check_one(learner, prediction, target) -> None:
     criterion = nn.MSELoss()
     loss = criterion(prediction, target)
     diff, size, batch = prediction - target, prediction.size, prediction.shape[0]
-    expect_number("the loss", learner.call("mse_loss", prediction, target), loss, hint=HINTS[0], mistakes=[
-        Mistake("the mean of the squares, not their sum (MSELoss() averages).", np.sum(diff ** 2)),
-        Mistake("square the differences before averaging.", np.mean(diff)),
-        Mistake(HINTS[1], np.sum(diff ** 2) / batch)])
+    expect_number(
+        "the loss",
+        learner.call("mse_loss", prediction, target),
+        loss,
+        hint=HINTS[0],
+        mistakes=[
+            Mistake("the mean of the squares, not their sum (MSELoss() averages).", np.sum(diff**2)),
+            Mistake("square the differences before averaging.", np.mean(diff)),
+            Mistake(HINTS[1], np.sum(diff**2) / batch),
+        ],
+    )
     got = learner.call("mse_backward", prediction, target)
 
-    def forward():              # the library's loss, reading the prediction the check perturbs
+    def forward():  # the library's loss, reading the prediction the check perturbs
         return np.array(nn.MSELoss()(prediction, target))
 
-    expect_gradient("grad_prediction (dL/dprediction)", got, wrt=prediction, forward=forward,
-                    upstream=np.array(1.0), exact=criterion.backward(), hint=HINTS[0], mistakes=[
-                        Mistake(HINTS[2], -2 * diff / size),
-                        Mistake("the derivative of d^2 is 2 d: the 2 is missing.", diff / size),
-                        Mistake(HINTS[1], 2 * diff / batch),
-                        Mistake("the loss is a mean, so its gradient keeps the 1/M (M = prediction.size).", 2 * diff)])
+    expect_gradient(
+        "grad_prediction (dL/dprediction)",
+        got,
+        wrt=prediction,
+        forward=forward,
+        upstream=np.array(1.0),
+        exact=criterion.backward(),
+        hint=HINTS[0],
+        mistakes=[
+            Mistake(HINTS[2], -2 * diff / size),
+            Mistake("the derivative of d^2 is 2 d: the 2 is missing.", diff / size),
+            Mistake(HINTS[1], 2 * diff / batch),
+            Mistake("the loss is a mean, so its gradient keeps the 1/M (M = prediction.size).", 2 * diff),
+        ],
+    )
 
 
 EXERCISE = Exercise(
     name="mse",
     summary="the mean squared error over every element, and its gradient",
     functions=("mse_loss", "mse_backward"),
-    stub=STUB, solution=SOLUTION, hints=HINTS, grade=grade,
+    stub=STUB,
+    solution=SOLUTION,
+    hints=HINTS,
+    grade=grade,
 )

@@ -78,34 +78,61 @@ HINTS = (
     "output padding, and it must lie in 0 .. max(s, d) - 1.",
 )
 
-SIGNATURE = {"conv_output_size": ("size", "kernel_size", "stride", "padding", "dilation"),
-             "conv_transpose_output_size": ("size", "kernel_size", "stride", "padding", "output_padding", "dilation"),
-             "output_padding_for": ("input_size", "output_size", "kernel_size", "stride", "padding", "dilation")}
+SIGNATURE = {
+    "conv_output_size": ("size", "kernel_size", "stride", "padding", "dilation"),
+    "conv_transpose_output_size": ("size", "kernel_size", "stride", "padding", "output_padding", "dilation"),
+    "output_padding_for": ("input_size", "output_size", "kernel_size", "stride", "padding", "dilation"),
+}
 
 
 def spelled(name, arguments) -> str:
     """The call, with the names of its arguments: ``conv_output_size(size=7, kernel_size=3)``."""
     return f"{name}({', '.join(f'{key}={value}' for key, value in zip(SIGNATURE[name], arguments, strict=False))})"
 
+
 #: (name, known mistake, hint): when the learner's answers equal the mistake's wherever they are wrong
 MISTAKES = (
-    ("conv_output_size", lambda i, k, s=1, p=0, d=1: (i + 2 * p - d * (k - 1) - 1) // s,
-     "the + 1 is missing: the window at position 0 counts too."),
-    ("conv_output_size", lambda i, k, s=1, p=0, d=1: (i + 2 * p - k) // s + 1,
-     "the dilation is missing: a dilated kernel spans d*(k-1) + 1 pixels, not k."),
-    ("conv_output_size", lambda i, k, s=1, p=0, d=1: (i + p - d * (k - 1) - 1) // s + 1,
-     "the padding is added on both sides: i + 2p."),
-    ("conv_output_size", lambda i, k, s=1, p=0, d=1: -(-(i + 2 * p - d * (k - 1) - 1) // s) + 1,
-     "round down (//): a window that does not fit entirely is not computed."),
-    ("conv_transpose_output_size", lambda i, k, s=1, p=0, a=0, d=1: (i - 1) * s - 2 * p + d * (k - 1) + 1,
-     "output_padding is missing: it adds rows at the end."),
-    ("conv_transpose_output_size", lambda i, k, s=1, p=0, a=0, d=1: i * s - 2 * p + d * (k - 1) + a + 1,
-     "the stamps of i pixels start at 0, s, ..., (i-1)*s: (i-1)*s, not i*s."),
-    ("conv_transpose_output_size", lambda i, k, s=1, p=0, a=0, d=1: (i - 1) * s + 2 * p + d * (k - 1) + a + 1,
-     "padding is cut off in a transposed convolution (it is the padding of the convolution being "
-     "transposed): subtract 2p."),
-    ("conv_transpose_output_size", lambda i, k, s=1, p=0, a=0, d=1: (i - 1) * s - 2 * p + k + a,
-     "the dilation is missing: a dilated kernel spans d*(k-1) + 1 pixels."),
+    (
+        "conv_output_size",
+        lambda i, k, s=1, p=0, d=1: (i + 2 * p - d * (k - 1) - 1) // s,
+        "the + 1 is missing: the window at position 0 counts too.",
+    ),
+    (
+        "conv_output_size",
+        lambda i, k, s=1, p=0, d=1: (i + 2 * p - k) // s + 1,
+        "the dilation is missing: a dilated kernel spans d*(k-1) + 1 pixels, not k.",
+    ),
+    (
+        "conv_output_size",
+        lambda i, k, s=1, p=0, d=1: (i + p - d * (k - 1) - 1) // s + 1,
+        "the padding is added on both sides: i + 2p.",
+    ),
+    (
+        "conv_output_size",
+        lambda i, k, s=1, p=0, d=1: -(-(i + 2 * p - d * (k - 1) - 1) // s) + 1,
+        "round down (//): a window that does not fit entirely is not computed.",
+    ),
+    (
+        "conv_transpose_output_size",
+        lambda i, k, s=1, p=0, a=0, d=1: (i - 1) * s - 2 * p + d * (k - 1) + 1,
+        "output_padding is missing: it adds rows at the end.",
+    ),
+    (
+        "conv_transpose_output_size",
+        lambda i, k, s=1, p=0, a=0, d=1: i * s - 2 * p + d * (k - 1) + a + 1,
+        "the stamps of i pixels start at 0, s, ..., (i-1)*s: (i-1)*s, not i*s.",
+    ),
+    (
+        "conv_transpose_output_size",
+        lambda i, k, s=1, p=0, a=0, d=1: (i - 1) * s + 2 * p + d * (k - 1) + a + 1,
+        "padding is cut off in a transposed convolution (it is the padding of the convolution being "
+        "transposed): subtract 2p.",
+    ),
+    (
+        "conv_transpose_output_size",
+        lambda i, k, s=1, p=0, a=0, d=1: (i - 1) * s - 2 * p + k + a,
+        "the dilation is missing: a dilated kernel spans d*(k-1) + 1 pixels.",
+    ),
 )
 
 
@@ -141,13 +168,15 @@ def answer(learner, name, arguments):
     if isinstance(value, ValueError):
         return None
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)):
-        raise Failed(f"{spelled(name, arguments)} returned {value!r} ({type(value).__name__}); a size is an int.",
-                     "use // (floor division), which keeps ints, rather than / and a rounding.")
+        raise Failed(
+            f"{spelled(name, arguments)} returned {value!r} ({type(value).__name__}); a size is an int.",
+            "use // (floor division), which keeps ints, rather than / and a rounding.",
+        )
     return int(value)
 
 
 def grade(learner) -> str:
-    checked: dict[str, int] = {}                 # function name -> cases checked
+    checked: dict[str, int] = {}  # function name -> cases checked
     answers = [(name, arguments, expected, answer(learner, name, arguments)) for name, arguments, expected in sweeps()]
     for name, arguments, expected, got in answers:
         checked[name] = checked.get(name, 0) + 1
@@ -155,13 +184,22 @@ def grade(learner) -> str:
             continue
         call = spelled(name, arguments)
         if expected is None:
-            raise Failed(f"{call} returned {got}; expected a ValueError: no output_padding in "
-                         f"0 .. max(stride, dilation) - 1 gives that size.", HINTS[2])
+            raise Failed(
+                f"{call} returned {got}; expected a ValueError: no output_padding in "
+                f"0 .. max(stride, dilation) - 1 gives that size.",
+                HINTS[2],
+            )
         if got is None:
             raise Failed(f"{call} raised ValueError; expected {expected}.", HINTS[2])
         wrong = [(a, g) for n, a, e, g in answers if n == name and g != e]
-        hint = next((text for mistake_of, formula, text in MISTAKES if mistake_of == name
-                     and all(formula(*a) == g for a, g in wrong)), None)
+        hint = next(
+            (
+                text
+                for mistake_of, formula, text in MISTAKES
+                if mistake_of == name and all(formula(*a) == g for a, g in wrong)
+            ),
+            None,
+        )
         default = HINTS[0] if name == "conv_output_size" else HINTS[1] if "transpose" in name else HINTS[2]
         raise Failed(f"{call}: expected {expected}, got {got}.", hint or default)
     counts = ", ".join(f"{name} on {count}" for name, count in checked.items())
@@ -172,5 +210,8 @@ EXERCISE = Exercise(
     name="output_size",
     summary="the output-size arithmetic: convolution, transposed convolution, and output_padding",
     functions=("conv_output_size", "conv_transpose_output_size", "output_padding_for"),
-    stub=STUB, solution=SOLUTION, hints=HINTS, grade=grade,
+    stub=STUB,
+    solution=SOLUTION,
+    hints=HINTS,
+    grade=grade,
 )

@@ -66,8 +66,7 @@ def grade(learner) -> str:
     cases = [(f"x {shape}", away_from_zero(rng, shape)) for shape in SHAPES]
     with_zeros = away_from_zero(rng, (4, 5))
     with_zeros[rng.random((4, 5)) < 0.3] = 0.0
-    cases.append(("x (4, 5) with some values exactly 0 (compared with the library: no derivative there)",
-                  with_zeros))
+    cases.append(("x (4, 5) with some values exactly 0 (compared with the library: no derivative there)", with_zeros))
     for number, (label, x) in enumerate(cases, 1):
         with case(number, len(cases), label):
             check_one(learner, x, random_upstream(rng, x.shape))
@@ -76,8 +75,13 @@ def grade(learner) -> str:
 
 def check_one(learner, x, upstream) -> None:
     y, positive = relu(x)
-    expect_array("the output y", learner.call("relu_forward", x), y, hint=HINTS[0], mistakes=[
-        Mistake("ReLU keeps positive values and zeroes negative ones: max(x, 0).", np.minimum(x, 0))])
+    expect_array(
+        "the output y",
+        learner.call("relu_forward", x),
+        y,
+        hint=HINTS[0],
+        mistakes=[Mistake("ReLU keeps positive values and zeroes negative ones: max(x, 0).", np.minimum(x, 0))],
+    )
     got = learner.call("relu_backward", upstream, x)
     exact = relu_backward(upstream, positive)
     mistakes = [
@@ -86,16 +90,28 @@ def check_one(learner, x, upstream) -> None:
         Mistake(HINTS[2], lambda: upstream * (x >= 0)),
     ]
     if np.any(x == 0):
-        expect_array("grad_x (dL/dx)", got, exact, hint=HINTS[2], mistakes=mistakes,
-                     source=" (the library's ReLU: 0 at x == 0)")
+        expect_array(
+            "grad_x (dL/dx)", got, exact, hint=HINTS[2], mistakes=mistakes, source=" (the library's ReLU: 0 at x == 0)"
+        )
     else:
-        expect_gradient("grad_x (dL/dx)", got, wrt=x, forward=lambda: relu(x)[0], upstream=upstream,
-                        exact=exact, hint=HINTS[0], mistakes=mistakes)
+        expect_gradient(
+            "grad_x (dL/dx)",
+            got,
+            wrt=x,
+            forward=lambda: relu(x)[0],
+            upstream=upstream,
+            exact=exact,
+            hint=HINTS[0],
+            mistakes=mistakes,
+        )
 
 
 EXERCISE = Exercise(
     name="relu",
     summary="the rectified linear unit max(x, 0) and its gradient",
     functions=("relu_forward", "relu_backward"),
-    stub=STUB, solution=SOLUTION, hints=HINTS, grade=grade,
+    stub=STUB,
+    solution=SOLUTION,
+    hints=HINTS,
+    grade=grade,
 )

@@ -56,8 +56,11 @@ HINTS = (
 
 def grade(learner) -> str:
     rng = np.random.default_rng(2)
-    cases = [("x (3, 4)", rng.uniform(-4, 4, (3, 4))), ("x (2, 3, 5, 4)", rng.uniform(-4, 4, (2, 3, 5, 4))),
-             ("x (6,), some large: +-30", np.array([-30.0, -8.0, -0.5, 0.0, 3.0, 30.0]))]
+    cases = [
+        ("x (3, 4)", rng.uniform(-4, 4, (3, 4))),
+        ("x (2, 3, 5, 4)", rng.uniform(-4, 4, (2, 3, 5, 4))),
+        ("x (6,), some large: +-30", np.array([-30.0, -8.0, -0.5, 0.0, 3.0, 30.0])),
+    ]
     for number, (label, x) in enumerate(cases, 1):
         with case(number, len(cases), label):
             check_one(learner, x, random_upstream(rng, x.shape))
@@ -66,21 +69,40 @@ def grade(learner) -> str:
 
 def check_one(learner, x, upstream) -> None:
     y = sigmoid(x)
-    expect_array("the output y", learner.call("sigmoid_forward", x), y, hint=HINTS[0], mistakes=[
-        Mistake("the sign of the exponent: sigmoid(x) = 1 / (1 + e^-x), which is 1 at +infinity.",
-                lambda: sigmoid(-x))])
+    expect_array(
+        "the output y",
+        learner.call("sigmoid_forward", x),
+        y,
+        hint=HINTS[0],
+        mistakes=[
+            Mistake(
+                "the sign of the exponent: sigmoid(x) = 1 / (1 + e^-x), which is 1 at +infinity.", lambda: sigmoid(-x)
+            )
+        ],
+    )
     got = learner.call("sigmoid_backward", upstream, y)
-    expect_gradient("grad_x (dL/dx)", got, wrt=x, forward=lambda: sigmoid(x), upstream=upstream,
-                    exact=sigmoid_backward(upstream, y), hint=HINTS[0], mistakes=[
-                        Mistake(HINTS[1], lambda: upstream * sigmoid(y) * (1 - sigmoid(y))),
-                        Mistake("dy/dx = y (1 - y): the factor (1 - y) is missing.", lambda: upstream * y),
-                        Mistake("multiply by the upstream gradient G.", lambda: y * (1 - y)),
-                    ])
+    expect_gradient(
+        "grad_x (dL/dx)",
+        got,
+        wrt=x,
+        forward=lambda: sigmoid(x),
+        upstream=upstream,
+        exact=sigmoid_backward(upstream, y),
+        hint=HINTS[0],
+        mistakes=[
+            Mistake(HINTS[1], lambda: upstream * sigmoid(y) * (1 - sigmoid(y))),
+            Mistake("dy/dx = y (1 - y): the factor (1 - y) is missing.", lambda: upstream * y),
+            Mistake("multiply by the upstream gradient G.", lambda: y * (1 - y)),
+        ],
+    )
 
 
 EXERCISE = Exercise(
     name="sigmoid",
     summary="the logistic function 1 / (1 + e^-x) and its gradient, written with its output",
     functions=("sigmoid_forward", "sigmoid_backward"),
-    stub=STUB, solution=SOLUTION, hints=HINTS, grade=grade,
+    stub=STUB,
+    solution=SOLUTION,
+    hints=HINTS,
+    grade=grade,
 )

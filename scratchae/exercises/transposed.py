@@ -28,14 +28,24 @@ class TransposedCase:
 
     @property
     def label(self) -> str:
-        return (f"x {self.x_shape}, weight {self.weight_shape}, bias ({self.kernel[0]},), stride {self.stride}, "
-                f"padding {self.padding}, output_padding {self.output_padding}")
+        return (
+            f"x {self.x_shape}, weight {self.weight_shape}, bias ({self.kernel[0]},), stride {self.stride}, "
+            f"padding {self.padding}, output_padding {self.output_padding}"
+        )
 
     def layer(self, rng: np.random.Generator) -> nn.ConvTranspose2d:
         """The library's layer for this case, in float64, with random weights."""
         c_out, kh, kw = self.kernel
-        layer = nn.ConvTranspose2d(self.x_shape[1], c_out, (kh, kw), stride=self.stride, padding=self.padding,
-                                   output_padding=self.output_padding, dtype=np.float64, rng=rng)
+        layer = nn.ConvTranspose2d(
+            self.x_shape[1],
+            c_out,
+            (kh, kw),
+            stride=self.stride,
+            padding=self.padding,
+            output_padding=self.output_padding,
+            dtype=np.float64,
+            rng=rng,
+        )
         layer.needs_input_grad = True
         return layer
 
@@ -69,8 +79,9 @@ def stamped(x, weight, stride):
     canvas = np.zeros((n, c_out, (h - 1) * stride + kh, (w - 1) * stride + kw))
     for i in range(h):
         for j in range(w):
-            canvas[:, :, stride * i: stride * i + kh, stride * j: stride * j + kw] += np.einsum(
-                "nc,cokl->nokl", x[:, :, i, j], weight)
+            canvas[:, :, stride * i : stride * i + kh, stride * j : stride * j + kw] += np.einsum(
+                "nc,cokl->nokl", x[:, :, i, j], weight
+            )
     return canvas
 
 
@@ -83,13 +94,21 @@ def size_mistakes(case: TransposedCase) -> list[Mistake]:
         return np.zeros((n, c_out, rows, cols))
 
     return [
-        Mistake("the padding is not cut off: a transposed convolution removes p rows and columns on every side "
-                "(it is the padding of the convolution it transposes).",
-                shaped((h - 1) * s + kh + a, (w - 1) * s + kw + a)),
-        Mistake("output_padding is missing: it adds that many rows and columns at the bottom and right.",
-                shaped((h - 1) * s - 2 * p + kh, (w - 1) * s - 2 * p + kw)),
-        Mistake("the stamps of H pixels start at 0, s, ..., (H-1)*s: H_out = (H-1)*s - 2p + kH + a.",
-                shaped(h * s - 2 * p + kh + a, w * s - 2 * p + kw + a)),
-        Mistake("the output channels are weight.shape[1]: a transposed convolution's weight is "
-                "(C_in, C_out, kH, kW).", np.zeros((n, case.x_shape[1], *case.output_hw()))),
+        Mistake(
+            "the padding is not cut off: a transposed convolution removes p rows and columns on every side "
+            "(it is the padding of the convolution it transposes).",
+            shaped((h - 1) * s + kh + a, (w - 1) * s + kw + a),
+        ),
+        Mistake(
+            "output_padding is missing: it adds that many rows and columns at the bottom and right.",
+            shaped((h - 1) * s - 2 * p + kh, (w - 1) * s - 2 * p + kw),
+        ),
+        Mistake(
+            "the stamps of H pixels start at 0, s, ..., (H-1)*s: H_out = (H-1)*s - 2p + kH + a.",
+            shaped(h * s - 2 * p + kh + a, w * s - 2 * p + kw + a),
+        ),
+        Mistake(
+            "the output channels are weight.shape[1]: a transposed convolution's weight is (C_in, C_out, kH, kW).",
+            np.zeros((n, case.x_shape[1], *case.output_hw())),
+        ),
     ]

@@ -56,8 +56,7 @@ HINTS = (
     "x[n, c, h, w] is used fh*fw times (once per copy), so its gradient is the SUM of the gradients of "
     "its copies: G[n, c, fh*h : fh*h + fh, fw*w : fw*w + fw].sum().",
     "Without loops: grad_y.reshape(N, C, H, fh, W, fw) puts each block on axes 3 and 5; sum over them.",
-    "Forward: np.repeat along each axis copies each pixel into a block; np.tile would repeat the whole "
-    "image instead.",
+    "Forward: np.repeat along each axis copies each pixel into a block; np.tile would repeat the whole image instead.",
 )
 
 CASES = (((2, 3, 3, 4), (2, 2)), ((1, 2, 4, 3), (3, 2)), ((3, 1, 2, 5), (1, 3)), ((2, 2, 3, 3), (2, 1)))
@@ -74,29 +73,53 @@ def grade(learner) -> str:
 
 def check_one(learner, x, factor, upstream) -> None:
     (fh, fw), (n, c, h, w) = factor, x.shape
-    expect_array("the output y", learner.call("upsample_nearest", x, factor), upsample_nearest(x, factor),
-                 hint=HINTS[2], mistakes=[
-                     Mistake(HINTS[2], np.tile(x, (1, 1, fh, fw))),
-                     Mistake("(fh, fw) = factor: fh repeats the rows (axis 2), fw the columns (axis 3).",
-                             lambda: x.repeat(fw, axis=2).repeat(fh, axis=3))])
+    expect_array(
+        "the output y",
+        learner.call("upsample_nearest", x, factor),
+        upsample_nearest(x, factor),
+        hint=HINTS[2],
+        mistakes=[
+            Mistake(HINTS[2], np.tile(x, (1, 1, fh, fw))),
+            Mistake(
+                "(fh, fw) = factor: fh repeats the rows (axis 2), fw the columns (axis 3).",
+                lambda: x.repeat(fw, axis=2).repeat(fh, axis=3),
+            ),
+        ],
+    )
     got = learner.call("upsample_nearest_backward", upstream, factor)
     exact = upsample_nearest_backward(upstream, factor)
-    expect_gradient("grad_x (dL/dx)", got, wrt=x, forward=lambda: upsample_nearest(x, factor), upstream=upstream,
-                    exact=exact, hint=HINTS[0], mistakes=[
-                        Mistake("the backward of a copy is a sum: every copy of x[n, c, h, w] sends its gradient "
-                                "back, so add the whole block, do not take one element of it.",
-                                upstream[:, :, ::fh, ::fw]),
-                        Mistake("sum the gradients of the block, do not average them: each copy adds its whole "
-                                "gradient.", exact / (fh * fw)),
-                        Mistake("the blocks are fh x fw neighbours: reshape to (N, C, H, fh, W, fw), not "
-                                "(N, C, fh, H, fw, W).",
-                                lambda: upstream.reshape(n, c, fh, h, fw, w).sum(axis=(2, 4))),
-                    ])
+    expect_gradient(
+        "grad_x (dL/dx)",
+        got,
+        wrt=x,
+        forward=lambda: upsample_nearest(x, factor),
+        upstream=upstream,
+        exact=exact,
+        hint=HINTS[0],
+        mistakes=[
+            Mistake(
+                "the backward of a copy is a sum: every copy of x[n, c, h, w] sends its gradient "
+                "back, so add the whole block, do not take one element of it.",
+                upstream[:, :, ::fh, ::fw],
+            ),
+            Mistake(
+                "sum the gradients of the block, do not average them: each copy adds its whole gradient.",
+                exact / (fh * fw),
+            ),
+            Mistake(
+                "the blocks are fh x fw neighbours: reshape to (N, C, H, fh, W, fw), not (N, C, fh, H, fw, W).",
+                lambda: upstream.reshape(n, c, fh, h, fw, w).sum(axis=(2, 4)),
+            ),
+        ],
+    )
 
 
 EXERCISE = Exercise(
     name="upsample_backward",
     summary="nearest-neighbour upsampling, and its backward: a sum over each copied block",
     functions=("upsample_nearest", "upsample_nearest_backward"),
-    stub=STUB, solution=SOLUTION, hints=HINTS, grade=grade,
+    stub=STUB,
+    solution=SOLUTION,
+    hints=HINTS,
+    grade=grade,
 )

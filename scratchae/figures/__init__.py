@@ -23,8 +23,15 @@ import numpy as np
 from .figure import Figure
 
 #: colours of the models in every figure
-MODEL_COLORS = {"linear": "tab:blue", "conv": "tab:orange", "upsample": "tab:green", "denoise": "tab:red",
-                "deep-conv": "tab:pink", "vae": "tab:purple", "conv-vae": "tab:brown"}
+MODEL_COLORS = {
+    "linear": "tab:blue",
+    "conv": "tab:orange",
+    "upsample": "tab:green",
+    "denoise": "tab:red",
+    "deep-conv": "tab:pink",
+    "vae": "tab:purple",
+    "conv-vae": "tab:brown",
+}
 
 
 def image_stack(array, name: str) -> np.ndarray:
@@ -37,8 +44,7 @@ def image_stack(array, name: str) -> np.ndarray:
     return array
 
 
-def image_rows(fig_or_subfig, rows: list[tuple[str, np.ndarray]], n: int | None = None,
-                fontsize: float = 9) -> None:
+def image_rows(fig_or_subfig, rows: list[tuple[str, np.ndarray]], n: int | None = None, fontsize: float = 9) -> None:
     """One row of grey images per (label, images) pair, the label at the left of the row."""
     rows = [(label, image_stack(images, label)) for label, images in rows]
     n = min(len(images) for _, images in rows) if n is None else min([n] + [len(i) for _, i in rows])
@@ -116,8 +122,9 @@ def latent_maps(images, codes, *, n: int = 4, title: str | None = None) -> Figur
     images = image_stack(images, "images")
     codes = np.asarray(codes)
     if codes.ndim != 4 or len(codes) != len(images):
-        raise ValueError(f"latent_maps expected codes of shape (N, C, h, w) for {len(images)} images, "
-                         f"got {codes.shape}")
+        raise ValueError(
+            f"latent_maps expected codes of shape (N, C, h, w) for {len(images)} images, got {codes.shape}"
+        )
     n = min(n, len(images))
     channels = codes.shape[1]
     fig = Figure(figsize=(1.1 * (channels + 1) + 0.5, 1.2 * n + 0.6), layout="constrained")
@@ -128,16 +135,14 @@ def latent_maps(images, codes, *, n: int = 4, title: str | None = None) -> Figur
     for r in range(n):
         axes[r, 0].imshow(images[r], cmap="gray", vmin=0, vmax=1)
         for c in range(channels):
-            axes[r, c + 1].imshow(codes[r, c], cmap="viridis", vmin=low[c], vmax=high[c],
-                                  interpolation="nearest")
+            axes[r, c + 1].imshow(codes[r, c], cmap="viridis", vmin=low[c], vmax=high[c], interpolation="nearest")
             if r == 0:
                 axes[r, c + 1].set_title(f"channel {c}", fontsize=8)
         for ax in axes[r]:
             ax.set_xticks([])
             ax.set_yticks([])
     axes[0, 0].set_title("input", fontsize=8)
-    fig.suptitle(title or f"latent code: {channels} channels of {codes.shape[2]}x{codes.shape[3]}",
-                 fontsize=10)
+    fig.suptitle(title or f"latent code: {channels} channels of {codes.shape[2]}x{codes.shape[3]}", fontsize=10)
     return fig
 
 
@@ -154,7 +159,7 @@ def demo_figure(results: list[dict], *, n: int = 8, title: str = "scratchae demo
     heights = [len(rows) for rows in rows_of] + [5]
     # squeeze=False: a column of panels even when there is only the losses' (no results)
     panels = fig.subfigures(len(results) + 1, 1, squeeze=False, height_ratios=heights, hspace=0.02)[:, 0]
-    for panel, result, rows in zip(panels, results, rows_of, strict=False):   # the last panel: the losses
+    for panel, result, rows in zip(panels, results, rows_of, strict=False):  # the last panel: the losses
         image_rows(panel, rows, n, fontsize=8)
         panel.suptitle(result["label"], fontsize=10, color=MODEL_COLORS.get(result["name"], "black"))
     ax = panels[-1].add_subplot()

@@ -49,8 +49,15 @@ def score_histograms(scores, is_anomaly, *, score_name: str = "score", title: st
         values = scores[mask & np.isfinite(scores)]
         if len(values):
             # (matplotlib's stubs want bins as a Sequence; an array of edges is what it documents and takes)
-            ax.hist(values, bins=bins, weights=np.full(len(values), 1 / len(values)),  # type: ignore[arg-type]
-                    histtype="stepfilled", alpha=0.45, color=color, label=f"{label} ({mask.sum()})")
+            ax.hist(
+                values,
+                bins=bins,
+                weights=np.full(len(values), 1 / len(values)),  # type: ignore[arg-type]
+                histtype="stepfilled",
+                alpha=0.45,
+                color=color,
+                label=f"{label} ({mask.sum()})",
+            )
     ax.set_xlabel(score_name)
     ax.set_ylabel("fraction of the images")
     ax.legend(fontsize=8)
@@ -59,18 +66,21 @@ def score_histograms(scores, is_anomaly, *, score_name: str = "score", title: st
     return fig
 
 
-def extreme_images(images, reconstructed, scores, is_anomaly, labels, classes=None, *, n: int = 8,
-                   title: str | None = None) -> Figure:
+def extreme_images(
+    images, reconstructed, scores, is_anomaly, labels, classes=None, *, n: int = 8, title: str | None = None
+) -> Figure:
     """Three panels of images above their reconstructions: the ``n`` highest scores, the normal images
     that scored highest (false alarms), and the anomalies that scored lowest (the ones that slip through).
     Each image is captioned with its class and its score.
     """
     images, reconstructed = image_stack(images, "images"), image_stack(reconstructed, "reconstructed")
     scores, is_anomaly = np.asarray(scores, dtype=np.float64), np.asarray(is_anomaly, dtype=bool)
-    order = np.argsort(-np.nan_to_num(scores, nan=-np.inf), kind="stable")       # highest score first
-    panels = [("highest scores", order[:n]),
-              ("normal images with the highest scores (false alarms)", order[~is_anomaly[order]][:n]),
-              ("anomalies with the lowest scores (missed)", order[::-1][is_anomaly[order[::-1]]][:n])]
+    order = np.argsort(-np.nan_to_num(scores, nan=-np.inf), kind="stable")  # highest score first
+    panels = [
+        ("highest scores", order[:n]),
+        ("normal images with the highest scores (false alarms)", order[~is_anomaly[order]][:n]),
+        ("anomalies with the lowest scores (missed)", order[::-1][is_anomaly[order[::-1]]][:n]),
+    ]
     panels = [(label, picked) for label, picked in panels if len(picked)]
 
     def name(i):
@@ -82,12 +92,18 @@ def extreme_images(images, reconstructed, scores, is_anomaly, labels, classes=No
     fig = Figure(figsize=(0.95 * n + 1.2, 2.45 * len(panels) + 0.3), layout="constrained")
     for ax, (label, picked) in zip(fig.subplots(len(panels), 1, squeeze=False)[:, 0], panels, strict=True):
         columns = len(picked)
-        stacked = np.full((2 * n, height, width), np.nan)          # first row the images, then theirs
-        stacked[:columns], stacked[n:n + columns] = images[picked], reconstructed[picked]
+        stacked = np.full((2 * n, height, width), np.nan)  # first row the images, then theirs
+        stacked[:columns], stacked[n : n + columns] = images[picked], reconstructed[picked]
         ax.imshow(montage(stacked, n, gap), cmap=blank_gaps("gray"), vmin=0, vmax=1, interpolation="nearest")
         for c in range(columns):
-            ax.text(c * (width + gap) + width / 2, -1, f"{name(picked[c])[:11]}\n{scores[picked[c]]:.3g}",
-                    fontsize=6.5, ha="center", va="bottom")
+            ax.text(
+                c * (width + gap) + width / 2,
+                -1,
+                f"{name(picked[c])[:11]}\n{scores[picked[c]]:.3g}",
+                fontsize=6.5,
+                ha="center",
+                va="bottom",
+            )
         ax.set_xticks([])
         ax.set_yticks([height / 2, height + gap + height / 2], ["image", "reconstructed"], fontsize=8)
         ax.tick_params(length=0)
@@ -107,12 +123,16 @@ def auroc_bars(table: dict, *, title: str | None = None) -> Figure:
     ax = fig.subplots()
     width = 0.8 / len(names)
     for j, name in enumerate(names):
-        ax.bar(np.arange(len(settings)) + (j - (len(names) - 1) / 2) * width, [table[s][name] for s in settings],
-               width, label=name)
+        ax.bar(
+            np.arange(len(settings)) + (j - (len(names) - 1) / 2) * width,
+            [table[s][name] for s in settings],
+            width,
+            label=name,
+        )
     ax.axhline(0.5, color="grey", linestyle=":", linewidth=1)
     ax.set_xticks(np.arange(len(settings)), settings, rotation=30, ha="right", fontsize=8)
     ax.set_ylabel("AUROC")
-    ax.set_ylim(0, 1.13)                                 # room for the legend above the bars
+    ax.set_ylim(0, 1.13)  # room for the legend above the bars
     ax.set_yticks(np.linspace(0, 1, 6))
     ax.legend(fontsize=7, ncol=len(names), loc="upper center")
     if title:

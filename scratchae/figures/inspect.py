@@ -27,8 +27,9 @@ def filter_images(weight: np.ndarray, image_shape=(28, 28)) -> tuple[np.ndarray,
     weight = np.asarray(weight)
     if weight.ndim == 4:
         out_channels, in_channels = weight.shape[:2]
-        captions = [f"{o}" if in_channels == 1 else f"{o}<-{i}" for o in range(out_channels)
-                    for i in range(in_channels)]
+        captions = [
+            f"{o}" if in_channels == 1 else f"{o}<-{i}" for o in range(out_channels) for i in range(in_channels)
+        ]
         return weight.reshape(-1, *weight.shape[2:]), captions
     if weight.ndim == 2:
         pixels = math.prod(image_shape)
@@ -46,7 +47,9 @@ def montage(images: np.ndarray, columns: int, gap: int = 1) -> np.ndarray:
     sheet = np.full((rows * (height + gap) - gap, columns * (width + gap) - gap), np.nan)
     for k in range(count):
         r, c = divmod(k, columns)
-        sheet[r * (height + gap):r * (height + gap) + height, c * (width + gap):c * (width + gap) + width] = images[k]
+        sheet[r * (height + gap) : r * (height + gap) + height, c * (width + gap) : c * (width + gap) + width] = images[
+            k
+        ]
     return sheet
 
 
@@ -57,8 +60,9 @@ def blank_gaps(colormap: str):
     return matplotlib.colormaps[colormap].with_extremes(bad="white")
 
 
-def filters_figure(weight: np.ndarray, *, layer: str = "first layer", max_filters: int = 64,
-                   title: str | None = None) -> Figure:
+def filters_figure(
+    weight: np.ndarray, *, layer: str = "first layer", max_filters: int = 64, title: str | None = None
+) -> Figure:
     """The filters of ``weight`` (see :func:`filter_images`) in a grid, numbered, on one colour scale
     centred on 0 (red positive, blue negative), so that their strengths can be compared."""
     images, captions = filter_images(weight)
@@ -66,13 +70,19 @@ def filters_figure(weight: np.ndarray, *, layer: str = "first layer", max_filter
     columns = min(shown, 8)
     rows = math.ceil(shown / columns)
     height, width = images.shape[1:]
-    gap = max(1, height // 3)                       # room for each filter's number above it
+    gap = max(1, height // 3)  # room for each filter's number above it
     size = 1.1 if height > 1 else 0.6
     fig = Figure(figsize=(size * columns + 1.6, (size if height > 1 else 0.3) * rows + 0.9), layout="constrained")
     ax = fig.subplots()
     limit = float(np.abs(images[:shown]).max()) or 1.0
-    drawn = ax.imshow(montage(images[:shown], columns, gap), cmap=blank_gaps("RdBu_r"), vmin=-limit, vmax=limit,
-                      interpolation="nearest", aspect="equal" if height > 1 else "auto")
+    drawn = ax.imshow(
+        montage(images[:shown], columns, gap),
+        cmap=blank_gaps("RdBu_r"),
+        vmin=-limit,
+        vmax=limit,
+        interpolation="nearest",
+        aspect="equal" if height > 1 else "auto",
+    )
     for k in range(shown):
         r, c = divmod(k, columns)
         ax.text(c * (width + gap) - 0.5, r * (height + gap) - 0.5, captions[k], fontsize=6, va="bottom", ha="left")
@@ -84,8 +94,9 @@ def filters_figure(weight: np.ndarray, *, layer: str = "first layer", max_filter
     return fig
 
 
-def feature_maps_figure(image: np.ndarray, calls: list[LayerCall], *, max_channels: int = 16,
-                        title: str | None = None) -> Figure:
+def feature_maps_figure(
+    image: np.ndarray, calls: list[LayerCall], *, max_channels: int = 16, title: str | None = None
+) -> Figure:
     """One image (1, H, W) and the output of every layer for it (``calls`` from
     :func:`scratchae.summary.layer_calls` on that one image), a row per layer.
 
@@ -95,8 +106,9 @@ def feature_maps_figure(image: np.ndarray, calls: list[LayerCall], *, max_channe
     """
     image = np.asarray(image)
     pixels = image.size
-    rows = [("input", image[None])] + [(f"{c.name} ({type(c.module).__name__})", c.output) for c in calls
-                                       if isinstance(c.output, np.ndarray)]
+    rows = [("input", image[None])] + [
+        (f"{c.name} ({type(c.module).__name__})", c.output) for c in calls if isinstance(c.output, np.ndarray)
+    ]
     columns = max([1] + [min(len(o[0]), max_channels) for _, o in rows if o.ndim == 4])
     fig = Figure(figsize=(min(11, 0.7 * columns + 2), 0.85 * len(rows) + 0.6), layout="constrained")
     axes = fig.subplots(len(rows), 1, squeeze=False)[:, 0]
@@ -107,16 +119,22 @@ def feature_maps_figure(image: np.ndarray, calls: list[LayerCall], *, max_channe
         shape, more = "x".join(map(str, output.shape)), ""
         if output.ndim == 1 and output.size == pixels:
             output = output.reshape(1, *image.shape[-2:])
-        if output.ndim == 3:                     # channels side by side, every map drawn about 28 pixels wide
+        if output.ndim == 3:  # channels side by side, every map drawn about 28 pixels wide
             channels = min(len(output), max_channels)
             more = f"\n{channels} of {len(output)} channels" if channels < len(output) else ""
             scale = max(1, round(28 / output.shape[-1]))
             tiles = output[:channels].repeat(scale, axis=1).repeat(scale, axis=2)
-            picture, aspect = montage(tiles, columns, gap=3), "equal"   # the unused tiles stay blank
+            picture, aspect = montage(tiles, columns, gap=3), "equal"  # the unused tiles stay blank
         else:
             picture, aspect = output.reshape(1, -1), "auto"
-        ax.imshow(picture, cmap=blank_gaps("gray" if r == 0 else "viridis"), vmin=low, vmax=high,
-                  interpolation="nearest", aspect=aspect)
+        ax.imshow(
+            picture,
+            cmap=blank_gaps("gray" if r == 0 else "viridis"),
+            vmin=low,
+            vmax=high,
+            interpolation="nearest",
+            aspect=aspect,
+        )
         _bare(ax)
         ax.set_frame_on(aspect == "auto")
         ax.set_ylabel(f"{label}\n{shape}{more}", rotation=0, ha="right", va="center", fontsize=7)

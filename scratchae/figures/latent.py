@@ -10,8 +10,9 @@ from . import image_rows, image_stack
 from .figure import Figure
 
 
-def latent_scatter(points: np.ndarray, labels: np.ndarray, *, classes=None, explained=None,
-                   title: str | None = None) -> Figure:
+def latent_scatter(
+    points: np.ndarray, labels: np.ndarray, *, classes=None, explained=None, title: str | None = None
+) -> Figure:
     """Each image's code as a point (``points``: (N, 2)), coloured by its class (``labels``: (N,) ints).
 
     ``classes`` names the classes for the legend; ``explained`` (2,), if the points are principal
@@ -19,8 +20,7 @@ def latent_scatter(points: np.ndarray, labels: np.ndarray, *, classes=None, expl
     """
     points, labels = np.asarray(points), np.asarray(labels)
     if points.ndim != 2 or points.shape[1] != 2 or len(labels) != len(points):
-        raise ValueError(f"latent_scatter expected (N, 2) points and N labels, got {points.shape} and "
-                         f"{labels.shape}")
+        raise ValueError(f"latent_scatter expected (N, 2) points and N labels, got {points.shape} and {labels.shape}")
     fig = Figure(figsize=(6.4, 5.2), layout="constrained")
     ax = fig.subplots()
     colors = [f"C{i}" for i in range(10)]
@@ -62,8 +62,7 @@ def mosaic(images: np.ndarray, columns: int) -> np.ndarray:
 def image_grid(images: np.ndarray, *, columns: int = 8, title: str | None = None) -> Figure:
     """Images (N, 1, 28, 28) in a grid of ``columns`` columns, e.g. a VAE's samples from its prior."""
     picture = mosaic(images, columns)
-    fig = Figure(figsize=(0.7 * columns + 0.4, 0.7 * picture.shape[0] / images.shape[-2] + 0.6),
-                 layout="constrained")
+    fig = Figure(figsize=(0.7 * columns + 0.4, 0.7 * picture.shape[0] / images.shape[-2] + 0.6), layout="constrained")
     ax = fig.subplots()
     ax.imshow(picture, cmap="gray", vmin=0, vmax=1, interpolation="nearest")
     ax.set_axis_off()

@@ -25,8 +25,11 @@ def elbo_curves(history: dict, *, title: str | None = None) -> Figure:
     fig = Figure(figsize=(11, 3.6), layout="constrained")
     axes = fig.subplots(1, 3)
     epochs = history["epoch"]
-    panels = [("negative ELBO", "loss"), ("reconstruction (BCE summed over pixels)", "reconstruction"),
-              ("KL(q(z|x) || N(0, I))", "kl")]
+    panels = [
+        ("negative ELBO", "loss"),
+        ("reconstruction (BCE summed over pixels)", "reconstruction"),
+        ("KL(q(z|x) || N(0, I))", "kl"),
+    ]
     for ax, (label, key) in zip(axes, panels, strict=True):
         for split, style in (("train", "-o"), ("test", "--s")):
             values = [np.nan if v is None else v for v in history.get(f"{split}_{key}", [])]

@@ -46,6 +46,17 @@ def build(name: str, config: dict | None = None, *, dtype=np.float32, rng=None) 
         raise ValueError(f"bad configuration {config!r} for model {name!r}: {error}") from None
 
 
-__all__ = ["Autoencoder", "IMAGE_SHAPE", "MODELS", "build", "LinearAutoencoder", "ConvAutoencoder",
-           "UpsampleAutoencoder", "DenoisingAutoencoder", "DeepConvAutoencoder", "VariationalAutoencoder",
-           "VAE", "ConvVAE"]
+__all__ = [
+    "Autoencoder",
+    "IMAGE_SHAPE",
+    "MODELS",
+    "build",
+    "LinearAutoencoder",
+    "ConvAutoencoder",
+    "UpsampleAutoencoder",
+    "DenoisingAutoencoder",
+    "DeepConvAutoencoder",
+    "VariationalAutoencoder",
+    "VAE",
+    "ConvVAE",
+]

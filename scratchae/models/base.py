@@ -39,8 +39,10 @@ def computed(grad: np.ndarray | None) -> np.ndarray:
     model's backward pass, this says so to the reader and to the type checker.
     """
     if grad is None:
-        raise RuntimeError("a layer inside the model returned no input gradient (needs_input_grad=False): "
-                           "only a model's first layer may skip it")
+        raise RuntimeError(
+            "a layer inside the model returned no input gradient (needs_input_grad=False): "
+            "only a model's first layer may skip it"
+        )
     return grad
 
 
@@ -147,7 +149,7 @@ class Autoencoder(Module):
 
     @property
     def dtype(self) -> np.dtype:
-        _, first = next(self.named_parameters())     # not parameters(): this runs on every batch
+        _, first = next(self.named_parameters())  # not parameters(): this runs on every batch
         return first.dtype
 
     def summary(self, input_shape=(1, *IMAGE_SHAPE)):

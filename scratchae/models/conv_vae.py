@@ -58,8 +58,7 @@ class ConvVAE(VariationalAutoencoder):
 
     name = "conv-vae"
 
-    def __init__(self, latent_dim: int = 2, hidden: int = 16, beta: float = 1.0, *, dtype=np.float32,
-                 rng=None):
+    def __init__(self, latent_dim: int = 2, hidden: int = 16, beta: float = 1.0, *, dtype=np.float32, rng=None):
         channels, height, width = FEATURES
         features = channels * height * width
         self.latent_dim, self.hidden, self.beta = latent_dim, hidden, checked_beta(beta)
@@ -77,26 +76,25 @@ class ConvVAE(VariationalAutoencoder):
         self.fc3 = Linear(latent_dim, features, dtype=dtype, rng=rng)
         self.relu4 = ReLU()
         self.unflatten = Unflatten(1, FEATURES)
-        self.t_conv1 = ConvTranspose2d(channels, 64, 3, stride=2, padding=1, output_padding=1, dtype=dtype,
-                                       rng=rng)
+        self.t_conv1 = ConvTranspose2d(channels, 64, 3, stride=2, padding=1, output_padding=1, dtype=dtype, rng=rng)
         self.relu5 = ReLU()
         self.t_conv2 = ConvTranspose2d(64, 32, 3, stride=2, padding=1, output_padding=1, dtype=dtype, rng=rng)
         self.relu6 = ReLU()
         self.t_conv3 = ConvTranspose2d(32, 1, 3, padding=1, dtype=dtype, rng=rng)
         self.sigmoid = Sigmoid()
-        self.needs_input_grad = False     # images are data: no dL/d(images) (see Autoencoder)
+        self.needs_input_grad = False  # images are data: no dL/d(images) (see Autoencoder)
 
     def encode_distribution(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        x = self.relu1(self.conv1(self.check_images(x)))               # (N, 32, 14, 14)
-        x = self.relu2(self.conv2(x))                                   # (N, 64, 7, 7)
-        h = self.relu3(self.fc1(self.flatten(x)))                       # (N, 16)
-        return self.fc21(h), self.fc22(h)                               # mu, logvar: (N, 2) each
+        x = self.relu1(self.conv1(self.check_images(x)))  # (N, 32, 14, 14)
+        x = self.relu2(self.conv2(x))  # (N, 64, 7, 7)
+        h = self.relu3(self.fc1(self.flatten(x)))  # (N, 16)
+        return self.fc21(h), self.fc22(h)  # mu, logvar: (N, 2) each
 
     def decode(self, z: np.ndarray) -> np.ndarray:
-        x = self.unflatten(self.relu4(self.fc3(z)))                     # (N, 64, 7, 7)
-        x = self.relu5(self.t_conv1(x))                                 # (N, 64, 14, 14)
-        x = self.relu6(self.t_conv2(x))                                 # (N, 32, 28, 28)
-        return self.sigmoid(self.t_conv3(x))                            # (N, 1, 28, 28)
+        x = self.unflatten(self.relu4(self.fc3(z)))  # (N, 64, 7, 7)
+        x = self.relu5(self.t_conv1(x))  # (N, 64, 14, 14)
+        x = self.relu6(self.t_conv2(x))  # (N, 32, 28, 28)
+        return self.sigmoid(self.t_conv3(x))  # (N, 1, 28, 28)
 
     def backward_decode(self, grad_out: np.ndarray) -> np.ndarray:
         grad = computed(self.t_conv3.backward(self.sigmoid.backward(grad_out)))
@@ -105,7 +103,7 @@ class ConvVAE(VariationalAutoencoder):
         return computed(self.fc3.backward(self.relu4.backward(self.unflatten.backward(grad))))
 
     def backward_encode_distribution(self, grad_mu: np.ndarray, grad_logvar: np.ndarray) -> np.ndarray | None:
-        grad_h = computed(self.fc21.backward(grad_mu)) + computed(self.fc22.backward(grad_logvar))   # both heads
+        grad_h = computed(self.fc21.backward(grad_mu)) + computed(self.fc22.backward(grad_logvar))  # both heads
         grad = self.flatten.backward(computed(self.fc1.backward(self.relu3.backward(grad_h))))
         grad = computed(self.conv2.backward(self.relu2.backward(grad)))
         return self.conv1.backward(self.relu1.backward(grad))

@@ -66,14 +66,20 @@ class DeepConvAutoencoder(Autoencoder):
 
     name = "deep-conv"
 
-    def __init__(self, *, batch_norm: bool = True, negative_slope: float = 0.2, upsampling: str = "bilinear",
-                 dtype=np.float32, rng=None):
+    def __init__(
+        self,
+        *,
+        batch_norm: bool = True,
+        negative_slope: float = 0.2,
+        upsampling: str = "bilinear",
+        dtype=np.float32,
+        rng=None,
+    ):
         self.batch_norm, self.negative_slope, self.upsampling = bool(batch_norm), negative_slope, upsampling
 
         # no bias before a batch norm: its shift beta is one
         def conv(c_in: int, c_out: int, normalized: bool = True) -> Conv2d:
-            return Conv2d(c_in, c_out, 3, padding="same", bias=not (normalized and batch_norm), dtype=dtype,
-                          rng=rng)
+            return Conv2d(c_in, c_out, 3, padding="same", bias=not (normalized and batch_norm), dtype=dtype, rng=rng)
 
         def norm(channels: int) -> Module:
             return BatchNorm2d(channels, dtype=dtype) if batch_norm else Identity()
@@ -97,20 +103,20 @@ class DeepConvAutoencoder(Autoencoder):
         self.act5 = LeakyReLU(negative_slope)
         self.conv6 = conv(16, 1, normalized=False)
         self.sigmoid = Sigmoid()
-        self.needs_input_grad = False     # images are data: no dL/d(images) (see Autoencoder)
+        self.needs_input_grad = False  # images are data: no dL/d(images) (see Autoencoder)
 
     def config(self) -> dict:
         return {"batch_norm": self.batch_norm, "negative_slope": self.negative_slope, "upsampling": self.upsampling}
 
     def encode(self, x: np.ndarray) -> np.ndarray:
-        x = self.pool1(self.act1(self.bn1(self.conv1(self.check_images(x)))))   # (N, 16, 14, 14)
-        x = self.pool2(self.act2(self.bn2(self.conv2(x))))                      # (N, 32, 7, 7)
-        return self.conv3(x)                                                    # (N, 4, 7, 7)
+        x = self.pool1(self.act1(self.bn1(self.conv1(self.check_images(x)))))  # (N, 16, 14, 14)
+        x = self.pool2(self.act2(self.bn2(self.conv2(x))))  # (N, 32, 7, 7)
+        return self.conv3(x)  # (N, 4, 7, 7)
 
     def decode(self, z: np.ndarray) -> np.ndarray:
-        x = self.act4(self.bn4(self.conv4(self.up1(z))))                        # (N, 32, 14, 14)
-        x = self.act5(self.bn5(self.conv5(self.up2(x))))                        # (N, 16, 28, 28)
-        return self.sigmoid(self.conv6(x))                                      # (N, 1, 28, 28)
+        x = self.act4(self.bn4(self.conv4(self.up1(z))))  # (N, 32, 14, 14)
+        x = self.act5(self.bn5(self.conv5(self.up2(x))))  # (N, 16, 28, 28)
+        return self.sigmoid(self.conv6(x))  # (N, 1, 28, 28)
 
     def backward_decode(self, grad_out: np.ndarray) -> np.ndarray:
         grad = computed(self.conv6.backward(self.sigmoid.backward(grad_out)))

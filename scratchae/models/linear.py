@@ -40,14 +40,14 @@ class LinearAutoencoder(Autoencoder):
         self.fc2 = Linear(encoding_dim, pixels, dtype=dtype, rng=rng)
         self.sigmoid = Sigmoid()
         self.unflatten = Unflatten(1, IMAGE_SHAPE)
-        self.needs_input_grad = False     # images are data: no dL/d(images) (see Autoencoder)
+        self.needs_input_grad = False  # images are data: no dL/d(images) (see Autoencoder)
 
     def encode(self, x: np.ndarray) -> np.ndarray:
-        x = self.flatten(self.check_images(x))                    # (N, 784)
-        return self.relu1(self.fc1(x))                            # (N, encoding_dim)
+        x = self.flatten(self.check_images(x))  # (N, 784)
+        return self.relu1(self.fc1(x))  # (N, encoding_dim)
 
     def decode(self, z: np.ndarray) -> np.ndarray:
-        return self.unflatten(self.sigmoid(self.fc2(z)))          # (N, 784) -> (N, 1, 28, 28)
+        return self.unflatten(self.sigmoid(self.fc2(z)))  # (N, 784) -> (N, 1, 28, 28)
 
     def backward_decode(self, grad_out: np.ndarray) -> np.ndarray:
         grad = self.sigmoid.backward(self.unflatten.backward(grad_out))
@@ -55,7 +55,7 @@ class LinearAutoencoder(Autoencoder):
 
     def backward_encode(self, grad_code: np.ndarray) -> np.ndarray | None:
         grad = self.fc1.backward(self.relu1.backward(grad_code))
-        return None if grad is None else self.flatten.backward(grad)      # None: fc1 skipped dL/dx
+        return None if grad is None else self.flatten.backward(grad)  # None: fc1 skipped dL/dx
 
     def config(self) -> dict:
         return {"encoding_dim": self.encoding_dim}

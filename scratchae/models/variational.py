@@ -35,8 +35,12 @@ from .base import IMAGE_SHAPE, Autoencoder, computed
 
 def checked_beta(beta) -> float:
     """``beta`` as a float after checking it is a finite number >= 0."""
-    if isinstance(beta, bool) or not isinstance(beta, (int, float, np.integer, np.floating)) \
-            or not math.isfinite(beta) or beta < 0:
+    if (
+        isinstance(beta, bool)
+        or not isinstance(beta, (int, float, np.integer, np.floating))
+        or not math.isfinite(beta)
+        or beta < 0
+    ):
         raise ValueError(f"a variational autoencoder expected a weight beta >= 0 for its KL term, got {beta!r}")
     return float(beta)
 
@@ -84,8 +88,9 @@ class VariationalAutoencoder(Autoencoder):
         """``(mu, logvar)``, each (N, latent_dim): the Gaussian :math:`q(z|x)` of each image."""
         raise NotImplementedError(f"{self._name()} does not implement encode_distribution")
 
-    def backward_encode_distribution(self, grad_mu: np.ndarray,
-                                     grad_logvar: np.ndarray) -> np.ndarray | None:  # pragma: no cover
+    def backward_encode_distribution(
+        self, grad_mu: np.ndarray, grad_logvar: np.ndarray
+    ) -> np.ndarray | None:  # pragma: no cover
         """dL/dx from dL/dmu and dL/dlogvar (None unless :attr:`needs_input_grad`), adding into the
         encoder's parameter gradients."""
         raise NotImplementedError(f"{self._name()} does not implement backward_encode_distribution")
@@ -97,19 +102,20 @@ class VariationalAutoencoder(Autoencoder):
 
     def forward(self, x: np.ndarray) -> np.ndarray:
         mu, logvar = self.encode_distribution(x)
-        z = self.reparameterize(mu, logvar)             # z = mu + sigma * eps, eps drawn (or fixed)
-        self.kl_divergence = self.kl(mu, logvar)        # per image, kept for latent_loss()
+        z = self.reparameterize(mu, logvar)  # z = mu + sigma * eps, eps drawn (or fixed)
+        self.kl_divergence = self.kl(mu, logvar)  # per image, kept for latent_loss()
         return self.decode(z)
 
     def backward(self, grad_out: np.ndarray) -> np.ndarray | None:
         grad_z = self.backward_decode(grad_out)
-        grad_mu, grad_logvar = self.reparameterize.backward(grad_z)   # through the sampling
-        kl_mu, kl_logvar = self.kl.backward(self.beta)                # the KL term's own gradient, times beta
+        grad_mu, grad_logvar = self.reparameterize.backward(grad_z)  # through the sampling
+        kl_mu, kl_logvar = self.kl.backward(self.beta)  # the KL term's own gradient, times beta
         return self.backward_encode_distribution(grad_mu + kl_mu, grad_logvar + kl_logvar)
 
     def backward_encode(self, grad_code: np.ndarray) -> np.ndarray | None:
-        raise TypeError(f"{self._name()} has two codes, mu and logvar: call "
-                        f"backward_encode_distribution(grad_mu, grad_logvar)")
+        raise TypeError(
+            f"{self._name()} has two codes, mu and logvar: call backward_encode_distribution(grad_mu, grad_logvar)"
+        )
 
     # -- the loss ---------------------------------------------------------------------------------------
     def default_criterion(self) -> Loss:
@@ -170,8 +176,7 @@ class VAE(VariationalAutoencoder):
 
     name = "vae"
 
-    def __init__(self, latent_dim: int = 20, hidden: int = 400, beta: float = 1.0, *, dtype=np.float32,
-                 rng=None):
+    def __init__(self, latent_dim: int = 20, hidden: int = 400, beta: float = 1.0, *, dtype=np.float32, rng=None):
         pixels = math.prod(IMAGE_SHAPE)
         self.latent_dim, self.hidden, self.beta = latent_dim, hidden, checked_beta(beta)
         self.flatten = Flatten()
@@ -186,24 +191,24 @@ class VAE(VariationalAutoencoder):
         self.fc4 = Linear(hidden, pixels, dtype=dtype, rng=rng)
         self.sigmoid = Sigmoid()
         self.unflatten = Unflatten(1, IMAGE_SHAPE)
-        self.needs_input_grad = False     # images are data: no dL/d(images) (see Autoencoder)
+        self.needs_input_grad = False  # images are data: no dL/d(images) (see Autoencoder)
 
     def encode_distribution(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        h = self.relu1(self.fc1(self.flatten(self.check_images(x))))    # (N, 400)
-        return self.fc21(h), self.fc22(h)                                # mu, logvar: (N, 20) each
+        h = self.relu1(self.fc1(self.flatten(self.check_images(x))))  # (N, 400)
+        return self.fc21(h), self.fc22(h)  # mu, logvar: (N, 20) each
 
     def decode(self, z: np.ndarray) -> np.ndarray:
-        h = self.relu3(self.fc3(z))                                      # (N, 400)
-        return self.unflatten(self.sigmoid(self.fc4(h)))                 # (N, 784) -> (N, 1, 28, 28)
+        h = self.relu3(self.fc3(z))  # (N, 400)
+        return self.unflatten(self.sigmoid(self.fc4(h)))  # (N, 784) -> (N, 1, 28, 28)
 
     def backward_decode(self, grad_out: np.ndarray) -> np.ndarray:
         grad = computed(self.fc4.backward(self.sigmoid.backward(self.unflatten.backward(grad_out))))
         return computed(self.fc3.backward(self.relu3.backward(grad)))
 
     def backward_encode_distribution(self, grad_mu: np.ndarray, grad_logvar: np.ndarray) -> np.ndarray | None:
-        grad_h = computed(self.fc21.backward(grad_mu)) + computed(self.fc22.backward(grad_logvar))   # both heads
+        grad_h = computed(self.fc21.backward(grad_mu)) + computed(self.fc22.backward(grad_logvar))  # both heads
         grad = self.fc1.backward(self.relu1.backward(grad_h))
-        return None if grad is None else self.flatten.backward(grad)     # None: fc1 skipped dL/dx
+        return None if grad is None else self.flatten.backward(grad)  # None: fc1 skipped dL/dx
 
     def config(self) -> dict:
         return {"latent_dim": self.latent_dim, "hidden": self.hidden, "beta": self.beta}

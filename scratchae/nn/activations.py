@@ -25,7 +25,7 @@ class ReLU(Module):
     """
 
     def __init__(self) -> None:
-        self._positive: np.ndarray | None = None           # where x > 0, kept by forward
+        self._positive: np.ndarray | None = None  # where x > 0, kept by forward
         self._dtype: np.dtype | None = None
 
     def forward(self, x: np.ndarray) -> np.ndarray:
@@ -57,7 +57,7 @@ class Sigmoid(Module):
     """
 
     def __init__(self) -> None:
-        self._y: np.ndarray | None = None                  # the output, kept by forward
+        self._y: np.ndarray | None = None  # the output, kept by forward
 
     def forward(self, x: np.ndarray) -> np.ndarray:
         checks.floating_input("Sigmoid", x)
@@ -100,13 +100,13 @@ class LeakyReLU(Module):
         if not checks.is_real_number(negative_slope):
             raise TypeError(f"LeakyReLU expected a number negative_slope, got {negative_slope!r}")
         self.negative_slope, self.inplace = negative_slope, bool(inplace)
-        self._slopes: np.ndarray | None = None             # dy/dx, kept by forward
+        self._slopes: np.ndarray | None = None  # dy/dx, kept by forward
 
     def forward(self, x: np.ndarray) -> np.ndarray:
         checks.floating_input("LeakyReLU", x)
         f = x.dtype.type
-        self._slopes = np.where(x > 0, f(1), f(self.negative_slope))    # dy/dx, element by element
-        return np.asarray(np.multiply(x, self._slopes, out=x if self.inplace else None))   # 0-d stays an array
+        self._slopes = np.where(x > 0, f(1), f(self.negative_slope))  # dy/dx, element by element
+        return np.asarray(np.multiply(x, self._slopes, out=x if self.inplace else None))  # 0-d stays an array
 
     def backward(self, grad_out: np.ndarray) -> np.ndarray:
         slopes = self._cached(self._slopes)
@@ -131,7 +131,7 @@ class Tanh(Module):
     """
 
     def __init__(self) -> None:
-        self._y: np.ndarray | None = None                  # the output, kept by forward
+        self._y: np.ndarray | None = None  # the output, kept by forward
 
     def forward(self, x: np.ndarray) -> np.ndarray:
         checks.floating_input("Tanh", x)

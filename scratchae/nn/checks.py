@@ -61,20 +61,18 @@ def unbatched_as_batch(layer, x) -> tuple[np.ndarray, bool]:
     input is returned as it is; any other number of dimensions is refused here.
     """
     if not isinstance(x, np.ndarray):
-        return x, False                                # floating_input says what is wrong with it
+        return x, False  # floating_input says what is wrong with it
     if x.ndim == 3:
         return x[None], True
     if x.ndim != 4:
-        raise ValueError(f"{_describe(layer)} expected a 3-D (C, H, W) or 4-D (N, C, H, W) input, "
-                         f"got shape {x.shape}")
+        raise ValueError(f"{_describe(layer)} expected a 3-D (C, H, W) or 4-D (N, C, H, W) input, got shape {x.shape}")
     return x, False
 
 
 def upstream(layer, grad_out: np.ndarray, shape: tuple[int, ...], dtype) -> np.ndarray:
     """Check that the upstream gradient has the shape and dtype of the forward output."""
     if not isinstance(grad_out, np.ndarray):
-        raise TypeError(f"{_describe(layer)}.backward expected a numpy.ndarray gradient, "
-                        f"got {type(grad_out).__name__}")
+        raise TypeError(f"{_describe(layer)}.backward expected a numpy.ndarray gradient, got {type(grad_out).__name__}")
     if grad_out.shape != tuple(shape):
         raise ValueError(
             f"{_describe(layer)}.backward expected a gradient of shape {tuple(shape)} (the forward "

@@ -81,19 +81,33 @@ class Conv2d(Module):
     V. Dumoulin and F. Visin, "A guide to convolution arithmetic for deep learning", arXiv:1603.07285, 2016.
     """
 
-    def __init__(self, in_channels: int, out_channels: int, kernel_size, stride=1, padding=0,
-                 dilation=1, groups: int = 1, bias: bool = True, *, dtype=np.float32, rng=None):
+    def __init__(
+        self,
+        in_channels: int,
+        out_channels: int,
+        kernel_size,
+        stride=1,
+        padding=0,
+        dilation=1,
+        groups: int = 1,
+        bias: bool = True,
+        *,
+        dtype=np.float32,
+        rng=None,
+    ):
         layer = type(self).__name__
         self.in_channels = checks.positive_int(in_channels, "in_channels", layer)
         self.out_channels = checks.positive_int(out_channels, "out_channels", layer)
         self.kernel_size = pair(kernel_size, "kernel_size", layer, minimum=1)
         self.stride = pair(stride, "stride", layer, minimum=1)
         self.dilation = pair(dilation, "dilation", layer, minimum=1)
-        self.padding, self._padding, self._extra_padding = _resolve_padding(padding, self.kernel_size, self.stride,
-                                                                             self.dilation, layer)
+        self.padding, self._padding, self._extra_padding = _resolve_padding(
+            padding, self.kernel_size, self.stride, self.dilation, layer
+        )
         checks.no_groups(groups, layer)
-        weight, b = default_weight_and_bias((self.out_channels, self.in_channels, *self.kernel_size),
-                                            self.out_channels if bias else None, dtype, rng)
+        weight, b = default_weight_and_bias(
+            (self.out_channels, self.in_channels, *self.kernel_size), self.out_channels if bias else None, dtype, rng
+        )
         self.weight = Parameter(weight)
         self.bias = Parameter(b) if bias else None
         self._x: np.ndarray | None = None
@@ -104,16 +118,17 @@ class Conv2d(Module):
         """``(H_out, W_out)`` for an input of spatial size ``input_hw``; ValueError if the kernel does not fit."""
         (h, w), (extra_h, extra_w) = input_hw, self._extra_padding
         try:
-            return conv2d_output_size((h + extra_h, w + extra_w), self.kernel_size, self.stride, self._padding,
-                                      self.dilation)
+            return conv2d_output_size(
+                (h + extra_h, w + extra_w), self.kernel_size, self.stride, self._padding, self.dilation
+            )
         except ValueError as error:
             raise ValueError(f"{self!r}: {error}") from None
 
     def forward(self, x: np.ndarray) -> np.ndarray:
-        x, self._unbatched = checks.unbatched_as_batch(self, x)    # one image (C, H, W): a batch of one
+        x, self._unbatched = checks.unbatched_as_batch(self, x)  # one image (C, H, W): a batch of one
         checks.images_with_channels(self, x, self.in_channels, self.weight.dtype)
-        self._out_hw = self.output_size(x.shape[2:])               # a clear error if the kernel does not fit
-        if self._extra_padding != (0, 0):          # padding='same', even kernel: the odd zero row at the bottom
+        self._out_hw = self.output_size(x.shape[2:])  # a clear error if the kernel does not fit
+        if self._extra_padding != (0, 0):  # padding='same', even kernel: the odd zero row at the bottom
             extra_h, extra_w = self._extra_padding
             x = np.pad(x, ((0, 0), (0, 0), (0, extra_h), (0, extra_w)))
         self._x = x
@@ -127,17 +142,15 @@ class Conv2d(Module):
         checks.upstream(self, grad_out, out_shape if self._unbatched else (x.shape[0], *out_shape), x.dtype)
         if self._unbatched:
             grad_out = grad_out[None]
-        self.weight.grad += conv2d_weight_grad(x, grad_out, self.stride, self._padding, self.dilation,
-                                               self.kernel_size)
+        self.weight.grad += conv2d_weight_grad(x, grad_out, self.stride, self._padding, self.dilation, self.kernel_size)
         if self.bias is not None:
             self.bias.grad += conv2d_bias_grad(grad_out)
-        if not self.needs_input_grad:              # e.g. the first layer of a model: x is data
+        if not self.needs_input_grad:  # e.g. the first layer of a model: x is data
             return None
-        grad_x = conv2d_input_grad(grad_out, self.weight.data, self.stride, self._padding, self.dilation,
-                                   x.shape[2:])
-        if self._extra_padding != (0, 0):          # the appended zeros were no input: crop their gradient
+        grad_x = conv2d_input_grad(grad_out, self.weight.data, self.stride, self._padding, self.dilation, x.shape[2:])
+        if self._extra_padding != (0, 0):  # the appended zeros were no input: crop their gradient
             extra_h, extra_w = self._extra_padding
-            grad_x = np.ascontiguousarray(grad_x[:, :, :x.shape[2] - extra_h, :x.shape[3] - extra_w])
+            grad_x = np.ascontiguousarray(grad_x[:, :, : x.shape[2] - extra_h, : x.shape[3] - extra_w])
         return grad_x[0] if self._unbatched else grad_x
 
     def extra_repr(self) -> str:
@@ -165,7 +178,9 @@ def _resolve_padding(padding, kernel_size, stride, dilation, layer: str):
     if padding != "same":
         raise ValueError(f"{layer} expected padding to be 'same', 'valid', an int or a pair of ints, got {padding!r}")
     if stride != (1, 1):
-        raise ValueError(f"{layer}: padding='same' is not supported for strided convolutions (stride={stride}), "
-                         f"as in PyTorch: the output of a strided convolution cannot keep the input's size")
+        raise ValueError(
+            f"{layer}: padding='same' is not supported for strided convolutions (stride={stride}), "
+            f"as in PyTorch: the output of a strided convolution cannot keep the input's size"
+        )
     symmetric, extra = same_padding(kernel_size, dilation)
     return padding, symmetric, extra

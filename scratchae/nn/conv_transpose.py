@@ -89,9 +89,21 @@ class ConvTranspose2d(Module):
     V. Dumoulin and F. Visin, "A guide to convolution arithmetic for deep learning", arXiv:1603.07285, 2016.
     """
 
-    def __init__(self, in_channels: int, out_channels: int, kernel_size, stride=1, padding=0,
-                 output_padding=0, groups: int = 1, bias: bool = True, dilation=1, *, dtype=np.float32,
-                 rng=None):
+    def __init__(
+        self,
+        in_channels: int,
+        out_channels: int,
+        kernel_size,
+        stride=1,
+        padding=0,
+        output_padding=0,
+        groups: int = 1,
+        bias: bool = True,
+        dilation=1,
+        *,
+        dtype=np.float32,
+        rng=None,
+    ):
         layer = type(self).__name__
         self.in_channels = checks.positive_int(in_channels, "in_channels", layer)
         self.out_channels = checks.positive_int(out_channels, "out_channels", layer)
@@ -107,8 +119,9 @@ class ConvTranspose2d(Module):
                     f"{layer} expected output_padding smaller than stride or dilation, got "
                     f"output_padding={self.output_padding}, stride={self.stride}, dilation={self.dilation}"
                 )
-        weight, b = default_weight_and_bias((self.in_channels, self.out_channels, *self.kernel_size),
-                                            self.out_channels if bias else None, dtype, rng)
+        weight, b = default_weight_and_bias(
+            (self.in_channels, self.out_channels, *self.kernel_size), self.out_channels if bias else None, dtype, rng
+        )
         self.weight = Parameter(weight)
         self.bias = Parameter(b) if bias else None
         self._x: np.ndarray | None = None
@@ -120,8 +133,9 @@ class ConvTranspose2d(Module):
         ``output_padding`` unless another is given)."""
         extra = self.output_padding if output_padding is None else output_padding
         try:
-            return conv_transpose2d_output_size(tuple(input_hw), self.kernel_size, self.stride, self.padding,
-                                                extra, self.dilation)
+            return conv_transpose2d_output_size(
+                tuple(input_hw), self.kernel_size, self.stride, self.padding, extra, self.dilation
+            )
         except ValueError as error:
             raise ValueError(f"{self!r}: {error}") from None
 
@@ -139,22 +153,25 @@ class ConvTranspose2d(Module):
         smallest = self.output_size(input_hw, (0, 0))
         largest = (smallest[0] + self.stride[0] - 1, smallest[1] + self.stride[1] - 1)
         if not all(lo <= s <= hi for lo, s, hi in zip(smallest, wanted, largest, strict=True)):
-            raise ValueError(f"{self!r}: requested an output size of {wanted}, but valid sizes range from "
-                             f"{smallest} to {largest} (for an input of {tuple(input_hw)})")
+            raise ValueError(
+                f"{self!r}: requested an output size of {wanted}, but valid sizes range from "
+                f"{smallest} to {largest} (for an input of {tuple(input_hw)})"
+            )
         return wanted[0] - smallest[0], wanted[1] - smallest[1]
 
     def forward(self, x: np.ndarray, output_size=None) -> np.ndarray:
-        x, self._unbatched = checks.unbatched_as_batch(self, x)    # one image (C, H, W): a batch of one
+        x, self._unbatched = checks.unbatched_as_batch(self, x)  # one image (C, H, W): a batch of one
         checks.images_with_channels(self, x, self.in_channels, self.weight.dtype)
         if output_size is None:
             self._output_padding_used = self.output_padding
         else:
             self._output_padding_used = self.output_padding_for(x.shape[2:], output_size)
-        self.output_size(x.shape[2:], self._output_padding_used)   # a clear error if the output is empty
+        self.output_size(x.shape[2:], self._output_padding_used)  # a clear error if the output is empty
         self._x = x
         bias = None if self.bias is None else self.bias.data
-        y = conv_transpose2d(x, self.weight.data, bias, self.stride, self.padding, self._output_padding_used,
-                             self.dilation)
+        y = conv_transpose2d(
+            x, self.weight.data, bias, self.stride, self.padding, self._output_padding_used, self.dilation
+        )
         return y[0] if self._unbatched else y
 
     def backward(self, grad_out: np.ndarray) -> np.ndarray | None:
@@ -173,10 +190,9 @@ class ConvTranspose2d(Module):
             if grad_x.shape != x.shape:
                 # output_padding >= stride (possible with dilation > stride): the convolution sees
                 # floor(output_padding / stride) more rows (columns) than x had, which no pixel of x made
-                grad_x = np.ascontiguousarray(grad_x[:, :, :x.shape[2], :x.shape[3]])
+                grad_x = np.ascontiguousarray(grad_x[:, :, : x.shape[2], : x.shape[3]])
         # that convolution's weight gradient, with its input (our grad_out) and output gradient (our x)
-        self.weight.grad += conv2d_weight_grad(grad_out, x, self.stride, self.padding, self.dilation,
-                                               self.kernel_size)
+        self.weight.grad += conv2d_weight_grad(grad_out, x, self.stride, self.padding, self.dilation, self.kernel_size)
         if self.bias is not None:
             self.bias.grad += conv2d_bias_grad(grad_out)
         return grad_x[0] if self._unbatched and grad_x is not None else grad_x

@@ -71,7 +71,7 @@ class Dropout(Module):
         checks.floating_input(self, x)
         self._shape, self._dtype = x.shape, x.dtype
         if not self.training:
-            self._scaled_mask = None                     # the identity: backward passes gradients through
+            self._scaled_mask = None  # the identity: backward passes gradients through
             return x
         keep = self.keep_mask(x.shape)
         # k / (1 - p) in the input's dtype, as PyTorch computes it (p = 1: every element is dropped)
@@ -81,7 +81,7 @@ class Dropout(Module):
 
     def backward(self, grad_out: np.ndarray) -> np.ndarray:
         checks.upstream(self, grad_out, self._cached(self._shape), self._dtype)
-        if self._scaled_mask is None:                    # evaluation mode: the identity
+        if self._scaled_mask is None:  # evaluation mode: the identity
             return grad_out
         return grad_out * self._scaled_mask
 

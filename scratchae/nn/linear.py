@@ -44,12 +44,10 @@ class Linear(Module):
     :math:`G\,W` and returns ``None``.
     """
 
-    def __init__(self, in_features: int, out_features: int, bias: bool = True, *, dtype=np.float32,
-                 rng=None):
+    def __init__(self, in_features: int, out_features: int, bias: bool = True, *, dtype=np.float32, rng=None):
         self.in_features = checks.positive_int(in_features, "in_features", "Linear")
         self.out_features = checks.positive_int(out_features, "out_features", "Linear")
-        w, b = default_weight_and_bias((out_features, in_features), out_features if bias else None,
-                                       dtype, rng)
+        w, b = default_weight_and_bias((out_features, in_features), out_features if bias else None, dtype, rng)
         self.weight = Parameter(w)
         self.bias = Parameter(b) if bias else None
         self._x: np.ndarray | None = None

@@ -68,7 +68,7 @@ class Loss(Module):
         # (~25 us of a training step: the first NumPy reduction after the convolution kernels runs cold)
         total = np.add.reduce(elementwise, axis=None)
         if self.reduction != "sum":
-            total = total.dtype.type(float(total) / self._divisor(elementwise.shape))   # as NumPy rounds a mean
+            total = total.dtype.type(float(total) / self._divisor(elementwise.shape))  # as NumPy rounds a mean
         return float(total)
 
     def extra_repr(self) -> str:
@@ -89,7 +89,7 @@ class MSELoss(Loss):
         \frac{\partial L}{\partial \hat y_i} = 2 r (\hat y_i - y_i).
     """
 
-    _saved: np.ndarray | None                   # prediction - target
+    _saved: np.ndarray | None  # prediction - target
 
     def forward(self, prediction: np.ndarray, target: np.ndarray) -> float:
         prediction, target = self._prediction_and_target(prediction, target)
@@ -120,7 +120,7 @@ class L1Loss(Loss):
     sharper.
     """
 
-    _saved: np.ndarray | None                   # prediction - target
+    _saved: np.ndarray | None  # prediction - target
 
     def forward(self, prediction: np.ndarray, target: np.ndarray) -> float:
         prediction, target = self._prediction_and_target(prediction, target)
@@ -154,11 +154,11 @@ class BCELoss(Loss):
     #: PyTorch keeps this constant as a C ``float``, so even float64 sees float32's nearest value to 1e-12
     EPSILON = float(np.float32(1e-12))
 
-    _saved: tuple[np.ndarray, np.ndarray] | None   # (prediction, target)
+    _saved: tuple[np.ndarray, np.ndarray] | None  # (prediction, target)
 
     def forward(self, prediction: np.ndarray, target: np.ndarray) -> float:
         prediction, target = self._prediction_and_target(prediction, target)
-        if not (prediction.min() >= 0 and prediction.max() <= 1):        # (False for NaN too)
+        if not (prediction.min() >= 0 and prediction.max() <= 1):  # (False for NaN too)
             bad = prediction[~((prediction >= 0) & (prediction <= 1))].ravel()[0]
             raise ValueError(f"BCELoss expected every prediction in [0, 1], got {bad} (apply a Sigmoid first)")
         one = prediction.dtype.type(1)

@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import numpy as np
 import numpy.typing as npt
 
-if TYPE_CHECKING:                                   # only for the annotation: scratchae.summary imports this module
+if TYPE_CHECKING:  # only for the annotation: scratchae.summary imports this module
     from ..summary import ModelSummary
 
 #: one recorded call: the module, the positional arguments it was called with, what it returned
@@ -97,7 +97,7 @@ class Buffer:
     """
 
     def __init__(self, data: np.ndarray):
-        self.data = np.asarray(data, order="C")       # not ascontiguousarray: a count stays 0-d, shape ()
+        self.data = np.asarray(data, order="C")  # not ascontiguousarray: a count stays 0-d, shape ()
 
     @property
     def shape(self) -> tuple[int, ...]:
@@ -137,7 +137,7 @@ class Module:
     # -- forward / backward -------------------------------------------------------------------------
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         output = self.forward(*args, **kwargs)
-        if _recorders:                                       # inside a record_calls() block
+        if _recorders:  # inside a record_calls() block
             _recorders[-1].append((self, args, output))
         return output
 
@@ -255,9 +255,7 @@ class Module:
             elif k in state and np.asarray(state[k]).dtype.kind not in "fiu":
                 problems.append(f"{k!r} should be numeric, got {np.asarray(state[k]).dtype}")
         if problems:
-            raise ValueError(
-                f"{type(self).__name__}.load_state_dict: " + "; ".join(problems)
-            )
+            raise ValueError(f"{type(self).__name__}.load_state_dict: " + "; ".join(problems))
         for k, p in own.items():
             p.data[...] = np.asarray(state[k], dtype=p.dtype)
 
@@ -267,6 +265,7 @@ class Module:
         (batch first). ``print()`` it; see :func:`scratchae.summary.summary`."""
         # imported here, not at the top: scratchae.summary imports this module
         from ..summary import summary
+
         return summary(self, input_shape)
 
     # -- helpers for subclasses ---------------------------------------------------------------------

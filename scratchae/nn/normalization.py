@@ -106,8 +106,17 @@ class _BatchNorm(Module):
     #: the input layouts the layer accepts: {number of dimensions: layout}
     LAYOUTS: ClassVar[dict[int, str]] = {}
 
-    def __init__(self, num_features: int, eps: float = 1e-5, momentum: float | None = 0.1, affine: bool = True,
-                 track_running_stats: bool = True, *, dtype: npt.DTypeLike = np.float32, bias: bool = True):
+    def __init__(
+        self,
+        num_features: int,
+        eps: float = 1e-5,
+        momentum: float | None = 0.1,
+        affine: bool = True,
+        track_running_stats: bool = True,
+        *,
+        dtype: npt.DTypeLike = np.float32,
+        bias: bool = True,
+    ):
         layer = type(self).__name__
         self.num_features = checks.positive_int(num_features, "num_features", layer)
         if not checks.is_real_number(eps) or not eps >= 0:
@@ -148,34 +157,37 @@ class _BatchNorm(Module):
             layouts = " or ".join(f"{n}-D {layout}" for n, layout in self.LAYOUTS.items())
             raise ValueError(f"{self!r} expected a {layouts} input, got shape {x.shape}")
         if x.shape[1] != self.num_features:
-            raise ValueError(f"{self!r} expected {self.num_features} channels, got {x.shape[1]} (input shape "
-                             f"{x.shape})")
+            raise ValueError(
+                f"{self!r} expected {self.num_features} channels, got {x.shape[1]} (input shape {x.shape})"
+            )
         return x
 
     # -- forward / backward -------------------------------------------------------------------------
     def forward(self, x: np.ndarray) -> np.ndarray:
         self._check_input(x)
-        axes = (0, *range(2, x.ndim))                       # every axis but the channels'
-        per_channel = (1, -1) + (1,) * (x.ndim - 2)         # a (C,) array broadcast against x
+        axes = (0, *range(2, x.ndim))  # every axis but the channels'
+        per_channel = (1, -1) + (1,) * (x.ndim - 2)  # a (C,) array broadcast against x
         updating = self.training and self.track_running_stats
         if updating:
             _, _, count = self._running()
             count.data += 1
         # the batch's statistics in training, and always without running statistics (as PyTorch)
         self._batch_statistics = self.training or not self.track_running_stats
-        if x.size == 0:                                     # an empty batch: nothing to normalize or learn
+        if x.size == 0:  # an empty batch: nothing to normalize or learn
             self._x_hat, self._inv_std = x.copy(), np.ones(self.num_features, x.dtype)
             return x.copy()
         if self._batch_statistics:
-            m = x.size // self.num_features                 # values per channel
+            m = x.size // self.num_features  # values per channel
             if m == 1:
-                raise ValueError(f"{self!r}: expected more than 1 value per channel when training, got input "
-                                 f"of shape {x.shape} (one image of 1x1? use a larger batch, or call eval())")
+                raise ValueError(
+                    f"{self!r}: expected more than 1 value per channel when training, got input "
+                    f"of shape {x.shape} (one image of 1x1? use a larger batch, or call eval())"
+                )
             x64 = x.astype(np.float64)
             mean = x64.mean(axis=axes)
-            var = ((x64 - mean.reshape(per_channel)) ** 2).mean(axis=axes)      # biased: divided by m
+            var = ((x64 - mean.reshape(per_channel)) ** 2).mean(axis=axes)  # biased: divided by m
             if updating:
-                self._update_running_statistics(mean, var * m / (m - 1))          # unbiased
+                self._update_running_statistics(mean, var * m / (m - 1))  # unbiased
         else:
             running_mean, running_var, _ = self._running()
             mean, var = running_mean.data.astype(np.float64), running_var.data.astype(np.float64)
@@ -202,25 +214,26 @@ class _BatchNorm(Module):
         checks.upstream(self, grad_out, x_hat.shape, x_hat.dtype)
         axes = (0, *range(2, x_hat.ndim))
         per_channel = (1, -1) + (1,) * (x_hat.ndim - 2)
-        if self.weight is not None:                         # dL/dgamma = sum g x_hat
+        if self.weight is not None:  # dL/dgamma = sum g x_hat
             self.weight.grad += (grad_out * x_hat).sum(axis=axes, dtype=np.float64).astype(x_hat.dtype)
-        if self.bias is not None:                           # dL/dbeta = sum g
+        if self.bias is not None:  # dL/dbeta = sum g
             self.bias.grad += grad_out.sum(axis=axes, dtype=np.float64).astype(x_hat.dtype)
         # dL/dx_hat = gamma g
         grad_x_hat = grad_out if self.weight is None else grad_out * self.weight.data.reshape(per_channel)
         inv_std = self._cached(self._inv_std).reshape(per_channel)
-        if not self._batch_statistics or x_hat.size == 0:   # mu and sigma were constants
+        if not self._batch_statistics or x_hat.size == 0:  # mu and sigma were constants
             return grad_x_hat * inv_std
         m = x_hat.size // self.num_features
         total = grad_x_hat.sum(axis=axes, dtype=np.float64).astype(x_hat.dtype).reshape(per_channel)
-        projection = ((grad_x_hat * x_hat).sum(axis=axes, dtype=np.float64).astype(x_hat.dtype)
-                      .reshape(per_channel))
+        projection = (grad_x_hat * x_hat).sum(axis=axes, dtype=np.float64).astype(x_hat.dtype).reshape(per_channel)
         # the direct path, minus the path through the mean, minus the path through the variance
         return (inv_std / x_hat.dtype.type(m)) * (x_hat.dtype.type(m) * grad_x_hat - total - x_hat * projection)
 
     def extra_repr(self) -> str:
-        return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, affine={self.affine}, "
-                f"bias={self.bias is not None}, track_running_stats={self.track_running_stats}")
+        return (
+            f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, affine={self.affine}, "
+            f"bias={self.bias is not None}, track_running_stats={self.track_running_stats}"
+        )
 
 
 class BatchNorm1d(_BatchNorm):

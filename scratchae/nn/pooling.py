@@ -54,8 +54,9 @@ class MaxPool2d(Module):
     order of the window, as in PyTorch.
     """
 
-    def __init__(self, kernel_size, stride=None, padding=0, dilation=1, return_indices: bool = False,
-                 ceil_mode: bool = False):
+    def __init__(
+        self, kernel_size, stride=None, padding=0, dilation=1, return_indices: bool = False, ceil_mode: bool = False
+    ):
         layer = type(self).__name__
         self.kernel_size, self.stride, self.padding = kernel_size, stride, padding
         self.dilation, self.return_indices, self.ceil_mode = dilation, return_indices, bool(ceil_mode)
@@ -71,7 +72,7 @@ class MaxPool2d(Module):
                 f"{layer} expected padding to be at most half of kernel_size, got padding={padding!r}, "
                 f"kernel_size={kernel_size!r}"
             )
-        self._indices: np.ndarray | None = None            # where each maximum was, kept by forward
+        self._indices: np.ndarray | None = None  # where each maximum was, kept by forward
         self._in_shape: tuple[int, ...] | None = None
         self._dtype: np.dtype | None = None
         self._unbatched = False
@@ -84,7 +85,7 @@ class MaxPool2d(Module):
             raise ValueError(f"{self!r}: {error}") from None
 
     def forward(self, x: np.ndarray) -> np.ndarray:
-        x, self._unbatched = checks.unbatched_as_batch(self, x)    # one image (C, H, W): a batch of one
+        x, self._unbatched = checks.unbatched_as_batch(self, x)  # one image (C, H, W): a batch of one
         checks.floating_input(self, x)
         checks.images(self, x)
         out_hw = self.output_size(x.shape[2:])
@@ -102,5 +103,7 @@ class MaxPool2d(Module):
 
     def extra_repr(self) -> str:
         stride = self.kernel_size if self.stride is None else self.stride
-        return (f"kernel_size={self.kernel_size}, stride={stride}, padding={self.padding}, "
-                f"dilation={self.dilation}, ceil_mode={self.ceil_mode}")
+        return (
+            f"kernel_size={self.kernel_size}, stride={stride}, padding={self.padding}, "
+            f"dilation={self.dilation}, ceil_mode={self.ceil_mode}"
+        )

@@ -94,8 +94,14 @@ class Upsample(Module):
     resizing (Odena, Dumoulin & Olah, "Deconvolution and checkerboard artifacts", Distill, 2016).
     """
 
-    def __init__(self, size=None, scale_factor=None, mode: str = "nearest", align_corners: bool | None = None,
-                 recompute_scale_factor: bool | None = None):
+    def __init__(
+        self,
+        size=None,
+        scale_factor=None,
+        mode: str = "nearest",
+        align_corners: bool | None = None,
+        recompute_scale_factor: bool | None = None,
+    ):
         layer = type(self).__name__
         if mode not in MODES:
             raise ValueError(f"{layer} supports mode='nearest' or mode='bilinear', got mode={mode!r}")
@@ -105,16 +111,18 @@ class Upsample(Module):
                 f"scale_factor={scale_factor!r}"
             )
         if mode == "nearest" and align_corners is not None:
-            raise ValueError(f"{layer}: the align_corners option can only be set with the interpolating modes "
-                             f"(bilinear), not with mode='nearest'")
+            raise ValueError(
+                f"{layer}: the align_corners option can only be set with the interpolating modes "
+                f"(bilinear), not with mode='nearest'"
+            )
         if recompute_scale_factor and size is not None:
             raise ValueError(f"{layer}: recompute_scale_factor is not meaningful with an explicit size")
         self.size, self.scale_factor, self.mode = size, scale_factor, mode
         self.align_corners, self.recompute_scale_factor = align_corners, recompute_scale_factor
         # exactly one of _size and (_factor or _scales) is set
         self._size = None if size is None else pair(size, "size", layer, minimum=1)
-        self._factor: tuple[int, int] | None = None          # nearest with a scale_factor
-        self._scales: tuple[float, float] | None = None      # bilinear with a scale_factor
+        self._factor: tuple[int, int] | None = None  # nearest with a scale_factor
+        self._scales: tuple[float, float] | None = None  # bilinear with a scale_factor
         if scale_factor is not None and mode == "nearest":
             self._factor = _integer_factor(scale_factor, layer)
         elif scale_factor is not None:
@@ -130,7 +138,7 @@ class Upsample(Module):
         """The integer factors ``(f_h, f_w)`` of nearest upsampling for an input of spatial size ``input_hw``."""
         if self._factor is not None:
             return self._factor
-        assert self._size is not None                       # no scale_factor: a size was given
+        assert self._size is not None  # no scale_factor: a size was given
         (h, w), (ho, wo) = input_hw, self._size
         if ho % h or wo % w:
             raise ValueError(
@@ -161,9 +169,11 @@ class Upsample(Module):
     def forward(self, x: np.ndarray) -> np.ndarray:
         checks.floating_input(self, x)
         if x.ndim == 3:
-            raise ValueError(f"{self!r} expected a 4-D input (N, C, H, W), got shape {x.shape}: PyTorch's Upsample "
-                             f"reads a 3-D input as (N, C, L), a batch of 1-D signals, which is not implemented "
-                             f"here; upsample one image as a batch of one, up(x[None])[0]")
+            raise ValueError(
+                f"{self!r} expected a 4-D input (N, C, H, W), got shape {x.shape}: PyTorch's Upsample "
+                f"reads a 3-D input as (N, C, L), a batch of 1-D signals, which is not implemented "
+                f"here; upsample one image as a batch of one, up(x[None])[0]"
+            )
         checks.images(self, x)
         self._in_shape, self._dtype = x.shape, x.dtype
         if self.mode == "nearest":

@@ -37,8 +37,7 @@ def _mean_and_log_variance(layer: str, mu, logvar) -> tuple[np.ndarray, np.ndarr
     if mu.ndim == 0 or mu.size == 0:
         raise ValueError(f"{layer} expected a non-empty mean mu of shape (N, latent_dim), got {mu.shape}")
     if logvar.shape != mu.shape:
-        raise ValueError(f"{layer} expected a log-variance of the shape of the mean mu {mu.shape}, got "
-                         f"{logvar.shape}")
+        raise ValueError(f"{layer} expected a log-variance of the shape of the mean mu {mu.shape}, got {logvar.shape}")
     return mu, logvar
 
 
@@ -102,17 +101,17 @@ class Reparameterize(Module):
         else:
             if np.shape(eps) != mu.shape:
                 raise ValueError(f"Reparameterize.fixed_eps has shape {np.shape(eps)}, but mu has shape {mu.shape}")
-            eps = np.asarray(eps, dtype=mu.dtype)               # a float64 noise may drive a float32 model
-        std = np.exp(mu.dtype.type(0.5) * logvar)          # sigma = e^{logvar / 2}
+            eps = np.asarray(eps, dtype=mu.dtype)  # a float64 noise may drive a float32 model
+        std = np.exp(mu.dtype.type(0.5) * logvar)  # sigma = e^{logvar / 2}
         self.eps, self._std = eps, std
-        return mu + std * eps                               # z = mu + sigma * eps
+        return mu + std * eps  # z = mu + sigma * eps
 
     def backward(self, grad_z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """``(dL/dmu, dL/dlogvar)`` from ``dL/dz``."""
         std, eps = self._cached(self._std), self._cached(self.eps)
         checks.upstream("Reparameterize", grad_z, std.shape, std.dtype)
         half = std.dtype.type(0.5)
-        return grad_z, grad_z * eps * (half * std)       # dz/dmu = 1, dz/dlogvar = eps * sigma / 2
+        return grad_z, grad_z * eps * (half * std)  # dz/dmu = 1, dz/dlogvar = eps * sigma / 2
 
     def extra_repr(self) -> str:
         return "fixed_eps" if self.fixed_eps is not None else ""
@@ -146,7 +145,7 @@ class GaussianKL(Loss):
     :math:`\beta` as ``grad``.
     """
 
-    _saved: tuple[np.ndarray, np.ndarray] | None   # (mu, sigma^2)
+    _saved: tuple[np.ndarray, np.ndarray] | None  # (mu, sigma^2)
 
     def __init__(self, reduction: str = "batchmean"):
         super().__init__(reduction)
@@ -155,7 +154,7 @@ class GaussianKL(Loss):
         mu, logvar = _mean_and_log_variance("GaussianKL", mu, logvar)
         self._check_batch(mu)
         f = mu.dtype.type
-        variance = np.exp(logvar)                                          # sigma^2
+        variance = np.exp(logvar)  # sigma^2
         self._saved = (mu, variance)
         return self._reduce(f(-0.5) * (f(1) + logvar - mu * mu - variance))
 

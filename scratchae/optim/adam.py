@@ -32,8 +32,14 @@ class Adam(Optimizer):
 
     state_names = ("exp_avg", "exp_avg_sq")
 
-    def __init__(self, params, lr: float = 1e-3, betas: tuple[float, float] = (0.9, 0.999),
-                 eps: float = 1e-8, weight_decay: float = 0.0):
+    def __init__(
+        self,
+        params,
+        lr: float = 1e-3,
+        betas: tuple[float, float] = (0.9, 0.999),
+        eps: float = 1e-8,
+        weight_decay: float = 0.0,
+    ):
         beta1, beta2 = betas
         if not (0.0 <= beta1 < 1.0 and 0.0 <= beta2 < 1.0):
             raise ValueError(f"Adam expected betas in [0, 1), got {betas}")
@@ -46,12 +52,21 @@ class Adam(Optimizer):
     def step(self) -> None:
         self.step_count += 1
         t = self.step_count
-        step_size = self.lr / (1 - self.beta1 ** t)
-        bias_correction2_sqrt = math.sqrt(1 - self.beta2 ** t)
-        update = fast_adam_update if numba_enabled() else readable_adam_update     # one Numba pass, or NumPy
+        step_size = self.lr / (1 - self.beta1**t)
+        bias_correction2_sqrt = math.sqrt(1 - self.beta2**t)
+        update = fast_adam_update if numba_enabled() else readable_adam_update  # one Numba pass, or NumPy
         for p, state in zip(self.params, self.state, strict=True):
             g = p.grad
             if self.weight_decay:
                 g = g + p.dtype.type(self.weight_decay) * p.data
-            update(p.data, g, state["exp_avg"], state["exp_avg_sq"], step_size, bias_correction2_sqrt,
-                   self.beta1, self.beta2, self.eps)
+            update(
+                p.data,
+                g,
+                state["exp_avg"],
+                state["exp_avg_sq"],
+                step_size,
+                bias_correction2_sqrt,
+                self.beta1,
+                self.beta2,
+                self.eps,
+            )

@@ -3,5 +3,13 @@
 from .checkpoint import Checkpoint, CheckpointError, load_checkpoint, load_into, save_checkpoint
 from .trainer import Trainer, fit, restore
 
-__all__ = ["Trainer", "fit", "restore", "Checkpoint", "CheckpointError", "save_checkpoint",
-           "load_checkpoint", "load_into"]
+__all__ = [
+    "Trainer",
+    "fit",
+    "restore",
+    "Checkpoint",
+    "CheckpointError",
+    "save_checkpoint",
+    "load_checkpoint",
+    "load_into",
+]

@@ -59,8 +59,7 @@ def _json_array(value) -> np.ndarray:
     return np.array(json.dumps(value, sort_keys=True))
 
 
-def save_checkpoint(path, model, optimizer=None, *, epoch: int, config: dict, history: dict | None = None
-                    ) -> str:
+def save_checkpoint(path, model, optimizer=None, *, epoch: int, config: dict, history: dict | None = None) -> str:
     """Write ``model`` (and ``optimizer``) to ``path`` atomically; returns the path.
 
     Parameters
@@ -147,8 +146,10 @@ def _read_entry(archive: zipfile.ZipFile, info: zipfile.ZipInfo, archive_size: i
     if info.compress_type != zipfile.ZIP_STORED:
         raise CheckpointError(f"entry {info.filename!r} is compressed; checkpoints store their arrays as is")
     if info.compress_size != info.file_size or info.file_size > archive_size:
-        raise CheckpointError(f"entry {info.filename!r} declares {info.compress_size} bytes stored for "
-                              f"{info.file_size} bytes of data, in a file of {archive_size} bytes")
+        raise CheckpointError(
+            f"entry {info.filename!r} declares {info.compress_size} bytes stored for "
+            f"{info.file_size} bytes of data, in a file of {archive_size} bytes"
+        )
     with archive.open(info) as f:
         major, _ = np.lib.format.read_magic(f)
         read_header = {1: np.lib.format.read_array_header_1_0, 2: np.lib.format.read_array_header_2_0}
@@ -157,8 +158,9 @@ def _read_entry(archive: zipfile.ZipFile, info: zipfile.ZipInfo, archive_size: i
         try:
             shape, _, dtype = read_header[major](f)
         except Exception as error:  # noqa: BLE001 (NumPy parses the header's text: a flipped byte can raise anything)
-            raise CheckpointError(f"entry {info.filename!r} has a corrupt .npy header "
-                                  f"({type(error).__name__}: {error})") from None
+            raise CheckpointError(
+                f"entry {info.filename!r} has a corrupt .npy header ({type(error).__name__}: {error})"
+            ) from None
         if dtype.hasobject:
             raise CheckpointError(f"entry {info.filename!r} holds Python objects, which are never loaded")
         header_size = f.tell()
@@ -229,14 +231,23 @@ def load_checkpoint(path) -> Checkpoint:
             raise CheckpointError("meta/config and meta/history should be JSON objects")
     except CheckpointError as error:
         raise CheckpointError(f"{path} is not a valid scratchae checkpoint: {error}") from None
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError, ValueError, KeyError,
-            NotImplementedError, RuntimeError, OverflowError) as error:
+    except (
+        zipfile.BadZipFile,
+        zipfile.LargeZipFile,
+        OSError,
+        EOFError,
+        ValueError,
+        KeyError,
+        NotImplementedError,
+        RuntimeError,
+        OverflowError,
+    ) as error:
         raise CheckpointError(
             f"{path} is not a readable scratchae checkpoint ({type(error).__name__}: {error})"
         ) from None
     return Checkpoint(
-        model_state={k[len("model/"):]: v for k, v in arrays.items() if k.startswith("model/")},
-        optimizer_state={k[len("optimizer/"):]: v for k, v in arrays.items() if k.startswith("optimizer/")},
+        model_state={k[len("model/") :]: v for k, v in arrays.items() if k.startswith("model/")},
+        optimizer_state={k[len("optimizer/") :]: v for k, v in arrays.items() if k.startswith("optimizer/")},
         epoch=int(epoch),
         config=config,
         history=history,

@@ -116,10 +116,22 @@ class Trainer:
         for a VAE also ``train_reconstruction``, ``train_kl``, ``test_reconstruction``, ``test_kl``.
     """
 
-    def __init__(self, model, optimizer=None, *, lr: float = 1e-3, criterion=None, batch_size: int = 20,
-                 shuffle: bool = False, noise_factor: float | None = None, seed: int = 0,
-                 checkpoint: str | os.PathLike | None = None, config: dict | None = None,
-                 progress: bool | str = True, on_epoch=None):
+    def __init__(
+        self,
+        model,
+        optimizer=None,
+        *,
+        lr: float = 1e-3,
+        criterion=None,
+        batch_size: int = 20,
+        shuffle: bool = False,
+        noise_factor: float | None = None,
+        seed: int = 0,
+        checkpoint: str | os.PathLike | None = None,
+        config: dict | None = None,
+        progress: bool | str = True,
+        on_epoch=None,
+    ):
         if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size <= 0:
             raise ValueError(f"Trainer expected a positive integer batch_size, got {batch_size!r}")
         if noise_factor is not None and not (math.isfinite(noise_factor) and noise_factor >= 0):
@@ -163,26 +175,26 @@ class Trainer:
         output = self.model(inputs)
         try:
             reconstruction = self.criterion(output, targets)
-        except ValueError:              # BCELoss refuses NaN predictions, as PyTorch's does
+        except ValueError:  # BCELoss refuses NaN predictions, as PyTorch's does
             if np.isfinite(output).all():
                 raise
             raise FloatingPointError(self._diverged("the model's output is not finite", where)) from None
-        loss = reconstruction + self.model.latent_loss()     # + beta * KL for a VAE, + 0.0 otherwise
+        loss = reconstruction + self.model.latent_loss()  # + beta * KL for a VAE, + 0.0 otherwise
         self.last_reconstruction = reconstruction
         if not math.isfinite(loss):
             raise FloatingPointError(self._diverged(f"the loss is {loss}", where))
         self.optimizer.zero_grad()
         self.model.backward(self.criterion.backward())
-        if not all(np.isfinite(p.grad).all() for p in self.optimizer.params):     # names only if needed
+        if not all(np.isfinite(p.grad).all() for p in self.optimizer.params):  # names only if needed
             bad = [name for name, p in self.model.named_parameters() if not np.isfinite(p.grad).all()]
-            raise FloatingPointError(self._diverged(
-                f"the gradients of {', '.join(bad) or 'some parameters'} are not finite", where))
+            raise FloatingPointError(
+                self._diverged(f"the gradients of {', '.join(bad) or 'some parameters'} are not finite", where)
+            )
         self.optimizer.step()
         return loss
 
     def _diverged(self, what: str, where: str) -> str:
-        message = (f"training diverged: {what} {where}; lower the learning rate "
-                   f"(lr={self.optimizer.defaults.get('lr')})")
+        message = f"training diverged: {what} {where}; lower the learning rate (lr={self.optimizer.defaults.get('lr')})"
         if self.checkpoint and os.path.exists(self.checkpoint):
             message += f"; the last good checkpoint {self.checkpoint} was left untouched"
         elif self.checkpoint:
@@ -196,29 +208,29 @@ class Trainer:
         ``bar`` is a tqdm bar to advance (default: a new one for this epoch, if progress is on).
         """
         epoch = self.epoch + 1
-        self.model.train()                  # dropout drops, batch normalization uses the batch's statistics
-        rng = epoch_rng(self.seed, epoch)   # draws the epoch's order first, then the batches' noise
+        self.model.train()  # dropout drops, batch normalization uses the batch's statistics
+        rng = epoch_rng(self.seed, epoch)  # draws the epoch's order first, then the batches' noise
         n = len(images)
-        parts: dict[str, float] = {}        # a VAE's reconstruction and KL terms, summed as the loss is
+        parts: dict[str, float] = {}  # a VAE's reconstruction and KL terms, summed as the loss is
         batches = iterate_batches(images, None, self.batch_size, shuffle=self.shuffle, seed=rng)
         total = 0.0
         seen = 0
         label = f"epoch {epoch}" + (f"/{total_epochs}" if total_epochs else "")
         own_bar = bar is None
         if own_bar:
-            bar = tqdm(total=n, desc=label, unit="img", disable=not self.progress, dynamic_ncols=True,
-                       mininterval=0.5)
+            bar = tqdm(total=n, desc=label, unit="img", disable=not self.progress, dynamic_ncols=True, mininterval=0.5)
         with contextlib.nullcontext() if not own_bar else bar, self.model.sampling_from(rng):
             for step, (batch, _) in enumerate(batches, start=1):
                 inputs, targets = self.inputs_and_targets(batch, rng)
                 loss = self.train_step(inputs, targets, where=f"at epoch {epoch}, step {step}")
                 total += loss * len(batch)
-                assert self.last_reconstruction is not None         # set by train_step
+                assert self.last_reconstruction is not None  # set by train_step
                 add_parts(parts, self.model, self.last_reconstruction, len(batch))
                 seen += len(batch)
                 bar.update(len(batch))
-                bar.set_postfix_str(f"{label}, loss={total / seen:.5f}" if not own_bar
-                                    else f"loss={total / seen:.5f}", refresh=False)
+                bar.set_postfix_str(
+                    f"{label}, loss={total / seen:.5f}" if not own_bar else f"loss={total / seen:.5f}", refresh=False
+                )
         self.epoch_parts = {name: value / seen for name, value in parts.items()}
         return total / seen
 
@@ -238,7 +250,7 @@ class Trainer:
         try:
             with self.model.sampling_from(rng):
                 for start in range(0, len(images), batch_size):
-                    batch = images[start:start + batch_size]
+                    batch = images[start : start + batch_size]
                     inputs, targets = self.inputs_and_targets(batch, rng)
                     reconstruction = self.criterion(self.model(inputs), targets)
                     total += (reconstruction + self.model.latent_loss()) * len(batch)
@@ -260,7 +272,7 @@ class Trainer:
             If a loss becomes NaN or infinite, or the weights stop being finite; the message names the
             epoch and step, and the last checkpoint written is left as it was.
         """
-        memory.keep_freed_memory()     # no page faults on every step's fresh arrays (see scratchae.memory)
+        memory.keep_freed_memory()  # no page faults on every step's fresh arrays (see scratchae.memory)
         images = as_images(train)
         test_images = None if test is None else as_images(test)
         dtype = self.model.dtype
@@ -271,8 +283,13 @@ class Trainer:
                 raise ValueError(f"the {name} images contain NaN or infinite values")
         run_bar = None
         if self.progress == "run" and self.epoch < epochs:
-            run_bar = tqdm(total=(epochs - self.epoch) * len(images), desc=self.model.name, unit="img",
-                           dynamic_ncols=True, mininterval=0.5)
+            run_bar = tqdm(
+                total=(epochs - self.epoch) * len(images),
+                desc=self.model.name,
+                unit="img",
+                dynamic_ncols=True,
+                mininterval=0.5,
+            )
         with run_bar if run_bar is not None else contextlib.nullcontext():
             while self.epoch < epochs:
                 self._fit_epoch(images, test_images, epochs, run_bar)
@@ -286,8 +303,9 @@ class Trainer:
         epoch = self.epoch + 1
         bad = [name for name, p in self.model.named_parameters() if not np.all(np.isfinite(p.data))]
         if bad:
-            raise FloatingPointError(self._diverged(f"parameters {', '.join(bad)} are not finite",
-                                                    f"at the end of epoch {epoch}"))
+            raise FloatingPointError(
+                self._diverged(f"parameters {', '.join(bad)} are not finite", f"at the end of epoch {epoch}")
+            )
         test_loss = None if test_images is None else self.evaluate(test_images)
         self.epoch = epoch
         self.history["epoch"].append(epoch)
@@ -295,7 +313,7 @@ class Trainer:
         self.history["test_loss"].append(test_loss)
         self.history["seconds"].append(seconds)
         self.history["images_per_second"].append(len(images) / seconds if seconds > 0 else None)
-        for name, value in self.epoch_parts.items():                # a VAE's reconstruction and KL terms
+        for name, value in self.epoch_parts.items():  # a VAE's reconstruction and KL terms
             self.history.setdefault(f"train_{name}", []).append(value)
             test_value = None if test_images is None else self.evaluation_parts[name]
             self.history.setdefault(f"test_{name}", []).append(test_value)
@@ -327,26 +345,44 @@ class Trainer:
 
     def save(self, path) -> str:
         """Write a checkpoint of the model, optimizer, epoch, history and configuration."""
-        return save_checkpoint(path, self.model, self.optimizer, epoch=self.epoch, config=self.config(),
-                               history=self.history)
+        return save_checkpoint(
+            path, self.model, self.optimizer, epoch=self.epoch, config=self.config(), history=self.history
+        )
 
     @classmethod
-    def from_checkpoint(cls, path, *, checkpoint: str | os.PathLike | None = None,
-                        progress: bool | str = True, on_epoch=None) -> Trainer:
+    def from_checkpoint(
+        cls, path, *, checkpoint: str | os.PathLike | None = None, progress: bool | str = True, on_epoch=None
+    ) -> Trainer:
         """Rebuild a trainer from a checkpoint, ready to continue with :meth:`fit`.
 
         ``checkpoint`` is where the continued run writes its checkpoints (default: ``path`` itself).
         """
         saved = load_checkpoint(path)
         model, optimizer = restore(saved, source=os.fspath(path))
-        known = {"model", "model_config", "dtype", "optimizer", "optimizer_config", "batch_size", "shuffle",
-                 "noise_factor", "seed"}
+        known = {
+            "model",
+            "model_config",
+            "dtype",
+            "optimizer",
+            "optimizer_config",
+            "batch_size",
+            "shuffle",
+            "noise_factor",
+            "seed",
+        }
         c = saved.config
-        trainer = cls(model, optimizer, batch_size=c["batch_size"], shuffle=c["shuffle"],
-                      noise_factor=c["noise_factor"], seed=c["seed"],
-                      checkpoint=path if checkpoint is None else checkpoint,
-                      config={k: v for k, v in c.items() if k not in known}, progress=progress,
-                      on_epoch=on_epoch)
+        trainer = cls(
+            model,
+            optimizer,
+            batch_size=c["batch_size"],
+            shuffle=c["shuffle"],
+            noise_factor=c["noise_factor"],
+            seed=c["seed"],
+            checkpoint=path if checkpoint is None else checkpoint,
+            config={k: v for k, v in c.items() if k not in known},
+            progress=progress,
+            on_epoch=on_epoch,
+        )
         trainer.epoch = saved.epoch
         trainer.history = {k: list(v) for k, v in saved.history.items()} or new_history()
         return trainer
@@ -366,8 +402,7 @@ def restore(saved: Checkpoint | str | os.PathLike, *, source: str | None = None)
         model = build(c["model"], c.get("model_config", {}), dtype=np.dtype(c.get("dtype", "float32")))
         optimizer = None
         if saved.optimizer_state:
-            optimizer = OPTIMIZERS[c.get("optimizer", "Adam")](model.parameters(),
-                                                                **c.get("optimizer_config", {}))
+            optimizer = OPTIMIZERS[c.get("optimizer", "Adam")](model.parameters(), **c.get("optimizer_config", {}))
     except (KeyError, TypeError, ValueError) as error:
         raise CheckpointError(f"{source} has an unusable configuration: {error!r}") from None
     load_into(model, saved, optimizer, source=source)

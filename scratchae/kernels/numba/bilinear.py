@@ -25,8 +25,9 @@ def bilinear_forward(x, r0, r1, a0, a1, q0, q1, b0, b1, y):
             for i in range(ho):
                 top, bottom = plane[r0[i]], plane[r1[i]]
                 for j in range(wo):
-                    out[i, j] = (a0[i] * (b0[j] * top[q0[j]] + b1[j] * top[q1[j]])
-                                 + a1[i] * (b0[j] * bottom[q0[j]] + b1[j] * bottom[q1[j]]))
+                    out[i, j] = a0[i] * (b0[j] * top[q0[j]] + b1[j] * top[q1[j]]) + a1[i] * (
+                        b0[j] * bottom[q0[j]] + b1[j] * bottom[q1[j]]
+                    )
 
 
 @njit(cache=True, nogil=True, parallel=True)
@@ -54,6 +55,7 @@ def _indices(in_hw, out_hw, align_corners, scales, dtype):
 
 
 # -- the interface shared with scratchae.kernels.reference.bilinear -----------------------------------
+
 
 def upsample_bilinear(x, out_hw, align_corners, scales):
     x = np.ascontiguousarray(x)

@@ -13,7 +13,6 @@ import numpy as np
 from numba import njit, prange
 
 
-
 @njit(cache=True, nogil=True, parallel=True)
 def maxpool2d_forward(x, kh, kw, sh, sw, ph, pw, y, indices):
     n_img, n_ch, h, w = x.shape
@@ -32,7 +31,7 @@ def maxpool2d_forward(x, kh, kw, sh, sw, ph, pw, y, indices):
                     for r in range(r_lo, r_hi):
                         for q in range(q_lo, q_hi):
                             value = plane[r, q]
-                            if value > best or value != value:      # value != value: NaN wins
+                            if value > best or value != value:  # value != value: NaN wins
                                 best = value
                                 at = r * w + q
                     y[n, c, i, j] = best
@@ -59,7 +58,7 @@ def maxpool2d_forward_2x2(x, y, indices):
                 for j in range(wo):
                     best, at = top[2 * j], np.int32(0)
                     value = top[2 * j + 1]
-                    wins = (value > best) | (value != value)          # value != value: NaN wins
+                    wins = (value > best) | (value != value)  # value != value: NaN wins
                     best, at = (value, right) if wins else (best, at)
                     value = bottom[2 * j]
                     wins = (value > best) | (value != value)
@@ -86,12 +85,18 @@ def maxpool2d_backward(grad_y, indices, grad_x):
 
 # -- the interface shared with scratchae.kernels.reference.maxpool2d ----------------------------------
 
+
 def max_pool2d(x, kernel_hw, stride, padding, out_hw):
     x = np.ascontiguousarray(x)
     y = np.empty((*x.shape[:2], *out_hw), x.dtype)
-    indices = np.empty(y.shape, np.int32)            # flat positions in a plane (< 2**31 pixels)
-    if (kernel_hw == (2, 2) and stride == (2, 2) and padding == (0, 0)
-            and 2 * out_hw[0] <= x.shape[2] and 2 * out_hw[1] <= x.shape[3]):   # not ceil_mode's half window
+    indices = np.empty(y.shape, np.int32)  # flat positions in a plane (< 2**31 pixels)
+    if (
+        kernel_hw == (2, 2)
+        and stride == (2, 2)
+        and padding == (0, 0)
+        and 2 * out_hw[0] <= x.shape[2]
+        and 2 * out_hw[1] <= x.shape[3]
+    ):  # not ceil_mode's half window
         maxpool2d_forward_2x2(x, y, indices)
     else:
         maxpool2d_forward(x, *kernel_hw, *stride, *padding, y, indices)

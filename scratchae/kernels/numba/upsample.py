@@ -7,7 +7,6 @@ import numpy as np
 from numba import njit, prange
 
 
-
 @njit(cache=True, nogil=True, parallel=True)
 def upsample_forward(x, fh, fw, y):
     n_img, n_ch, h, w = x.shape
@@ -67,6 +66,7 @@ def upsample_backward_2x2(grad_y, grad_x):
 
 
 # -- the interface shared with scratchae.kernels.reference.upsample -----------------------------------
+
 
 def upsample_nearest(x, factor):
     x = np.ascontiguousarray(x)

@@ -37,5 +37,5 @@ def scratch(purpose, shape, dtype, *, zeroed: bool = False) -> np.ndarray:
         array = np.zeros(shape, dtype) if zeroed else np.empty(shape, dtype)
         while len(arrays) >= MAX_ARRAYS:
             del arrays[next(iter(arrays))]
-    arrays[key] = array                                  # most recently used last
+    arrays[key] = array  # most recently used last
     return array

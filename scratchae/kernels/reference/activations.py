@@ -29,9 +29,9 @@ def sigmoid(x):
     underflow of very negative inputs to 0 (their correct limit) raises no warning."""
     zero, one = x.dtype.type(0), x.dtype.type(1)
     with np.errstate(under="ignore"):
-        y = np.minimum(x, zero, out=np.empty_like(x))        # numerator e^{min(x, 0)}
+        y = np.minimum(x, zero, out=np.empty_like(x))  # numerator e^{min(x, 0)}
         np.exp(y, out=y)
-        denom = np.abs(x, out=np.empty_like(x))              # 1 + e^{-|x|}, in place
+        denom = np.abs(x, out=np.empty_like(x))  # 1 + e^{-|x|}, in place
         np.negative(denom, out=denom)
         np.exp(denom, out=denom)
         denom += one

@@ -15,7 +15,7 @@ import numpy as np
 
 
 def adam_update(param, grad, exp_avg, exp_avg_sq, step_size, bias_correction2_sqrt, beta1, beta2, eps):
-    f = param.dtype.type                 # every constant in the parameter's dtype: no up-casting
+    f = param.dtype.type  # every constant in the parameter's dtype: no up-casting
     exp_avg += (grad - exp_avg) * f(1 - beta1)
     exp_avg_sq *= f(beta2)
     exp_avg_sq += f(1 - beta2) * grad * grad

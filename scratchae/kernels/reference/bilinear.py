@@ -32,15 +32,19 @@ def neighbours(in_hw, out_hw, align_corners, scales, dtype):
     r0, r1, a0, a1 = linear_source_indices(in_hw[0], out_hw[0], align_corners, scales[0], dtype)
     q0, q1, b0, b1 = linear_source_indices(in_hw[1], out_hw[1], align_corners, scales[1], dtype)
     rows0, rows1, cols0, cols1 = r0[:, None], r1[:, None], q0[None, :], q1[None, :]
-    return [(rows0, cols0, a0[:, None] * b0[None, :]), (rows0, cols1, a0[:, None] * b1[None, :]),
-            (rows1, cols0, a1[:, None] * b0[None, :]), (rows1, cols1, a1[:, None] * b1[None, :])]
+    return [
+        (rows0, cols0, a0[:, None] * b0[None, :]),
+        (rows0, cols1, a0[:, None] * b1[None, :]),
+        (rows1, cols0, a1[:, None] * b0[None, :]),
+        (rows1, cols1, a1[:, None] * b1[None, :]),
+    ]
 
 
 def upsample_bilinear(x, out_hw, align_corners, scales):
     """(N, C, H, W) -> (N, C, *out_hw): the sum of the four weighted neighbours."""
     y = np.zeros((*x.shape[:2], *out_hw), x.dtype)
     for rows, cols, weight in neighbours(x.shape[2:], out_hw, align_corners, scales, x.dtype):
-        y += weight * x[:, :, rows, cols]                # x[:, :, rows, cols] has shape (N, C, *out_hw)
+        y += weight * x[:, :, rows, cols]  # x[:, :, rows, cols] has shape (N, C, *out_hw)
     return y
 
 
@@ -49,5 +53,5 @@ def upsample_bilinear_backward(grad_y, in_hw, align_corners, scales):
     with their weights (the transpose of the forward pass), summed where neighbours are shared."""
     grad_x = np.zeros((*grad_y.shape[:2], *in_hw), grad_y.dtype)
     for rows, cols, weight in neighbours(in_hw, grad_y.shape[2:], align_corners, scales, grad_y.dtype):
-        np.add.at(grad_x, (slice(None), slice(None), rows, cols), weight * grad_y)   # sums repeated indices
+        np.add.at(grad_x, (slice(None), slice(None), rows, cols), weight * grad_y)  # sums repeated indices
     return grad_x

@@ -39,7 +39,7 @@ def _window(padded: np.ndarray, u: int, v: int, out_hw, stride, dilation) -> np.
     """The strided slice of ``padded`` met by kernel offset (u, v): shape (N, C, H_out, W_out), a view."""
     (ho, wo), (sh, sw), (dh, dw) = out_hw, stride, dilation
     top, left = u * dh, v * dw
-    return padded[:, :, top:top + sh * (ho - 1) + 1:sh, left:left + sw * (wo - 1) + 1:sw]
+    return padded[:, :, top : top + sh * (ho - 1) + 1 : sh, left : left + sw * (wo - 1) + 1 : sw]
 
 
 def _zero_pad(x: np.ndarray, padding) -> np.ndarray:
@@ -71,9 +71,9 @@ def conv2d_input_grad(grad_y, weight, stride, padding, dilation, in_hw):
     out_hw = grad_y.shape[2:]
     for u in range(kh):
         for v in range(kw):
-            patch = _window(grad_xp, u, v, out_hw, stride, dilation)   # a view: += writes into grad_xp
+            patch = _window(grad_xp, u, v, out_hw, stride, dilation)  # a view: += writes into grad_xp
             patch += np.einsum("nohw,oc->nchw", grad_y, weight[:, :, u, v])
-    return np.ascontiguousarray(grad_xp[:, :, ph:ph + h, pw:pw + w])
+    return np.ascontiguousarray(grad_xp[:, :, ph : ph + h, pw : pw + w])
 
 
 def conv_transpose2d(x, weight, bias, stride, padding, dilation, out_hw):

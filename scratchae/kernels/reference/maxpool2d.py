@@ -36,10 +36,10 @@ def max_pool2d(x, kernel_hw, stride, padding, out_hw):
     right = max(pw, sw * (wo - 1) + kw - w_in - pw)
     pad = ((ph, bottom), (pw, right))
     xp = np.pad(x, ((0, 0), (0, 0), *pad), constant_values=-np.inf)
-    real = np.pad(np.ones((h_in, w_in), dtype=bool), pad, constant_values=False)   # not padding
+    real = np.pad(np.ones((h_in, w_in), dtype=bool), pad, constant_values=False)  # not padding
 
     def seen_at(u, v, a):  # what every window sees at offset (u, v): shape (..., H_out, W_out)
-        return a[..., u:u + sh * (ho - 1) + 1:sh, v:v + sw * (wo - 1) + 1:sw]
+        return a[..., u : u + sh * (ho - 1) + 1 : sh, v : v + sw * (wo - 1) + 1 : sw]
 
     # candidates[u * kW + v] is offset (u, v): the first axis runs over the window in row-major order
     candidates = np.stack([seen_at(u, v, xp) for u in range(kh) for v in range(kw)])
@@ -47,9 +47,9 @@ def max_pool2d(x, kernel_hw, stride, padding, out_hw):
     y = candidates.max(axis=0)
     # the first real pixel holding the maximum (a window of -inf values must not pick the padding)
     holds_max = ((candidates == y) | np.isnan(candidates)) & is_real
-    first_max = np.argmax(holds_max, axis=0)               # argmax of booleans: the first True
+    first_max = np.argmax(holds_max, axis=0)  # argmax of booleans: the first True
     u, v = np.divmod(first_max, kw)
-    rows = sh * np.arange(ho)[:, None] + u - ph             # position in the unpadded input
+    rows = sh * np.arange(ho)[:, None] + u - ph  # position in the unpadded input
     cols = sw * np.arange(wo)[None, :] + v - pw
     return y, (rows * w_in + cols).astype(np.int64)
 
