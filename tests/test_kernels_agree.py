@@ -57,35 +57,54 @@ def test_conv2d(case, dtype, monkeypatch):
     weight = rng.standard_normal((kw["out_channels"], kw["in_channels"], *kernel)).astype(dtype)
     grad_y = rng.standard_normal((shape[0], kw["out_channels"], *out_hw)).astype(dtype)
     rtol = RTOL[dtype]
-    assert_close(fast_conv2d.conv2d(x, weight, None, *args), readable_conv2d.conv2d(x, weight, None, *args),
-                 rtol, "conv2d")
+    assert_close(
+        fast_conv2d.conv2d(x, weight, None, *args), readable_conv2d.conv2d(x, weight, None, *args), rtol, "conv2d"
+    )
     expected = readable_conv2d.conv2d_input_grad(grad_y, weight, *args, shape[2:])
-    assert_close(fast_conv2d.conv2d_input_grad(grad_y, weight, *args, shape[2:]), expected, rtol,
-                 "conv2d_input_grad (the way that fits)")
-    assert_close(fast_conv2d.input_grad_by_scatter(grad_y, weight, None, *args, shape[2:]), expected, rtol,
-                 "conv2d_input_grad by scatter")
+    assert_close(
+        fast_conv2d.conv2d_input_grad(grad_y, weight, *args, shape[2:]),
+        expected,
+        rtol,
+        "conv2d_input_grad (the way that fits)",
+    )
+    assert_close(
+        fast_conv2d.input_grad_by_scatter(grad_y, weight, None, *args, shape[2:]),
+        expected,
+        rtol,
+        "conv2d_input_grad by scatter",
+    )
     expected = readable_conv2d.conv2d_weight_grad(x, grad_y, *args, kernel)
-    for column_taps, path in [(0, "widened grad_y"), (10**9, "im2col columns")]:     # both weight-gradient paths
+    for column_taps, path in [(0, "widened grad_y"), (10**9, "im2col columns")]:  # both weight-gradient paths
         monkeypatch.setattr(fast_conv2d, "COLUMN_TAPS", column_taps)
-        assert_close(fast_conv2d.conv2d_weight_grad(x, grad_y, *args, kernel), expected, rtol,
-                     f"conv2d_weight_grad, {path}")
+        assert_close(
+            fast_conv2d.conv2d_weight_grad(x, grad_y, *args, kernel), expected, rtol, f"conv2d_weight_grad, {path}"
+        )
     monkeypatch.undo()
     # with a bias: added by the forward pass, and by the transposed convolution (the input gradient)
     bias_out = rng.standard_normal(kw["out_channels"]).astype(dtype)
     bias_in = rng.standard_normal(kw["in_channels"]).astype(dtype)
-    assert_close(fast_conv2d.conv2d(x, weight, bias_out, *args),
-                 readable_conv2d.conv2d(x, weight, bias_out, *args), rtol, "conv2d with bias")
-    assert_close(fast_conv2d.conv_transpose2d(grad_y, weight, bias_in, *args, shape[2:]),
-                 readable_conv2d.conv_transpose2d(grad_y, weight, bias_in, *args, shape[2:]), rtol,
-                 "conv_transpose2d with bias")
-    assert_close(fast_conv2d.conv2d_bias_grad(grad_y), readable_conv2d.conv2d_bias_grad(grad_y), rtol,
-                 "conv2d_bias_grad")
+    assert_close(
+        fast_conv2d.conv2d(x, weight, bias_out, *args),
+        readable_conv2d.conv2d(x, weight, bias_out, *args),
+        rtol,
+        "conv2d with bias",
+    )
+    assert_close(
+        fast_conv2d.conv_transpose2d(grad_y, weight, bias_in, *args, shape[2:]),
+        readable_conv2d.conv_transpose2d(grad_y, weight, bias_in, *args, shape[2:]),
+        rtol,
+        "conv_transpose2d with bias",
+    )
+    assert_close(
+        fast_conv2d.conv2d_bias_grad(grad_y), readable_conv2d.conv2d_bias_grad(grad_y), rtol, "conv2d_bias_grad"
+    )
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("ties", [False, True])
-@pytest.mark.parametrize("case", [*maxpool_cases(16, seed=8), (dict(kernel_size=2, padding=0), (2, 32, 28, 28))],
-                         ids=case_id)
+@pytest.mark.parametrize(
+    "case", [*maxpool_cases(16, seed=8), (dict(kernel_size=2, padding=0), (2, 32, 28, 28))], ids=case_id
+)
 def test_maxpool2d(case, ties, dtype):
     kw, shape = case
     kernel = pair(kw["kernel_size"])
@@ -99,23 +118,30 @@ def test_maxpool2d(case, ties, dtype):
     np.testing.assert_array_equal(fast_indices, indices)
     assert fast_y.dtype == y.dtype == dtype
     grad_y = rng.standard_normal(y.shape).astype(dtype)
-    assert_close(fast_maxpool2d.max_pool2d_backward(grad_y, indices, shape[2:]),
-                 maxpool2d.max_pool2d_backward(grad_y, indices, shape[2:]), RTOL[dtype], "backward")
+    assert_close(
+        fast_maxpool2d.max_pool2d_backward(grad_y, indices, shape[2:]),
+        maxpool2d.max_pool2d_backward(grad_y, indices, shape[2:]),
+        RTOL[dtype],
+        "backward",
+    )
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("ties", [False, True])
-@pytest.mark.parametrize("kw, shape", [
-    (dict(kernel_size=2), (2, 3, 7, 5)),                                    # the 2x2 path must step aside
-    (dict(kernel_size=3, stride=2, padding=1), (2, 2, 6, 6)),
-    (dict(kernel_size=(3, 2), stride=(2, 3), padding=(1, 0)), (1, 3, 8, 7)),
-    (dict(kernel_size=4, stride=3, padding=2), (2, 1, 5, 9)),
-])
+@pytest.mark.parametrize(
+    "kw, shape",
+    [
+        (dict(kernel_size=2), (2, 3, 7, 5)),  # the 2x2 path must step aside
+        (dict(kernel_size=3, stride=2, padding=1), (2, 2, 6, 6)),
+        (dict(kernel_size=(3, 2), stride=(2, 3), padding=(1, 0)), (1, 3, 8, 7)),
+        (dict(kernel_size=4, stride=3, padding=2), (2, 1, 5, 9)),
+    ],
+)
 def test_maxpool2d_ceil_mode(kw, shape, ties, dtype):
     kernel = pair(kw["kernel_size"])
     stride, padding = pair(kw.get("stride", kernel)), pair(kw.get("padding", 0))
     out_hw = maxpool2d_output_size(shape[2:], kernel, stride, padding, ceil_mode=True)
-    assert out_hw != maxpool2d_output_size(shape[2:], kernel, stride, padding)      # ceil_mode adds a window
+    assert out_hw != maxpool2d_output_size(shape[2:], kernel, stride, padding)  # ceil_mode adds a window
     rng = np.random.default_rng(11)
     x = (rng.integers(-1, 2, shape) if ties else rng.standard_normal(shape)).astype(dtype)
     y, indices = maxpool2d.max_pool2d(x, kernel, stride, padding, out_hw)
@@ -125,14 +151,17 @@ def test_maxpool2d_ceil_mode(kw, shape, ties, dtype):
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
-@pytest.mark.parametrize("in_hw, out_hw, align_corners, scales", [
-    ((7, 7), (14, 14), False, (2.0, 2.0)),                  # the deep autoencoder's factor 2
-    ((14, 14), (28, 28), True, (None, None)),
-    ((5, 4), (7, 10), False, (1.5, 2.5)),
-    ((6, 9), (3, 4), False, (None, None)),                  # downsampling
-    ((1, 3), (4, 1), True, (None, None)),
-    ((4, 4), (4, 9), False, (1.0, 2.3)),                    # a copy along the rows
-])
+@pytest.mark.parametrize(
+    "in_hw, out_hw, align_corners, scales",
+    [
+        ((7, 7), (14, 14), False, (2.0, 2.0)),  # the deep autoencoder's factor 2
+        ((14, 14), (28, 28), True, (None, None)),
+        ((5, 4), (7, 10), False, (1.5, 2.5)),
+        ((6, 9), (3, 4), False, (None, None)),  # downsampling
+        ((1, 3), (4, 1), True, (None, None)),
+        ((4, 4), (4, 9), False, (1.0, 2.3)),  # a copy along the rows
+    ],
+)
 def test_upsample_bilinear(in_hw, out_hw, align_corners, scales, dtype):
     rng = np.random.default_rng(12)
     x = rng.standard_normal((3, 2, *in_hw)).astype(dtype)
@@ -152,8 +181,12 @@ def test_upsample(factor, dtype):
     x = rng.standard_normal((2, 3, 5, 4)).astype(dtype)
     np.testing.assert_array_equal(fast_upsample.upsample_nearest(x, factor), upsample.upsample_nearest(x, factor))
     grad_y = rng.standard_normal((2, 3, 5 * factor[0], 4 * factor[1])).astype(dtype)
-    assert_close(fast_upsample.upsample_nearest_backward(grad_y, factor),
-                 upsample.upsample_nearest_backward(grad_y, factor), RTOL[dtype], "backward")
+    assert_close(
+        fast_upsample.upsample_nearest_backward(grad_y, factor),
+        upsample.upsample_nearest_backward(grad_y, factor),
+        RTOL[dtype],
+        "backward",
+    )
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
@@ -171,8 +204,9 @@ def test_relu(shape, dtype):
     np.testing.assert_array_equal(fast_positive, positive)
     assert fast_y.dtype == dtype and fast_y.shape == x.shape
     grad_y = rng.standard_normal(shape).astype(dtype)
-    np.testing.assert_array_equal(fast_activations.relu_backward(grad_y, positive),
-                                  activations.relu_backward(grad_y, positive))
+    np.testing.assert_array_equal(
+        fast_activations.relu_backward(grad_y, positive), activations.relu_backward(grad_y, positive)
+    )
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
@@ -181,13 +215,14 @@ def test_sigmoid(shape, dtype):
     rng = np.random.default_rng(5)
     x = (4 * rng.standard_normal(shape)).astype(dtype)
     if x.size >= 6:
-        x.flat[:6] = [np.nan, -np.inf, np.inf, 0.0, -200.0, 200.0]      # limits, and underflow to 0
+        x.flat[:6] = [np.nan, -np.inf, np.inf, 0.0, -200.0, 200.0]  # limits, and underflow to 0
     y, fast_y = activations.sigmoid(x), fast_activations.sigmoid(x)
     assert fast_y.dtype == dtype and fast_y.shape == x.shape
     assert_close(fast_y, y, RTOL[dtype], "forward")
     grad_y = rng.standard_normal(shape).astype(dtype)
-    assert_close(fast_activations.sigmoid_backward(grad_y, y), activations.sigmoid_backward(grad_y, y),
-                 RTOL[dtype], "backward")
+    assert_close(
+        fast_activations.sigmoid_backward(grad_y, y), activations.sigmoid_backward(grad_y, y), RTOL[dtype], "backward"
+    )
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
@@ -197,7 +232,7 @@ def test_adam_update_gives_the_same_bits(dtype):
 
     rng = np.random.default_rng(4)
     arrays = [rng.standard_normal((3, 5)).astype(dtype) for _ in range(3)]
-    arrays.append(rng.random((3, 5)).astype(dtype))                 # exp_avg_sq >= 0
+    arrays.append(rng.random((3, 5)).astype(dtype))  # exp_avg_sq >= 0
     ours, theirs = [a.copy() for a in arrays], [a.copy() for a in arrays]
     for _ in range(3):
         fast_adam.adam_update(*ours, 1e-3 / 0.1, 0.03, 0.9, 0.999, 1e-8)
@@ -205,7 +240,7 @@ def test_adam_update_gives_the_same_bits(dtype):
     for a, b in zip(ours, theirs, strict=True):
         np.testing.assert_array_equal(a, b)
         assert a.dtype == dtype
-    assert not np.array_equal(ours[0], arrays[0])                     # the parameter moved
+    assert not np.array_equal(ours[0], arrays[0])  # the parameter moved
 
 
 def test_transposed_2x2_gather_is_taken_and_its_tap_order_matters(monkeypatch):
@@ -222,7 +257,7 @@ def test_transposed_2x2_gather_is_taken_and_its_tap_order_matters(monkeypatch):
     assert_close(fast_conv2d.conv_transpose2d(grad_y, weight, bias, *args, (10, 8)), expected, 1e-12, "2x2 gather")
     assert len(calls) == 1
     arguments = list(calls[0])
-    arguments[1] = arguments[1][:, [0, 2, 1, 3]].copy()                # taps (0, 1) and (1, 0) exchanged
+    arguments[1] = arguments[1][:, [0, 2, 1, 3]].copy()  # taps (0, 1) and (1, 0) exchanged
     arguments[-1] = np.empty_like(expected)
     real(*arguments)
     assert not np.allclose(arguments[-1], expected)
@@ -238,13 +273,20 @@ def test_conv2d_scratch_arrays_never_leak_between_geometries():
     for kernel in [(3, 3), (1, 1), (3, 3)]:
         out_hw = (7 - kernel[0], 7 - kernel[1])
         grad_y = rng.standard_normal((1, 2, *out_hw))
-        assert_close(fast_conv2d.conv2d_weight_grad(x, grad_y, *one, kernel),
-                     readable_conv2d.conv2d_weight_grad(x, grad_y, *one, kernel), 1e-12, f"weight_grad {kernel}")
+        assert_close(
+            fast_conv2d.conv2d_weight_grad(x, grad_y, *one, kernel),
+            readable_conv2d.conv2d_weight_grad(x, grad_y, *one, kernel),
+            1e-12,
+            f"weight_grad {kernel}",
+        )
         weight = rng.standard_normal((2, 3, *kernel))
-        in_hw = (2 * (out_hw[0] - 1) + kernel[0], 2 * (out_hw[1] - 1) + kernel[1])      # stride 2
-        assert_close(fast_conv2d.conv2d_input_grad(grad_y, weight, (2, 2), (0, 0), (1, 1), in_hw),
-                     readable_conv2d.conv2d_input_grad(grad_y, weight, (2, 2), (0, 0), (1, 1), in_hw), 1e-12,
-                     f"input_grad {kernel}")
+        in_hw = (2 * (out_hw[0] - 1) + kernel[0], 2 * (out_hw[1] - 1) + kernel[1])  # stride 2
+        assert_close(
+            fast_conv2d.conv2d_input_grad(grad_y, weight, (2, 2), (0, 0), (1, 1), in_hw),
+            readable_conv2d.conv2d_input_grad(grad_y, weight, (2, 2), (0, 0), (1, 1), in_hw),
+            1e-12,
+            f"input_grad {kernel}",
+        )
 
 
 def test_conv2d_weight_grad_reuses_the_split_of_the_forward_pass_just_before(monkeypatch):
@@ -256,9 +298,13 @@ def test_conv2d_weight_grad_reuses_the_split_of_the_forward_pass_just_before(mon
     real = conv_layout._split_into_scratch
     monkeypatch.setattr(conv_layout, "_split_into_scratch", lambda a, *g: splits.append(a) or real(a, *g))
     fast_conv2d.conv2d(x, weight, None, *args)
-    assert_close(fast_conv2d.conv2d_weight_grad(x, grad_y, *args, (3, 3)),
-                 readable_conv2d.conv2d_weight_grad(x, grad_y, *args, (3, 3)), 1e-12, "weight_grad after forward")
-    assert [a is x for a in splits] == [True]                       # split once, for both
+    assert_close(
+        fast_conv2d.conv2d_weight_grad(x, grad_y, *args, (3, 3)),
+        readable_conv2d.conv2d_weight_grad(x, grad_y, *args, (3, 3)),
+        1e-12,
+        "weight_grad after forward",
+    )
+    assert [a is x for a in splits] == [True]  # split once, for both
     # used once only: a second weight gradient splits again
     fast_conv2d.conv2d_weight_grad(x, grad_y, *args, (3, 3))
     assert len(splits) == 2
@@ -266,8 +312,12 @@ def test_conv2d_weight_grad_reuses_the_split_of_the_forward_pass_just_before(mon
     fast_conv2d.conv2d(x, weight, None, *args)
     narrow = rng.standard_normal((3, 2, 6, 6))
     fast_conv2d.conv2d(narrow, weight[:, :2], None, *args)
-    assert_close(fast_conv2d.conv2d_weight_grad(x, grad_y, *args, (3, 3)),
-                 readable_conv2d.conv2d_weight_grad(x, grad_y, *args, (3, 3)), 1e-12, "weight_grad after another layer")
+    assert_close(
+        fast_conv2d.conv2d_weight_grad(x, grad_y, *args, (3, 3)),
+        readable_conv2d.conv2d_weight_grad(x, grad_y, *args, (3, 3)),
+        1e-12,
+        "weight_grad after another layer",
+    )
     assert len(splits) == 4
 
 
@@ -278,20 +328,32 @@ def test_conv2d_split_reuse_never_serves_another_array_or_a_refilled_one():
     x, other = rng.standard_normal((3, 4, 6, 6)), rng.standard_normal((3, 4, 6, 6))
     # another array of the same geometry: its own split
     fast_conv2d.conv2d(x, weight, None, *args)
-    assert_close(fast_conv2d.conv2d_weight_grad(other, grad_y, *args, (3, 3)),
-                 readable_conv2d.conv2d_weight_grad(other, grad_y, *args, (3, 3)), 1e-12, "another array")
+    assert_close(
+        fast_conv2d.conv2d_weight_grad(other, grad_y, *args, (3, 3)),
+        readable_conv2d.conv2d_weight_grad(other, grad_y, *args, (3, 3)),
+        1e-12,
+        "another array",
+    )
     # another split in between (a second layer's forward pass): not the phases of x any more
     fast_conv2d.conv2d(x, weight, None, *args)
     fast_conv2d.conv2d(other, weight, None, *args)
-    assert_close(fast_conv2d.conv2d_weight_grad(x, grad_y, *args, (3, 3)),
-                 readable_conv2d.conv2d_weight_grad(x, grad_y, *args, (3, 3)), 1e-12, "a split in between")
+    assert_close(
+        fast_conv2d.conv2d_weight_grad(x, grad_y, *args, (3, 3)),
+        readable_conv2d.conv2d_weight_grad(x, grad_y, *args, (3, 3)),
+        1e-12,
+        "a split in between",
+    )
     # a batch buffer refilled between two forward passes (say, evaluation): a forward pass never
     # reuses a split
     buffer = x.copy()
     fast_conv2d.conv2d(buffer, weight, None, *args)
     buffer[:] = other
-    assert_close(fast_conv2d.conv2d(buffer, weight, None, *args), readable_conv2d.conv2d(other, weight, None, *args),
-                 1e-12, "refilled buffer")
+    assert_close(
+        fast_conv2d.conv2d(buffer, weight, None, *args),
+        readable_conv2d.conv2d(other, weight, None, *args),
+        1e-12,
+        "refilled buffer",
+    )
 
 
 def test_conv_transpose_backward_splits_its_output_gradient_once(monkeypatch):

@@ -64,8 +64,8 @@ def test_the_kernel_cache_is_dropped_when_a_kernel_file_is_newer(tmp_path):
     for path, when in ((source, 100), (index, 200), (code, 200)):
         path.write_text("x")
         os.utime(path, (when, when))
-    assert clear_stale_cache(tmp_path) is False and index.exists()        # the cache is newer: kept
-    os.utime(source, (300, 300))                                          # a kernel file was edited
+    assert clear_stale_cache(tmp_path) is False and index.exists()  # the cache is newer: kept
+    os.utime(source, (300, 300))  # a kernel file was edited
     assert clear_stale_cache(tmp_path) is True
     assert not index.exists() and not code.exists() and source.exists()
-    assert clear_stale_cache(tmp_path) is False                           # nothing left to drop
+    assert clear_stale_cache(tmp_path) is False  # nothing left to drop

@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 
 from .. import nn, optim
-from .engine import Exercise, Failed, Mistake, case, expect_array, expect_gradient, random_upstream
+from .compare import expect_array, expect_gradient, random_upstream
+from .engine import Exercise, Failed, Mistake, case
 
 STUB = '''\
 """Exercise `autoencoder`: a small autoencoder built from your own layers, and its training loop.

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from .compare import expect_array
 from .convolution import CONV_CASES, size_mistakes
-from .engine import Exercise, Mistake, case, expect_array
+from .engine import Exercise, Mistake, case
 
 STUB = '''\
 """Exercise `conv2d`: the forward pass of a 2-D convolution, as loops (as torch.nn.functional.conv2d).

@@ -5,8 +5,9 @@ from __future__ import annotations
 import numpy as np
 
 from ..kernels.reference.conv2d import conv2d_input_grad
+from .compare import expect_gradient, random_upstream
 from .convolution import CONV_CASES
-from .engine import Exercise, Mistake, case, expect_gradient, random_upstream
+from .engine import Exercise, Mistake, case
 
 STUB = '''\
 """Exercise `conv2d_input_grad`: the gradient of a convolution with respect to its input.

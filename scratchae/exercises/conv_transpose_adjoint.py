@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 
 from ..kernels.reference.conv2d import conv2d
-from .engine import Exercise, Mistake, case, expect_array, expect_gradient, random_upstream
+from .compare import expect_array, expect_gradient, random_upstream
+from .engine import Exercise, Mistake, case
 from .transposed import TRANSPOSED_CASES, size_mistakes
 
 STUB = '''\

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .engine import Exercise, Mistake, case, expect_array
+from .compare import expect_array
+from .engine import Exercise, Mistake, case
 from .transposed import TRANSPOSED_CASES, size_mistakes, stamped
 
 STUB = '''\

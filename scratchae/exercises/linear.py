@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 
 from .. import nn
-from .engine import Exercise, Mistake, case, expect_array, expect_gradient, random_upstream
+from .compare import expect_array, expect_gradient, random_upstream
+from .engine import Exercise, Mistake, case
 
 STUB = '''\
 """Exercise `linear`: a fully connected layer, forward and backward (as torch.nn.Linear).

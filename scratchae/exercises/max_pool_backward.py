@@ -6,7 +6,8 @@ import numpy as np
 
 from ..arithmetic import maxpool2d_output_size
 from ..kernels.reference.maxpool2d import max_pool2d, max_pool2d_backward
-from .engine import Exercise, Mistake, case, expect_array, expect_gradient, random_upstream
+from .compare import expect_array, expect_gradient, random_upstream
+from .engine import Exercise, Mistake, case
 
 STUB = '''\
 """Exercise `max_pool_backward`: 2-D max pooling, forward and backward (as torch.nn.MaxPool2d, no padding).

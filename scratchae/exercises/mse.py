@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 
 from .. import nn
-from .engine import Exercise, Mistake, case, expect_gradient, expect_number
+from .compare import expect_gradient, expect_number
+from .engine import Exercise, Mistake, case
 
 STUB = '''\
 """Exercise `mse`: the mean squared error, and its gradient (as torch.nn.MSELoss()).

@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 
 from ..kernels.reference.activations import relu, relu_backward
-from .engine import Exercise, Mistake, case, expect_array, expect_gradient, random_upstream
+from .compare import expect_array, expect_gradient, random_upstream
+from .engine import Exercise, Mistake, case
 
 STUB = '''\
 """Exercise `relu`: the rectified linear unit, forward and backward (as torch.nn.ReLU).

@@ -1,7 +1,8 @@
 """Training the autoencoders: the :class:`Trainer` loop and its checkpoints."""
 
 from .checkpoint import Checkpoint, CheckpointError, load_checkpoint, load_into, save_checkpoint
-from .trainer import Trainer, fit, restore
+from .restore import restore
+from .trainer import Trainer, fit
 
 __all__ = [
     "Trainer",

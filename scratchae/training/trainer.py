@@ -41,12 +41,9 @@ from tqdm.auto import tqdm
 from .. import memory, optim
 from ..data.batches import iterate_batches
 from ..data.noise import add_gaussian_noise
-from ..models import build
-from .checkpoint import Checkpoint, CheckpointError, load_checkpoint, load_into, save_checkpoint
+from .checkpoint import load_checkpoint, save_checkpoint
 from .parts import add_parts, parts_text
-
-#: optimizers a checkpoint can name, by class name
-OPTIMIZERS = {"Adam": optim.Adam, "SGD": optim.SGD}
+from .restore import restore
 
 
 def epoch_rng(seed: int, epoch: int) -> np.random.Generator:
@@ -386,27 +383,6 @@ class Trainer:
         trainer.epoch = saved.epoch
         trainer.history = {k: list(v) for k, v in saved.history.items()} or new_history()
         return trainer
-
-
-def restore(saved: Checkpoint | str | os.PathLike, *, source: str | None = None):
-    """``(model, optimizer)`` rebuilt from a checkpoint (or its path) with its weights and state.
-
-    ``optimizer`` is None if the checkpoint has no optimizer.
-    """
-    if not isinstance(saved, Checkpoint):
-        source = source or os.fspath(saved)
-        saved = load_checkpoint(saved)
-    source = source or "checkpoint"
-    c = saved.config
-    try:
-        model = build(c["model"], c.get("model_config", {}), dtype=np.dtype(c.get("dtype", "float32")))
-        optimizer = None
-        if saved.optimizer_state:
-            optimizer = OPTIMIZERS[c.get("optimizer", "Adam")](model.parameters(), **c.get("optimizer_config", {}))
-    except (KeyError, TypeError, ValueError) as error:
-        raise CheckpointError(f"{source} has an unusable configuration: {error!r}") from None
-    load_into(model, saved, optimizer, source=source)
-    return model, optimizer
 
 
 def fit(model, train, test=None, *, epochs: int = 1, **options) -> dict:
