@@ -48,11 +48,10 @@ def score_histograms(scores, is_anomaly, *, score_name: str = "score", title: st
     for mask, label, color in ((~is_anomaly, "normal", "tab:blue"), (is_anomaly, "anomalous", "tab:red")):
         values = scores[mask & np.isfinite(scores)]
         if len(values):
-            # (matplotlib's stubs want bins as a Sequence; an array of edges is what it documents and takes)
             ax.hist(
                 values,
-                bins=bins,
-                weights=np.full(len(values), 1 / len(values)),  # type: ignore[arg-type]
+                bins=bins.tolist(),  # the edges (matplotlib's stubs want a sequence, not an array)
+                weights=np.full(len(values), 1 / len(values)),
                 histtype="stepfilled",
                 alpha=0.45,
                 color=color,
