@@ -285,8 +285,8 @@ def training_flops(name: str, batch: int) -> float:
         model(np.zeros((1, 1, 28, 28), np.float32))
     macs = []
     for layer, (x,), y in calls:
-        if isinstance(layer, nn.Conv2d):
-            macs.append(layer.weight.data.size * y.shape[2] * y.shape[3])
+        if isinstance(layer, nn.Conv2d):      # the convolution's own output (a fused layer may pool it)
+            macs.append(layer.weight.data.size * int(np.prod(nn.Conv2d.output_size(layer, x.shape[2:]))))
         elif isinstance(layer, nn.ConvTranspose2d):
             macs.append(layer.weight.data.size * x.shape[2] * x.shape[3])
         elif isinstance(layer, nn.Linear):

@@ -5,11 +5,13 @@ One pass writes both the ReLU's output and its mask (NumPy needs two). The sigmo
 exponential where the NumPy version computes two (still with NumPy's vectorized exp), and its backward
 is one pass instead of three.
 
-A batch of images (4-D, what the convolution layers output) of at least :data:`PARALLEL_SIZE` elements
-is shared out to threads image by image, as the convolution kernels are. Smaller ones run on one
-thread, where handing work to the other core costs more than it saves. So does anything else, e.g. the
-(N, features) outputs of Linear layers: there the neighbours are BLAS matrix products, and OpenMP
-threads alternating with OpenBLAS's threads fight over the cores (see docs/performance.md).
+For the ReLU, a batch of images (4-D, what the convolution layers output) of at least
+:data:`PARALLEL_SIZE` elements is shared out to threads image by image, as the convolution kernels are.
+Smaller ones run on one thread, where handing work to the other core costs more than it saves. So does
+anything else, e.g. the (N, features) outputs of Linear layers: there the neighbours are BLAS matrix
+products, and OpenMP threads alternating with OpenBLAS's threads fight over the cores. The sigmoid runs
+on one thread: its NumPy exponential does anyway, and the course's models apply it to one channel, too
+little to gain what a parallel kernel costs to compile (see docs/performance.md).
 """
 
 from __future__ import annotations
@@ -61,18 +63,6 @@ def sigmoid_backward_flat(grad_y, y, grad_x):
         grad_x[i] = grad_y[i] * y[i] * (one - y[i])
 
 
-@njit(cache=True, nogil=True, parallel=True)
-def sigmoid_from_exp_images(x, e, y):
-    for n in prange(x.shape[0]):
-        sigmoid_from_exp_flat(x[n], e[n], y[n])
-
-
-@njit(cache=True, nogil=True, parallel=True)
-def sigmoid_backward_images(grad_y, y, grad_x):
-    for n in prange(y.shape[0]):
-        sigmoid_backward_flat(grad_y[n], y[n], grad_x[n])
-
-
 # -- the interface shared with scratchae.kernels.reference.activations ---------------------------------
 
 def _contiguous(a):
@@ -115,12 +105,12 @@ def sigmoid(x):
     with np.errstate(under="ignore"):
         np.exp(e, out=e)
     y = np.empty_like(x)
-    _elementwise(sigmoid_from_exp_flat, sigmoid_from_exp_images, x, e, y)
+    sigmoid_from_exp_flat(x.reshape(-1), e.reshape(-1), y.reshape(-1))      # one thread: see the module docstring
     return y
 
 
 def sigmoid_backward(grad_y, y):
     grad_y, y = _contiguous(grad_y), _contiguous(y)
     grad_x = np.empty_like(y)
-    _elementwise(sigmoid_backward_flat, sigmoid_backward_images, grad_y, y, grad_x)
+    sigmoid_backward_flat(grad_y.reshape(-1), y.reshape(-1), grad_x.reshape(-1))
     return grad_x
