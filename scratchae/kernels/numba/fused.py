@@ -53,21 +53,23 @@ def relu_grad_groups(grad_y, y, indices, groups, g, sums):
 
 @njit(cache=True, nogil=True, fastmath=FASTMATH)
 def relu_grad_plane(grad_y, y, pooled, indices, g):
-    """One plane of :func:`relu_grad_groups`, flattened; returns the sum of g."""
+    """One plane of :func:`relu_grad_groups`, flattened; returns the sum of g.
+
+    The sum has a loop of its own, a plain reduction: summed in the same loop as the stores, its order
+    came out different in a kernel compiled in this process and in the same kernel loaded from
+    Numba's cache (``tests/test_kernel_cache.py``)."""
     zero = g.dtype.type(0)
-    total = zero
     if pooled:
         for t in range(g.size):
             g[t] = zero
         for t in range(grad_y.size):
-            value = grad_y[t] if y[t] > 0 else zero
-            g[indices[t]] = value
-            total += value
+            g[indices[t]] = grad_y[t] if y[t] > 0 else zero
     else:
         for t in range(g.size):
-            value = grad_y[t] if y[t] > 0 else zero
-            g[t] = value
-            total += value
+            g[t] = grad_y[t] if y[t] > 0 else zero
+    total = zero
+    for t in range(grad_y.size):
+        total += grad_y[t] if y[t] > 0 else zero
     return total
 
 
