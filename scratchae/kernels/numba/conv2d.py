@@ -26,16 +26,12 @@ from numba import njit, prange
 
 from ...arithmetic import conv2d_output_size
 from .conv_epilogue import CROP, CROP_RELU, CROP_RELU_POOL, MERGE_2X2, MERGE_2X2_RELU, finish_planes
-from .conv_layout import (bias_or_zeros, column_taps, flat_taps, from_phases, image_groups, pad_group, padded_weights,
+from .conv_layout import (bias_or_zeros, flat_taps, from_phases, image_groups, pad_group, padded_weights,
                           phase_geometry, phases_for_weight_grad, phases_scratch, remember_split, round_up3, split_any,
                           split_group, splits_in_kernel, tap_table, wide_scratch, widened_scratch)
 from .conv_loops import (FASTMATH, forward_plane, forward_planes4, scatter_plane, scatter_planes4,
                          weight_grad_rows)
 from .workspace import scratch
-
-#: a weight gradient over at most this many taps C_in * kH * kW (a first layer on 1- or 3-channel images)
-#: uses im2col columns of the input instead of a widened copy of grad_y (:func:`weight_grad_groups`)
-COLUMN_TAPS = 27
 
 #: the positions of maxima, for the epilogues that have none
 NO_INDICES = np.empty((0, 0, 0, 0), np.int32)
@@ -98,8 +94,8 @@ def scatter_groups(grad_y, weight, tap_phase, tap_offset, groups, plane_len, wq,
     for i in prange(groups.size - 1):
         first, last = groups[i], groups[i + 1]
         start, length = first * plane_len, (last - first - 1) * plane_len + span
-        pad_group(grad_y, first, last, np.int64(0), np.int64(0), plane_len, wq, widened)   # int64: the
-        for c in range(c_in):                                                 # same compiled pad_group
+        pad_group(grad_y, first, last, np.int64(0), np.int64(0), plane_len, wq, widened)   # widen grad_y
+        for c in range(c_in):                                                 # then clear the group's planes
             for p in range(grad_phases.shape[1]):
                 planes = grad_phases[c, p]
                 for t in range(start, last * plane_len):
@@ -112,52 +108,27 @@ def scatter_groups(grad_y, weight, tap_phase, tap_offset, groups, plane_len, wq,
                 scatter_plane(grad_phases, c, p, offset, weight[:, c, uv], g, start, length)
 
 
-@njit(cache=True, nogil=True)
-def image_columns(phases, tap_channel, tap_phase, tap_offset, n, plane_len, wq, wo, columns):
-    """columns[k, 0, i * W_out + j] = phases[c_k, phase_k, n * L + i * W_q + j + offset_k] for image n:
-    its im2col columns, one per tap."""
-    n_px = columns.shape[2]
-    for k in range(tap_channel.size):
-        src, dst = phases[tap_channel[k], tap_phase[k]], columns[k, 0]
-        for r in range(n_px // wo):
-            a, b = n * plane_len + r * wq + tap_offset[k], r * wo
-            for j in range(wo):
-                dst[b + j] = src[a + j]
-
-
 @njit(cache=True, nogil=True, fastmath=FASTMATH, parallel=True)
 def weight_grad_groups(phases, grad_y, tap_channel, tap_phase, tap_offset, groups, plane_len, wq, span, widened,
-                       im2col, columns, own, zero, per_group):
-    """grad_w[o, k] = sum over images and pixels of g[o, t] * phases[c_k, phase_k, t + offset_k], one of
-    two ways:
-
-    - ``im2col`` (a layer of few taps and a large output: a first layer on 1-channel images): image by
-      image, the phases' slices are copied out at the output's row length W_out (the im2col columns,
-      small for so few taps) and dotted with grad_y as it is; column k is read as tap k at offset 0
-      (own = 0, 1, 2, ..., zero = 0, 0, 0, ...);
-    - otherwise grad_y is widened to the phases' row length W_q (into ``widened``, group by group) and
-      dotted with the phases' slices directly.
+                       per_group):
+    """per_group[i, o, k] = sum over the images of group i and the pixels t of g[o, t] * phases[c_k, phase_k,
+    t + offset_k], with g: grad_y widened to the phases' row length W_q (into ``widened``, here, group by
+    group) so that it is dotted with the phases' slices directly.
 
     Each group's term goes to its own row of ``per_group`` (n_groups, C_out, taps), which the caller sums
     in group order: the same bits on any number of threads.
     """
-    n_img, c_out, ho, wo = grad_y.shape
-    rows = grad_y.reshape(n_img, c_out, ho * wo)
     g = widened.reshape(widened.shape[0], widened.shape[2])
     for i in prange(groups.size - 1):
         first, last = groups[i], groups[i + 1]
         term = per_group[i]
-        for o in range(c_out):
+        for o in range(term.shape[0]):
             for k in range(term.shape[1]):
                 term[o, k] = 0
-        if im2col:
-            for n in range(first, last):
-                image_columns(phases, tap_channel, tap_phase, tap_offset, n, plane_len, wq, wo, columns[n])
-                weight_grad_rows(term, rows[n], columns[n], own, zero, zero, zero[0], ho * wo)
-        else:
-            pad_group(grad_y, first, last, np.int64(0), np.int64(0), plane_len, wq, widened)
-            weight_grad_rows(term, g, phases, tap_channel, tap_phase, tap_offset, first * plane_len,
-                             (last - first - 1) * plane_len + span)
+        # widen grad_y (padding 0, as run-time int64s: the pad_group compiled for the splits serves)
+        pad_group(grad_y, first, last, np.int64(0), np.int64(0), plane_len, wq, widened)
+        weight_grad_rows(term, g, phases, tap_channel, tap_phase, tap_offset, first * plane_len,
+                         (last - first - 1) * plane_len + span)
 
 
 # -- the interface shared with scratchae.kernels.reference.conv2d -------------------------------------
@@ -276,17 +247,10 @@ def conv2d_weight_grad(x, grad_y, stride, padding, dilation, kernel_hw):
     hq, wq = phase_geometry(x.shape[2], x.shape[3], sh, sw, ph, pw)
     phases, taps = phases_for_weight_grad(x, sh, sw, ph, pw), flat_taps(c_in, kh, kw, sh, sw, dh, dw, wq)
     grad_y = np.ascontiguousarray(grad_y)
-    im2col = n_taps <= COLUMN_TAPS
-    if im2col:
-        groups, widened = image_groups(n_img, ho * wo), np.zeros((0, 1, 0), grad_y.dtype)
-        columns = scratch("columns", (n_img, taps[0].size, 1, ho * wo), grad_y.dtype)
-        own, zero = column_taps(taps[0].size)
-    else:
-        groups, widened = image_groups(n_img, hq * wq), widened_scratch(c_out, n_img, hq, wq, (ho, wo), grad_y.dtype)
-        columns, (own, zero) = np.zeros((0, 0, 1, 0), grad_y.dtype), column_taps(0)
+    groups = image_groups(n_img, hq * wq)
     per_group = scratch("weight gradients", (len(groups) - 1, c_out, taps[0].size), grad_y.dtype)
-    weight_grad_groups(phases, grad_y, *taps, groups, hq * wq, wq, (ho - 1) * wq + wo, widened, im2col, columns,
-                       own, zero, per_group)
+    weight_grad_groups(phases, grad_y, *taps, groups, hq * wq, wq, (ho - 1) * wq + wo,
+                       widened_scratch(c_out, n_img, hq, wq, (ho, wo), grad_y.dtype), per_group)
     return sum_in_order(per_group)[:, :n_taps].reshape(c_out, c_in, kh, kw)
 
 

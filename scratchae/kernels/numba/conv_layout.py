@@ -261,15 +261,6 @@ def round_up3(n):
 
 
 @functools.lru_cache(maxsize=256)
-def column_taps(n_cols):
-    """(0, 1, ..., n_cols - 1) and n_cols zeros: im2col column k read as tap k at offset 0 (read-only,
-    like the tables of :func:`flat_taps`, so that the loops compiled for those serve these too)."""
-    own, zero = np.arange(n_cols, dtype=np.int64), np.zeros(n_cols, np.int64)
-    own.flags.writeable = zero.flags.writeable = False
-    return own, zero
-
-
-@functools.lru_cache(maxsize=256)
 def flat_taps(c_in, kh, kw, sh, sw, dh, dw, wq):
     """(tap_channel, tap_phase, tap_offset) in (c, u, v) order: the C_in * kH * kW taps, then taps of
     the zero channel C_in of the phases (:func:`phases_scratch`) up to a multiple of three, whose
