@@ -24,11 +24,10 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
-from ...arithmetic import conv2d_output_size
 from .conv_epilogue import CROP, CROP_RELU, CROP_RELU_POOL, MERGE_2X2, MERGE_2X2_RELU, finish_planes
-from .conv_layout import (bias_or_zeros, flat_taps, from_phases, image_groups, pad_group, padded_weights,
-                          phase_geometry, phases_for_weight_grad, phases_scratch, remember_split, round_up3, split_any,
-                          split_group, splits_in_kernel, tap_table, wide_scratch, widened_scratch)
+from .conv_layout import (bias_or_zeros, conv_plan, from_phases, image_groups, pad_group, phase_geometry,
+                          phases_for_weight_grad, phases_scratch, remember_split, round_up3, split_any, split_group,
+                          tap_table, weight_matrix, wide_scratch, widened_scratch)
 from .conv_loops import (FASTMATH, forward_plane, forward_planes4, scatter_plane, scatter_planes4,
                          weight_grad_rows)
 from .workspace import scratch
@@ -141,33 +140,30 @@ def convolution(x, weight, bias, stride, padding, dilation, epilogue):
     """(y, indices): the convolution of x (N, C_in, H, W) with weight (C_out, C_in, kH, kW), plus ``bias``,
     finished as ``epilogue`` says (:mod:`.conv_epilogue`: also a ReLU, or a ReLU and a 2x2 max pooling,
     whose positions ``indices`` are; else :data:`NO_INDICES`)."""
-    ho, wo = conv2d_output_size(x.shape[2:], weight.shape[2:], stride, padding, dilation)
-    (c_out, c_in, kh, kw), (sh, sw), (dh, dw) = weight.shape, stride, dilation
+    c_out = weight.shape[0]
+    plan = conv_plan(x.shape, weight.shape[2:], stride, padding, dilation)
+    ho, wo = plan.out_hw
     if epilogue == CROP_RELU_POOL:
         y = np.empty((len(x), c_out, ho // 2, wo // 2), x.dtype)
         indices = np.empty(y.shape, np.int32)                   # flat positions in a plane (< 2**31 pixels)
     else:
         y, indices = np.empty((len(x), c_out, ho, wo), x.dtype), NO_INDICES
-    wq = phase_geometry(x.shape[2], x.shape[3], sh, sw, *padding)[1]
-    taps = flat_taps(c_in, kh, kw, sh, sw, dh, dw, wq)
-    weights = padded_weights("conv2d", np.ascontiguousarray(weight).reshape(c_out, -1), taps[0].size)
-    run_conv2d_groups(x, stride, padding, weights, taps, (ho, wo), bias_or_zeros(bias, c_out, x.dtype), epilogue,
-                      y, indices)
+    weights = weight_matrix("conv2d", weight.reshape(c_out, -1), plan.taps[0].size)
+    run_conv2d_groups(x, plan, weights, bias_or_zeros(bias, c_out, x.dtype), epilogue, y, indices)
     return y, indices
 
 
-def run_conv2d_groups(x, stride, padding, weights, taps, out_hw, bias, epilogue, y, indices):
-    """Run :func:`conv2d_groups` on x (N, C, H, W) with the weight matrix ``weights`` (rows, taps rounded
-    up to three) and the tables ``taps``, the output being ``out_hw`` (H_out, W_out) on the phase grid."""
-    (sh, sw), (ph, pw), (ho, wo) = stride, padding, out_hw
+def run_conv2d_groups(x, plan, weights, bias, epilogue, y, indices):
+    """Run :func:`conv2d_groups` on x (N, C, H, W) laid out by ``plan`` (:func:`.conv_layout.conv_plan`),
+    with the weight matrix ``weights`` (rows, the plan's taps)."""
+    (sh, sw), (ph, pw) = plan.stride, plan.padding
     x = np.ascontiguousarray(x)
-    n_img, hq, wq = len(x), *phase_geometry(x.shape[2], x.shape[3], sh, sw, ph, pw)
     phases = phases_scratch(x, sh, sw, ph, pw)
-    if not splits_in_kernel(x.shape[2], x.shape[3], sh, sw, ph, pw):
+    if not plan.split_in_kernel:
         split_any(x, sh, sw, ph, pw, phases)              # a rare geometry: split first, on one thread
-    conv2d_groups(x, sh, sw, ph, pw, phases, weights, *taps, image_groups(n_img, hq * wq), hq * wq, wq,
-                  (ho - 1) * wq + wo, wide_scratch("wide", len(weights), n_img, hq, wq, x.dtype), bias, epilogue,
-                  y, indices, wo)
+    conv2d_groups(x, sh, sw, ph, pw, phases, weights, *plan.taps, plan.groups, plan.plane_len, plan.wq, plan.span,
+                  wide_scratch("wide", len(weights), len(x), plan.hq, plan.wq, x.dtype), bias, epilogue, y, indices,
+                  plan.out_hw[1])
     remember_split(x, sh, sw, ph, pw, phases)
 
 
@@ -213,10 +209,10 @@ def input_grad_2x2(grad_y, weight, bias, relu=False):
     n_img, c_out, ho, wo = grad_y.shape
     c_in, dtype = weight.shape[1], grad_y.dtype
     grad_x = np.empty((n_img, c_in, 2 * ho, 2 * wo), dtype)
-    taps = flat_taps(c_out, 1, 1, 1, 1, 1, 1, wo)
-    weights = padded_weights("2x2", weight.transpose(1, 2, 3, 0).reshape(4 * c_in, c_out), taps[0].size)
-    run_conv2d_groups(grad_y, (1, 1), (0, 0), weights, taps, (ho, wo), bias_or_zeros(bias, c_in, dtype),
-                      MERGE_2X2_RELU if relu else MERGE_2X2, grad_x, NO_INDICES)
+    plan = conv_plan(grad_y.shape, (1, 1), (1, 1), (0, 0), (1, 1))          # side by side, 1x1 taps
+    weights = weight_matrix("2x2", weight.transpose(1, 2, 3, 0).reshape(4 * c_in, c_out), plan.taps[0].size)
+    run_conv2d_groups(grad_y, plan, weights, bias_or_zeros(bias, c_in, dtype), MERGE_2X2_RELU if relu else MERGE_2X2,
+                      grad_x, NO_INDICES)
     return grad_x
 
 
@@ -241,17 +237,15 @@ def input_grad_by_scatter(grad_y, weight, bias, stride, padding, dilation, in_hw
 
 
 def conv2d_weight_grad(x, grad_y, stride, padding, dilation, kernel_hw):
-    (sh, sw), (ph, pw), (dh, dw), (kh, kw) = stride, padding, dilation, kernel_hw
+    (sh, sw), (ph, pw) = stride, padding
     n_img, c_out, ho, wo = grad_y.shape
-    c_in, n_taps = x.shape[1], x.shape[1] * kh * kw
-    hq, wq = phase_geometry(x.shape[2], x.shape[3], sh, sw, ph, pw)
-    phases, taps = phases_for_weight_grad(x, sh, sw, ph, pw), flat_taps(c_in, kh, kw, sh, sw, dh, dw, wq)
-    grad_y = np.ascontiguousarray(grad_y)
-    groups = image_groups(n_img, hq * wq)
-    per_group = scratch("weight gradients", (len(groups) - 1, c_out, taps[0].size), grad_y.dtype)
-    weight_grad_groups(phases, grad_y, *taps, groups, hq * wq, wq, (ho - 1) * wq + wo,
-                       widened_scratch(c_out, n_img, hq, wq, (ho, wo), grad_y.dtype), per_group)
-    return sum_in_order(per_group)[:, :n_taps].reshape(c_out, c_in, kh, kw)
+    c_in, (kh, kw) = x.shape[1], kernel_hw
+    plan = conv_plan(x.shape, kernel_hw, stride, padding, dilation)
+    phases, grad_y = phases_for_weight_grad(x, sh, sw, ph, pw), np.ascontiguousarray(grad_y)
+    per_group = scratch("weight gradients", (len(plan.groups) - 1, c_out, plan.taps[0].size), grad_y.dtype)
+    weight_grad_groups(phases, grad_y, *plan.taps, plan.groups, plan.plane_len, plan.wq, plan.span,
+                       widened_scratch(c_out, n_img, plan.hq, plan.wq, (ho, wo), grad_y.dtype), per_group)
+    return sum_in_order(per_group)[:, :c_in * kh * kw].reshape(c_out, c_in, kh, kw)
 
 
 def sum_in_order(terms):

@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import functools
 import threading
+from typing import NamedTuple
 
 import numpy as np
 from numba import njit, prange
@@ -275,11 +276,47 @@ def flat_taps(c_in, kh, kw, sh, sw, dh, dw, wq):
     return flat
 
 
-def padded_weights(purpose, weights, n_cols):
-    """weights (R, K) copied into a scratch array (R, n_cols) whose last columns are zero: the weights of
-    the taps that round a table up to a multiple of three (:func:`flat_taps`)."""
+def weight_matrix(purpose, weights, n_cols):
+    """weights (R, K) as a C-contiguous (R, n_cols) array whose last n_cols - K columns are zero: the
+    weights of the taps that round a table up to a multiple of three (:func:`flat_taps`); a scratch copy
+    only when there are such taps."""
     rows, cols = weights.shape
+    if cols == n_cols:
+        return np.ascontiguousarray(weights)
     padded = scratch(("padded weights", purpose), (rows, n_cols), weights.dtype)
     padded[:, :cols] = weights
     padded[:, cols:] = 0
     return padded
+
+
+class Plan(NamedTuple):
+    """A convolution's layout on the phase planes, worked out once for each shape and geometry
+    (:func:`conv_plan`): what the entry points of :mod:`.conv2d` pass to the kernels."""
+    stride: tuple
+    padding: tuple
+    hq: int                     # rows and columns of a phase plane
+    wq: int
+    out_hw: tuple               # the output (H_out, W_out), on the phase grid
+    taps: tuple                 # (tap_channel, tap_phase, tap_offset), rounded up to three
+    groups: np.ndarray          # the groups of images (:func:`image_groups`)
+    split_in_kernel: bool       # whether the kernel splits the input itself (:func:`splits_in_kernel`)
+
+    @property
+    def plane_len(self):
+        return self.hq * self.wq
+
+    @property
+    def span(self):
+        """From an image's first pixel to its last valid output pixel: (H_out - 1) W_q + W_out."""
+        return (self.out_hw[0] - 1) * self.wq + self.out_hw[1]
+
+
+@functools.lru_cache(maxsize=256)
+def conv_plan(x_shape, kernel_hw, stride, padding, dilation):
+    """The :class:`Plan` of a convolution of an input of shape x_shape (N, C, H, W) with a kernel of size
+    kernel_hw; all arguments tuples of ints."""
+    (n_img, n_ch, h, w), (kh, kw), (sh, sw), (ph, pw), (dh, dw) = x_shape, kernel_hw, stride, padding, dilation
+    hq, wq = phase_geometry(h, w, sh, sw, ph, pw)
+    out_hw = ((h + 2 * ph - dh * (kh - 1) - 1) // sh + 1, (w + 2 * pw - dw * (kw - 1) - 1) // sw + 1)
+    return Plan(stride, padding, hq, wq, out_hw, flat_taps(n_ch, kh, kw, sh, sw, dh, dw, wq),
+                image_groups(n_img, hq * wq), splits_in_kernel(h, w, sh, sw, ph, pw))
