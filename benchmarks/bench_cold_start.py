@@ -74,7 +74,7 @@ def summary(name: str, pairs: list[dict]) -> list[str]:
     rows = []
     for clock in ("wall", "cpu"):
         cold, warm = [p["cold"][clock] for p in pairs], [p["warm"][clock] for p in pairs]
-        ratios = [c / w for c, w in zip(cold, warm)]
+        ratios = [c / w for c, w in zip(cold, warm, strict=True)]
         rows.append(f"| `scratchae {' '.join(COMMANDS[name])}` | {clock} | {cell(cold)} | {cell(warm)} | "
                     f"**{statistics.median(ratios):.2f}x** ({min(ratios):.2f}-{max(ratios):.2f}) |")
     return rows

@@ -14,8 +14,15 @@ What it measures (float32, Adam lr=1e-3, MSELoss, real images):
 - **FLOP rate** of the denoiser's training step against this machine's float32 matrix-multiply peak
   (a large ``numpy.matmul``, measured in the same run);
 - the **per-layer table** of ``benchmarks/bench_layers.py``;
-- **threads**: scratchae alone in fresh processes with the library defaults, ``OPENBLAS_NUM_THREADS=1``
-  and ``SCRATCHAE_NUM_THREADS=1`` (``--threading``).
+- **threads**: scratchae alone in fresh processes, with ``SCRATCHAE_NUM_THREADS`` = 1, 2, 4, ... up to the
+  CPUs the process may run on (the default), and with ``OPENBLAS_NUM_THREADS=1`` (``--threading``);
+- **the first run after an install** against the second (``benchmarks/bench_cold_start.py``, with
+  ``--write-results``).
+
+Models: the course's four by default (``MODELS``). Another model of the registry joins with ``--models``;
+if its training step is not the reconstruction MSE of ``model(x)``, give its step builder in ``STEPS``
+(a variational autoencoder adds its KL term there), and for the comparison with PyTorch its twin in
+``tests/torch_twins.py`` (without one, only scratchae is timed).
 
 Like :class:`scratchae.training.Trainer`, the benchmark first calls
 :func:`scratchae.memory.keep_freed_memory` (glibc keeps freed blocks for the next step instead of
@@ -52,6 +59,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 sys.path[:0] = [ROOT, HERE, os.path.join(ROOT, "tests")]
 
+#: the models measured by default (names of scratchae.models.MODELS; see the module docstring to add one)
 MODELS = ("linear", "conv", "upsample", "denoise")
 #: images/s of PyTorch 2.13 CPU, 2 threads, one epoch of Fashion-MNIST through a DataLoader, measured by the
 #: project on its 2-core machine (the speed issue): context, not part of the ratio
@@ -83,13 +91,10 @@ def prepared_batches(name: str, images: np.ndarray, batch: int, count: int) -> l
     return out
 
 
-def scratchae_trainer(name: str, seed: int = 0):
-    """(model, step) where ``step(inputs, targets)`` is one training step of a new scratchae model."""
-    from scratchae import nn, optim
-    from scratchae.models import build
+def reconstruction_step(model, optimizer):
+    """``step(inputs, targets)``: MSE of ``model(inputs)`` against ``targets``, backward, Adam step."""
+    from scratchae import nn
 
-    model = build(name, rng=np.random.default_rng(seed))
-    optimizer = optim.Adam(model.parameters(), lr=1e-3)
     criterion = nn.MSELoss()
 
     def step(inputs, targets):
@@ -98,7 +103,34 @@ def scratchae_trainer(name: str, seed: int = 0):
         model.backward(criterion.backward())
         optimizer.step()
 
-    return model, step
+    return step
+
+
+#: registry name -> ``builder(model, optimizer) -> step(inputs, targets)`` for a model whose training step
+#: is not :func:`reconstruction_step` (e.g. a variational autoencoder's reconstruction + KL loss)
+STEPS: dict = {}
+
+
+def scratchae_trainer(name: str, seed: int = 0):
+    """(model, step) where ``step(inputs, targets)`` is one training step of a new scratchae model."""
+    from scratchae import optim
+    from scratchae.models import build
+
+    model = build(name, rng=np.random.default_rng(seed))
+    optimizer = optim.Adam(model.parameters(), lr=1e-3)
+    return model, STEPS.get(name, reconstruction_step)(model, optimizer)
+
+
+def has_twin(name: str) -> bool:
+    """Whether ``tests/torch_twins.py`` has a PyTorch twin of the model (imports torch)."""
+    from torch_twins import TWINS
+
+    return name in TWINS
+
+
+#: registry name -> ``builder(twin, optimizer) -> step(inputs, targets)`` for a PyTorch twin whose training step
+#: is not the reconstruction MSE (the counterpart of STEPS)
+TORCH_STEPS: dict = {}
 
 
 def torch_trainer(model):
@@ -108,6 +140,8 @@ def torch_trainer(model):
 
     twin = twin_of(model)
     optimizer = torch.optim.Adam(twin.parameters(), lr=1e-3)
+    if model.name in TORCH_STEPS:
+        return TORCH_STEPS[model.name](twin, optimizer)
     criterion = torch.nn.MSELoss()
 
     def step(inputs, targets):
@@ -139,7 +173,7 @@ def throughput(name: str, images: np.ndarray, batch: int, rounds: int, seconds: 
     steps = max(5, int(seconds / per_step))
     result = {"model": name, "batch": batch, "steps": steps, "ours": [], "torch": [], "ratio": [], "peak": []}
     theirs = None
-    if with_torch:
+    if with_torch and has_twin(name):
         import torch
 
         theirs = torch_trainer(model)
@@ -245,25 +279,36 @@ def start_up(names, batch: int, with_torch: bool, torch_threads: int, default_al
     return rows
 
 
-THREAD_SETTINGS = {"defaults": {}, "OPENBLAS_NUM_THREADS=1": {"OPENBLAS_NUM_THREADS": "1"},
-                   "SCRATCHAE_NUM_THREADS=1": {"SCRATCHAE_NUM_THREADS": "1"}}
+def thread_settings() -> dict:
+    """label -> environment: 1, 2, 4, ... threads up to the CPUs available (the default), and the default
+    with OpenBLAS on one thread."""
+    from scratchae.kernels import available_cpus
+
+    counts = sorted({1, available_cpus()} | {2 ** k for k in range(1, 8) if 2 ** k < available_cpus()})
+    settings = {f"{n} thread{'s' if n > 1 else ''}" + (" (default)" if n == available_cpus() else ""):
+                {"SCRATCHAE_NUM_THREADS": str(n)} for n in counts}
+    settings["default, OPENBLAS_NUM_THREADS=1"] = {"OPENBLAS_NUM_THREADS": "1"}
+    return settings
 
 
 def threading_table(names, batches, default_allocator: bool) -> list[str]:
     rates = {}
-    for label, env in THREAD_SETTINGS.items():
+    for label, env in thread_settings().items():
         command = [sys.executable, os.path.abspath(__file__), "--child", "throughput",
                    "--models", ",".join(names), "--batches", ",".join(map(str, batches))]
         if default_allocator:
             command.append("--default-allocator")
         done = subprocess.run(command, env={**os.environ, **env}, capture_output=True, text=True, check=True)
         rates[label] = json.loads(done.stdout.strip().splitlines()[-1])
-    lines = ["| model | batch | " + " | ".join(rates) + " |", "|---|---:|" + "---:|" * len(rates)]
+    labels = list(rates)
+    most = labels[-2]                                  # the most threads (the default)
+    lines = ["| model | batch | " + " | ".join(labels) + f" | {most.split(' (')[0]} / 1 thread |",
+             "|---|---:|" + "---:|" * (len(labels) + 1)]
     for batch in batches:
         for name in names:
             key = f"{name} {batch}"
-            lines.append(f"| {name} | {batch} | " + " | ".join(f"{rates[label][key]:,.0f}" for label in rates)
-                         + " |")
+            lines.append(f"| {name} | {batch} | " + " | ".join(f"{rates[label][key]:,.0f}" for label in labels)
+                         + f" | {rates[most][key] / rates[labels[0]][key]:.2f}x |")
     return lines
 
 
@@ -284,7 +329,7 @@ def training_flops(name: str, batch: int) -> float:
     with record_calls() as calls:                      # each layer's input and output, in order
         model(np.zeros((1, 1, 28, 28), np.float32))
     macs = []
-    for layer, (x,), y in calls:
+    for layer, (x,), _ in calls:
         if isinstance(layer, nn.Conv2d):      # the convolution's own output (a fused layer may pool it)
             macs.append(layer.weight.data.size * int(np.prod(nn.Conv2d.output_size(layer, x.shape[2:]))))
         elif isinstance(layer, nn.ConvTranspose2d):
@@ -487,10 +532,25 @@ def main() -> None:
         lines = threading_table(args.models, args.batches, args.default_allocator)
         print("\n".join(lines), flush=True)
         report += ["## Threads (scratchae alone, each setting in a fresh process)", "",
-                   "Images/s, median of 3 rounds of about 0.5 s. OpenBLAS reads its thread count when NumPy "
-                   "is imported, so a library cannot choose it: this measures what the environment "
-                   "variables do. `SCRATCHAE_NUM_THREADS=1` keeps the Numba kernels on one thread.", "",
-                   *lines, ""]
+                   "Images/s, median of 3 rounds of about 0.5 s. The Numba kernels run on as many threads as "
+                   "the process has CPUs (`os.sched_getaffinity`) unless `SCRATCHAE_NUM_THREADS` says "
+                   "otherwise; the last column is how the most threads scale against one. OpenBLAS reads "
+                   "its thread count when NumPy is imported, so a library cannot choose it: the "
+                   "`OPENBLAS_NUM_THREADS=1` column measures what the variable does (only the linear model "
+                   "uses BLAS).", "", *lines, ""]
+
+    if everything:
+        from bench_cold_start import COMMANDS, cold_and_warm, summary
+
+        lines = ["| command | clock | first run (empty cache) | second run (cache warm) | first / second |",
+                 "|---|---|---:|---:|---:|"]
+        for name in COMMANDS:
+            lines += summary(name, cold_and_warm(COMMANDS[name], 1))
+        print("\n".join(lines), flush=True)
+        report += ["## First run after an install (`benchmarks/bench_cold_start.py`)", "",
+                   "Each command in a fresh process: first with an empty Numba cache (every kernel it runs "
+                   "is compiled), then with that cache warm; one pair (`bench_cold_start.py --repeat N` for "
+                   "more). CPU = user + system time of the command's process.", "", *lines, ""]
 
     if args.layers or everything:
         from bench_layers import table as layer_table
