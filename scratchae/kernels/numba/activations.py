@@ -48,9 +48,11 @@ def relu_backward_images(grad_y, positive, grad_x):
         relu_backward_flat(grad_y[n], positive[n], grad_x[n])
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, error_model="numpy")
 def sigmoid_from_exp_flat(x, e, y):
-    """y = e^{min(x, 0)} / (1 + e^{-|x|}), given e = e^{-|x|} (which is e^{min(x, 0)} where x < 0)."""
+    """y = e^{min(x, 0)} / (1 + e^{-|x|}), given e = e^{-|x|} (which is e^{min(x, 0)} where x < 0).
+    ``error_model="numpy"``: no check of each division for a zero divisor (1 + e^{-|x|} >= 1), which
+    would keep LLVM from vectorizing the loop."""
     one = x.dtype.type(1)
     for i in range(x.size):
         y[i] = (e[i] if x[i] < 0 else one) / (one + e[i])
