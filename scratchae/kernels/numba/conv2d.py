@@ -86,19 +86,21 @@ def scatter_groups(grad_y, weight, tap_phase, tap_offset, groups, plane_len, wq,
     """grad_phases[c, phase_uv, t + offset_uv] = sum over o of w[o, c, uv] * g_wide[o, t]: the forward's
     scatter, for each kernel tap uv four input channels (distinct planes, so never overlapping) by three
     output channels at a time. weight (C_out rounded up to three, C_in, kH * kW), zero in its last rows;
-    widened: grad_y widened here, group by group (its planes beyond C_out stay zero)."""
+    widened: grad_y widened here, group by group (its planes beyond C_out are zero, cleared by the caller)."""
     c_in, n_uv = weight.shape[1], weight.shape[2]
     fours = c_in - c_in % 4
     g = widened.reshape(widened.shape[0], widened.shape[2])
     for i in prange(groups.size - 1):
         first, last = groups[i], groups[i + 1]
         start, length = first * plane_len, (last - first - 1) * plane_len + span
-        pad_group(grad_y, first, last, np.int64(0), np.int64(0), plane_len, wq, widened)   # widen grad_y
-        for c in range(c_in):                                                 # then clear the group's planes
-            for p in range(grad_phases.shape[1]):
-                planes = grad_phases[c, p]
+        # widen grad_y (padding 0, as run-time int64s: the pad_group compiled for the splits serves),
+        # then clear the group's part of the planes it scatters into
+        pad_group(grad_y, first, last, np.int64(0), np.int64(0), plane_len, wq, widened)
+        for c in range(c_in):
+            for phase in range(grad_phases.shape[1]):
+                plane = grad_phases[c, phase]
                 for t in range(start, last * plane_len):
-                    planes[t] = 0
+                    plane[t] = 0
         for uv in range(n_uv):
             offset, p = tap_offset[uv], tap_phase[uv]
             for c in range(0, fours, 4):
@@ -124,8 +126,7 @@ def weight_grad_groups(phases, grad_y, tap_channel, tap_phase, tap_offset, group
         for o in range(term.shape[0]):
             for k in range(term.shape[1]):
                 term[o, k] = 0
-        # widen grad_y (padding 0, as run-time int64s: the pad_group compiled for the splits serves)
-        pad_group(grad_y, first, last, np.int64(0), np.int64(0), plane_len, wq, widened)
+        pad_group(grad_y, first, last, np.int64(0), np.int64(0), plane_len, wq, widened)   # widen, as above
         weight_grad_rows(term, g, phases, tap_channel, tap_phase, tap_offset, first * plane_len,
                          (last - first - 1) * plane_len + span)
 
