@@ -250,9 +250,10 @@ def conv2d_weight_grad(x, grad_y, stride, padding, dilation, kernel_hw):
 
 
 def sum_in_order(terms):
-    """terms[0] + terms[1] + ... in that order (NumPy's sum would pair them up in an order of its own)."""
-    total = terms[0].copy()
-    for term in terms[1:]:
+    """terms[0] + terms[1] + ... in that order (NumPy's sum would pair them up in an order of its own);
+    zeros for no terms (an empty batch)."""
+    total = np.zeros(terms.shape[1:], terms.dtype)
+    for term in terms:
         total += term
     return total
 
