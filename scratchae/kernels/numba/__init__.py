@@ -56,8 +56,8 @@ def clear_stale_cache(folder: Path = Path(__file__).parent) -> bool:
 
     Numba's cache notices a change only in the file of the function it compiled, but the convolution
     kernels of ``conv2d.py`` and ``fused.py`` inline the loops of ``conv_loops.py``, ``conv_layout.py``
-    and ``conv_epilogue.py``: after an edit of one of those, the cache would keep serving the old code. So the cache is dropped whenever any
-    ``.py`` file here is newer than it. Returns whether it was. (An installed package, never edited,
+    and ``conv_epilogue.py``: after an edit of one of those, the cache would keep serving the old code.
+    So the cache is dropped whenever any ``.py`` file here is newer than it. Returns whether it was. (An installed package, never edited,
     keeps its cache; a read-only folder is left alone.)
     """
     cache = folder / "__pycache__"
