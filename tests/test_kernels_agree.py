@@ -203,6 +203,17 @@ def test_conv2d_scratch_arrays_never_leak_between_geometries():
                      f"input_grad {kernel}")
 
 
+def test_conv2d_scratch_phases_never_leak_between_strides():
+    # strides (1, 2) and (2, 1) on a padded 5x5 input give phase arrays of the same shape, (C + 1, 2, N * 28),
+    # with the padding in different places: they must not share a scratch array
+    rng = np.random.default_rng(11)
+    x, weight = rng.standard_normal((2, 3, 5, 5)), rng.standard_normal((4, 3, 3, 3))
+    for stride in [(1, 2), (2, 1), (1, 2)]:
+        args = (stride, (1, 1), (1, 1))
+        assert_close(fast_conv2d.conv2d(x, weight, None, *args), readable_conv2d.conv2d(x, weight, None, *args),
+                     1e-12, f"conv2d, stride {stride}")
+
+
 def test_conv2d_weight_grad_reuses_the_split_of_the_forward_pass_just_before(monkeypatch):
     # The forward pass splits x into phases inside its kernel; a weight gradient splits again (to_phases)
     # only when the scratch array no longer holds the split of x.

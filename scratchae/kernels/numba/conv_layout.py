@@ -77,7 +77,7 @@ def phases_scratch(x, sh, sw, ph, pw):
     in its last channel, which the taps that round a table up to three read (:func:`flat_taps`)."""
     n_img, n_ch, h, w = x.shape
     hq, wq = phase_geometry(h, w, sh, sw, ph, pw)
-    return scratch(("phases", h, w, ph, pw), (n_ch + 1, sh * sw, n_img * hq * wq), x.dtype, zeroed=True)
+    return scratch(("phases", h, w, sh, sw, ph, pw), (n_ch + 1, sh * sw, n_img * hq * wq), x.dtype, zeroed=True)
 
 
 def remember_split(x, sh, sw, ph, pw, phases):
