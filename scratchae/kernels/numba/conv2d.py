@@ -61,11 +61,10 @@ def plane_sums(g):
 @njit(cache=True, nogil=True, fastmath=FASTMATH, parallel=True)
 def conv2d_groups(x, sh, sw, ph, pw, phases, weight, tap_channel, tap_phase, tap_offset, groups, plane_len, wq,
                   span, wide, bias, epilogue, y, indices, w_out):
-    """For each group of images: x split into ``phases`` (:func:`.conv_layout.split_group`; other
-    geometries are split before), then
-    wide[o, t] = sum over taps k of w[o, k] * phases[c_k, phase_k, t + offset_k], four output planes at a
-    time, each block finished into y as ``epilogue`` says (:func:`.conv_epilogue.finish_planes`; w_out:
-    the width of the output on the phase grid)."""
+    """For each group of images: split x into ``phases`` (:func:`.conv_layout.split_group`; the other
+    geometries come split), compute wide[o, t] = sum over taps k of w[o, k] * phases[c_k, phase_k,
+    t + offset_k] four output planes at a time, and finish each block of planes into y as ``epilogue``
+    says (:func:`.conv_epilogue.finish_planes`; ``w_out``: the output's width on the phase grid)."""
     c_out = weight.shape[0]
     fours = c_out - c_out % 4
     four, one = np.int64(4), np.int64(1)        # run-time ints: literals would compile finish_planes twice
