@@ -1,6 +1,7 @@
 """Per-layer forward + backward times of the convolution family on the autoencoders' shapes.
 
-For every distinct (layer, input shape) of the four course models, times one forward and one backward
+For every layer of the four course models (the fused ones against the plain PyTorch layers they stand
+for, e.g. Conv2d + ReLU + MaxPool2d), times one forward and one backward
 pass (input gradient and parameter gradients) with the reference kernels, the Numba kernels and, when it
 is installed, PyTorch on the CPU, and prints a table with the ratios. Medians over ``--repeat`` runs.
 
@@ -23,29 +24,28 @@ sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
 
 from scratchae import kernels, nn  # noqa: E402
 
-# (model, name, constructor arguments, input shape without the batch)
+# (model, name, constructor arguments, input shape without the batch): the layers of the course's models
 LAYERS = [
-    ("conv", "conv1", ("Conv2d", (1, 16, 3), dict(padding=1)), (1, 28, 28)),
-    ("conv", "pool1", ("MaxPool2d", (2, 2), {}), (16, 28, 28)),
-    ("conv", "conv2", ("Conv2d", (16, 4, 3), dict(padding=1)), (16, 14, 14)),
-    ("conv", "pool2", ("MaxPool2d", (2, 2), {}), (4, 14, 14)),
-    ("conv", "t_conv1", ("ConvTranspose2d", (4, 16, 2), dict(stride=2)), (4, 7, 7)),
+    ("conv", "conv1", ("Conv2dReLUMaxPool2d", (1, 16, 3), dict(padding=1)), (1, 28, 28)),
+    ("conv", "conv2", ("Conv2dReLUMaxPool2d", (16, 4, 3), dict(padding=1)), (16, 14, 14)),
+    ("conv", "t_conv1", ("ConvTranspose2dReLU", (4, 16, 2), dict(stride=2)), (4, 7, 7)),
     ("conv", "t_conv2", ("ConvTranspose2d", (16, 1, 2), dict(stride=2)), (16, 14, 14)),
     ("upsample", "up1", ("Upsample", (), dict(scale_factor=2, mode="nearest")), (4, 7, 7)),
-    ("upsample", "conv4", ("Conv2d", (4, 16, 3), dict(padding=1)), (4, 14, 14)),
+    ("upsample", "conv4", ("Conv2dReLU", (4, 16, 3), dict(padding=1)), (4, 14, 14)),
     ("upsample", "up2", ("Upsample", (), dict(scale_factor=2, mode="nearest")), (16, 14, 14)),
     ("upsample", "conv5", ("Conv2d", (16, 1, 3), dict(padding=1)), (16, 28, 28)),
-    ("denoise", "conv1", ("Conv2d", (1, 32, 3), dict(padding=1)), (1, 28, 28)),
-    ("denoise", "pool1", ("MaxPool2d", (2, 2), {}), (32, 28, 28)),
-    ("denoise", "conv2", ("Conv2d", (32, 16, 3), dict(padding=1)), (32, 14, 14)),
-    ("denoise", "pool2", ("MaxPool2d", (2, 2), {}), (16, 14, 14)),
-    ("denoise", "conv3", ("Conv2d", (16, 8, 3), dict(padding=1)), (16, 7, 7)),
-    ("denoise", "pool3", ("MaxPool2d", (2, 2), {}), (8, 7, 7)),
-    ("denoise", "t_conv1", ("ConvTranspose2d", (8, 8, 3), dict(stride=2)), (8, 3, 3)),
-    ("denoise", "t_conv2", ("ConvTranspose2d", (8, 16, 2), dict(stride=2)), (8, 7, 7)),
-    ("denoise", "t_conv3", ("ConvTranspose2d", (16, 32, 2), dict(stride=2)), (16, 14, 14)),
+    ("denoise", "conv1", ("Conv2dReLUMaxPool2d", (1, 32, 3), dict(padding=1)), (1, 28, 28)),
+    ("denoise", "conv2", ("Conv2dReLUMaxPool2d", (32, 16, 3), dict(padding=1)), (32, 14, 14)),
+    ("denoise", "conv3", ("Conv2dReLUMaxPool2d", (16, 8, 3), dict(padding=1)), (16, 7, 7)),
+    ("denoise", "t_conv1", ("ConvTranspose2dReLU", (8, 8, 3), dict(stride=2)), (8, 3, 3)),
+    ("denoise", "t_conv2", ("ConvTranspose2dReLU", (8, 16, 2), dict(stride=2)), (8, 7, 7)),
+    ("denoise", "t_conv3", ("ConvTranspose2dReLU", (16, 32, 2), dict(stride=2)), (16, 14, 14)),
     ("denoise", "conv_out", ("Conv2d", (32, 1, 3), dict(padding=1)), (32, 28, 28)),
 ]
+
+#: a fused layer of scratchae -> the PyTorch layers it stands for, after the convolution
+FUSED = {"Conv2dReLU": ("Conv2d", ["ReLU"]), "Conv2dReLUMaxPool2d": ("Conv2d", ["ReLU", "MaxPool2d"]),
+         "ConvTranspose2dReLU": ("ConvTranspose2d", ["ReLU"])}
 
 
 def median_ms(fn, repeat: int) -> float:
@@ -79,7 +79,11 @@ def theirs(spec, x, repeat):
     import torch
 
     kind, args, kwargs = spec
-    layer = getattr(torch.nn, kind)(*args, **kwargs)
+    first, after = FUSED.get(kind, (kind, []))
+    layer = getattr(torch.nn, first)(*args, **kwargs)
+    if after:                                 # the plain PyTorch layers a fused scratchae layer stands for
+        layer = torch.nn.Sequential(layer, *(torch.nn.MaxPool2d(2, 2) if a == "MaxPool2d" else torch.nn.ReLU()
+                                             for a in after))
     xt = torch.from_numpy(x).requires_grad_(True)
     grad = torch.ones_like(layer(xt))
     state = {}

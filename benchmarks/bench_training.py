@@ -16,8 +16,15 @@ cross-entropy summed per image plus the KL term, with fresh sampling noise at ev
 - **FLOP rate** of the denoiser's training step against this machine's float32 matrix-multiply peak
   (a large ``numpy.matmul``, measured in the same run);
 - the **per-layer table** of ``benchmarks/bench_layers.py``;
-- **threads**: scratchae alone in fresh processes with the library defaults, ``OPENBLAS_NUM_THREADS=1``
-  and ``SCRATCHAE_NUM_THREADS=1`` (``--threading``).
+- **threads**: scratchae alone in fresh processes, with ``SCRATCHAE_NUM_THREADS`` = 1, 2, 4, ... up to the
+  CPUs the process may run on (the default), and with ``OPENBLAS_NUM_THREADS=1`` (``--threading``);
+- **the first run after an install** against the second (``benchmarks/bench_cold_start.py``, with
+  ``--write-results``).
+
+Models: the course's four and the two VAEs by default (``MODELS``); any model of the registry joins with
+``--models``. Each trains with its own loss (``model.default_criterion()`` plus ``model.latent_loss()``:
+the VAEs' KL term), against its PyTorch twin of ``tests/torch_twins.py`` (without one, only scratchae is
+timed).
 
 Like :class:`scratchae.training.Trainer`, the benchmark first calls
 :func:`scratchae.memory.keep_freed_memory` (glibc keeps freed blocks for the next step instead of
@@ -103,6 +110,13 @@ def scratchae_trainer(name: str, seed: int = 0):
     return model, step
 
 
+def has_twin(name: str) -> bool:
+    """Whether ``tests/torch_twins.py`` has a PyTorch twin of the model (imports torch)."""
+    from torch_twins import TWINS
+
+    return name in TWINS
+
+
 def torch_trainer(model):
     """``step(inputs, targets)`` of the PyTorch twin of ``model``, starting from the same weights."""
     import torch
@@ -146,7 +160,7 @@ def throughput(name: str, images: np.ndarray, batch: int, rounds: int, seconds: 
     steps = max(5, int(seconds / per_step))
     result = {"model": name, "batch": batch, "steps": steps, "ours": [], "torch": [], "ratio": [], "peak": []}
     theirs = None
-    if with_torch:
+    if with_torch and has_twin(name):
         import torch
 
         theirs = torch_trainer(model)
@@ -252,25 +266,36 @@ def start_up(names, batch: int, with_torch: bool, torch_threads: int, default_al
     return rows
 
 
-THREAD_SETTINGS = {"defaults": {}, "OPENBLAS_NUM_THREADS=1": {"OPENBLAS_NUM_THREADS": "1"},
-                   "SCRATCHAE_NUM_THREADS=1": {"SCRATCHAE_NUM_THREADS": "1"}}
+def thread_settings() -> dict:
+    """label -> environment: 1, 2, 4, ... threads up to the CPUs available (the default), and the default
+    with OpenBLAS on one thread."""
+    from scratchae.kernels import available_cpus
+
+    counts = sorted({1, available_cpus()} | {2 ** k for k in range(1, 8) if 2 ** k < available_cpus()})
+    settings = {f"{n} thread{'s' if n > 1 else ''}" + (" (default)" if n == available_cpus() else ""):
+                {"SCRATCHAE_NUM_THREADS": str(n)} for n in counts}
+    settings["default, OPENBLAS_NUM_THREADS=1"] = {"OPENBLAS_NUM_THREADS": "1"}
+    return settings
 
 
 def threading_table(names, batches, default_allocator: bool) -> list[str]:
     rates = {}
-    for label, env in THREAD_SETTINGS.items():
+    for label, env in thread_settings().items():
         command = [sys.executable, os.path.abspath(__file__), "--child", "throughput",
                    "--models", ",".join(names), "--batches", ",".join(map(str, batches))]
         if default_allocator:
             command.append("--default-allocator")
         done = subprocess.run(command, env={**os.environ, **env}, capture_output=True, text=True, check=True)
         rates[label] = json.loads(done.stdout.strip().splitlines()[-1])
-    lines = ["| model | batch | " + " | ".join(rates) + " |", "|---|---:|" + "---:|" * len(rates)]
+    labels = list(rates)
+    most = labels[-2]                                  # the most threads (the default)
+    lines = ["| model | batch | " + " | ".join(labels) + f" | {most.split(' (')[0]} / 1 thread |",
+             "|---|---:|" + "---:|" * (len(labels) + 1)]
     for batch in batches:
         for name in names:
             key = f"{name} {batch}"
-            lines.append(f"| {name} | {batch} | " + " | ".join(f"{rates[label][key]:,.0f}" for label in rates)
-                         + " |")
+            lines.append(f"| {name} | {batch} | " + " | ".join(f"{rates[label][key]:,.0f}" for label in labels)
+                         + f" | {rates[most][key] / rates[labels[0]][key]:.2f}x |")
     return lines
 
 
@@ -291,9 +316,9 @@ def training_flops(name: str, batch: int) -> float:
     with record_calls() as calls:                      # each layer's input and output, in order
         model(np.zeros((1, 1, 28, 28), np.float32))
     macs = []
-    for layer, (x, *_), y in calls:
-        if isinstance(layer, nn.Conv2d):
-            macs.append(layer.weight.data.size * y.shape[2] * y.shape[3])
+    for layer, (x,), _ in calls:
+        if isinstance(layer, nn.Conv2d):      # the convolution's own output (a fused layer may pool it)
+            macs.append(layer.weight.data.size * int(np.prod(nn.Conv2d.output_size(layer, x.shape[2:]))))
         elif isinstance(layer, nn.ConvTranspose2d):
             macs.append(layer.weight.data.size * x.shape[2] * x.shape[3])
         elif isinstance(layer, nn.Linear):
@@ -494,10 +519,25 @@ def main() -> None:
         lines = threading_table(args.models, args.batches, args.default_allocator)
         print("\n".join(lines), flush=True)
         report += ["## Threads (scratchae alone, each setting in a fresh process)", "",
-                   "Images/s, median of 3 rounds of about 0.5 s. OpenBLAS reads its thread count when NumPy "
-                   "is imported, so a library cannot choose it: this measures what the environment "
-                   "variables do. `SCRATCHAE_NUM_THREADS=1` keeps the Numba kernels on one thread.", "",
-                   *lines, ""]
+                   "Images/s, median of 3 rounds of about 0.5 s. The Numba kernels run on as many threads as "
+                   "the process has CPUs (`os.sched_getaffinity`) unless `SCRATCHAE_NUM_THREADS` says "
+                   "otherwise; the last column is how the most threads scale against one. OpenBLAS reads "
+                   "its thread count when NumPy is imported, so a library cannot choose it: the "
+                   "`OPENBLAS_NUM_THREADS=1` column measures what the variable does (only the linear model "
+                   "uses BLAS).", "", *lines, ""]
+
+    if everything:
+        from bench_cold_start import COMMANDS, cold_and_warm, summary
+
+        lines = ["| command | clock | first run (empty cache) | second run (cache warm) | first / second |",
+                 "|---|---|---:|---:|---:|"]
+        for name in COMMANDS:
+            lines += summary(name, cold_and_warm(COMMANDS[name], 1))
+        print("\n".join(lines), flush=True)
+        report += ["## First run after an install (`benchmarks/bench_cold_start.py`)", "",
+                   "Each command in a fresh process: first with an empty Numba cache (every kernel it runs "
+                   "is compiled), then with that cache warm; one pair (`bench_cold_start.py --repeat N` for "
+                   "more). CPU = user + system time of the command's process.", "", *lines, ""]
 
     if args.layers or everything:
         from bench_layers import table as layer_table

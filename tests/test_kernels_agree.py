@@ -49,7 +49,7 @@ def threads(request):
 
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("case", CONV_CASES, ids=case_id)
-def test_conv2d(case, dtype, monkeypatch):
+def test_conv2d(case, dtype):
     kw, shape = case
     kernel, args, out_hw = conv_arguments(kw, shape)
     rng = np.random.default_rng(0)
@@ -61,25 +61,12 @@ def test_conv2d(case, dtype, monkeypatch):
         fast_conv2d.conv2d(x, weight, None, *args), readable_conv2d.conv2d(x, weight, None, *args), rtol, "conv2d"
     )
     expected = readable_conv2d.conv2d_input_grad(grad_y, weight, *args, shape[2:])
-    assert_close(
-        fast_conv2d.conv2d_input_grad(grad_y, weight, *args, shape[2:]),
-        expected,
-        rtol,
-        "conv2d_input_grad (the way that fits)",
-    )
-    assert_close(
-        fast_conv2d.input_grad_by_scatter(grad_y, weight, None, *args, shape[2:]),
-        expected,
-        rtol,
-        "conv2d_input_grad by scatter",
-    )
-    expected = readable_conv2d.conv2d_weight_grad(x, grad_y, *args, kernel)
-    for column_taps, path in [(0, "widened grad_y"), (10**9, "im2col columns")]:  # both weight-gradient paths
-        monkeypatch.setattr(fast_conv2d, "COLUMN_TAPS", column_taps)
-        assert_close(
-            fast_conv2d.conv2d_weight_grad(x, grad_y, *args, kernel), expected, rtol, f"conv2d_weight_grad, {path}"
-        )
-    monkeypatch.undo()
+    assert_close(fast_conv2d.conv2d_input_grad(grad_y, weight, *args, shape[2:]), expected, rtol,
+                 "conv2d_input_grad (the way that fits)")
+    assert_close(fast_conv2d.input_grad_by_scatter(grad_y, weight, None, *args, shape[2:]), expected, rtol,
+                 "conv2d_input_grad by scatter")
+    assert_close(fast_conv2d.conv2d_weight_grad(x, grad_y, *args, kernel),
+                 readable_conv2d.conv2d_weight_grad(x, grad_y, *args, kernel), rtol, "conv2d_weight_grad")
     # with a bias: added by the forward pass, and by the transposed convolution (the input gradient)
     bias_out = rng.standard_normal(kw["out_channels"]).astype(dtype)
     bias_in = rng.standard_normal(kw["in_channels"]).astype(dtype)
@@ -244,23 +231,27 @@ def test_adam_update_gives_the_same_bits(dtype):
 
 
 def test_transposed_2x2_gather_is_taken_and_its_tap_order_matters(monkeypatch):
-    # The autoencoders' transposed convolutions (kernel 2, stride 2) go through conv_transpose_2x2_groups,
-    # which must agree with the reference; the same kernel given the taps of phases (0, 1) and (1, 0)
-    # exchanged must not: the comparison would catch a wrong phase order.
+    # The autoencoders' transposed convolutions (kernel 2, stride 2) go through conv2d_groups as a 1x1
+    # convolution whose four output planes per channel are interleaved (MERGE_2X2), which must agree
+    # with the reference; the same kernel given the rows of phases (0, 1) and (1, 0) exchanged must not:
+    # the comparison would catch a wrong phase order.
+    from scratchae.kernels.numba.conv_epilogue import MERGE_2X2
+
     rng = np.random.default_rng(10)
     grad_y, weight, bias = rng.standard_normal((3, 6, 5, 4)), rng.standard_normal((6, 7, 2, 2)), rng.standard_normal(7)
     args = ((2, 2), (0, 0), (1, 1))
     expected = readable_conv2d.conv_transpose2d(grad_y, weight, bias, *args, (10, 8))
     calls = []
-    real = fast_conv2d.conv_transpose_2x2_groups
-    monkeypatch.setattr(fast_conv2d, "conv_transpose_2x2_groups", lambda *a: calls.append(a) or real(*a))
+    real = fast_conv2d.conv2d_groups
+    monkeypatch.setattr(fast_conv2d, "conv2d_groups", lambda *a: calls.append(a) or real(*a))
     assert_close(fast_conv2d.conv_transpose2d(grad_y, weight, bias, *args, (10, 8)), expected, 1e-12, "2x2 gather")
-    assert len(calls) == 1
+    assert len(calls) == 1 and calls[0][16] == MERGE_2X2
     arguments = list(calls[0])
-    arguments[1] = arguments[1][:, [0, 2, 1, 3]].copy()  # taps (0, 1) and (1, 0) exchanged
-    arguments[-1] = np.empty_like(expected)
+    weights = arguments[6].copy()                                       # rows (c, a, b): 4c + 2a + b
+    weights[1::4], weights[2::4] = arguments[6][2::4], arguments[6][1::4]
+    arguments[6], arguments[17] = weights, np.empty_like(expected)
     real(*arguments)
-    assert not np.allclose(arguments[-1], expected)
+    assert not np.allclose(arguments[17], expected)
 
 
 def test_conv2d_scratch_arrays_never_leak_between_geometries():
@@ -289,36 +280,40 @@ def test_conv2d_scratch_arrays_never_leak_between_geometries():
         )
 
 
+def test_conv2d_scratch_phases_never_leak_between_strides():
+    # strides (1, 2) and (2, 1) on a padded 5x5 input give phase arrays of the same shape, (C + 1, 2, N * 28),
+    # with the padding in different places: they must not share a scratch array
+    rng = np.random.default_rng(11)
+    x, weight = rng.standard_normal((2, 3, 5, 5)), rng.standard_normal((4, 3, 3, 3))
+    for stride in [(1, 2), (2, 1), (1, 2)]:
+        args = (stride, (1, 1), (1, 1))
+        assert_close(fast_conv2d.conv2d(x, weight, None, *args), readable_conv2d.conv2d(x, weight, None, *args),
+                     1e-12, f"conv2d, stride {stride}")
+
+
 def test_conv2d_weight_grad_reuses_the_split_of_the_forward_pass_just_before(monkeypatch):
+    # The forward pass splits x into phases inside its kernel; a weight gradient splits again (to_phases)
+    # only when the scratch array no longer holds the split of x.
     rng = np.random.default_rng(7)
     args = ((1, 1), (1, 1), (1, 1))
     x, weight = rng.standard_normal((3, 4, 6, 6)), rng.standard_normal((5, 4, 3, 3))
     grad_y = rng.standard_normal((3, 5, 6, 6))
+    expected = readable_conv2d.conv2d_weight_grad(x, grad_y, *args, (3, 3))
     splits = []
-    real = conv_layout._split_into_scratch
-    monkeypatch.setattr(conv_layout, "_split_into_scratch", lambda a, *g: splits.append(a) or real(a, *g))
+    real = conv_layout.to_phases
+    monkeypatch.setattr(conv_layout, "to_phases", lambda a, *g: splits.append(a) or real(a, *g))
     fast_conv2d.conv2d(x, weight, None, *args)
-    assert_close(
-        fast_conv2d.conv2d_weight_grad(x, grad_y, *args, (3, 3)),
-        readable_conv2d.conv2d_weight_grad(x, grad_y, *args, (3, 3)),
-        1e-12,
-        "weight_grad after forward",
-    )
-    assert [a is x for a in splits] == [True]  # split once, for both
+    assert_close(fast_conv2d.conv2d_weight_grad(x, grad_y, *args, (3, 3)), expected, 1e-12, "weight_grad after forward")
+    assert splits == []                                             # the forward's split, reused
     # used once only: a second weight gradient splits again
-    fast_conv2d.conv2d_weight_grad(x, grad_y, *args, (3, 3))
-    assert len(splits) == 2
+    assert_close(fast_conv2d.conv2d_weight_grad(x, grad_y, *args, (3, 3)), expected, 1e-12, "split again")
+    assert len(splits) == 1 and splits[0] is x
     # a split of another shape in between (another layer) goes to another scratch array: still reused
     fast_conv2d.conv2d(x, weight, None, *args)
     narrow = rng.standard_normal((3, 2, 6, 6))
     fast_conv2d.conv2d(narrow, weight[:, :2], None, *args)
-    assert_close(
-        fast_conv2d.conv2d_weight_grad(x, grad_y, *args, (3, 3)),
-        readable_conv2d.conv2d_weight_grad(x, grad_y, *args, (3, 3)),
-        1e-12,
-        "weight_grad after another layer",
-    )
-    assert len(splits) == 4
+    assert_close(fast_conv2d.conv2d_weight_grad(x, grad_y, *args, (3, 3)), expected, 1e-12, "after another layer")
+    assert len(splits) == 1
 
 
 def test_conv2d_split_reuse_never_serves_another_array_or_a_refilled_one():
@@ -357,6 +352,8 @@ def test_conv2d_split_reuse_never_serves_another_array_or_a_refilled_one():
 
 
 def test_conv_transpose_backward_splits_its_output_gradient_once(monkeypatch):
+    # its input gradient (a strided convolution of grad_y) splits grad_y inside its kernel; the weight
+    # gradient then reuses that split instead of splitting again
     from scratchae import nn
 
     rng = np.random.default_rng(9)
@@ -369,9 +366,9 @@ def test_conv_transpose_backward_splits_its_output_gradient_once(monkeypatch):
         expected_w = layer.weight.grad.copy()
     layer.zero_grad()
     splits = []
-    real = conv_layout._split_into_scratch
-    monkeypatch.setattr(conv_layout, "_split_into_scratch", lambda a, *g: splits.append(a) or real(a, *g))
+    real = conv_layout.to_phases
+    monkeypatch.setattr(conv_layout, "to_phases", lambda a, *g: splits.append(a) or real(a, *g))
     layer(x)
     assert_close(layer.backward(grad_y), expected_x, 1e-12, "input gradient")
     assert_close(layer.weight.grad, expected_w, 1e-12, "weight gradient")
-    assert [a is grad_y for a in splits] == [True]
+    assert splits == []

@@ -11,8 +11,9 @@ Choose with the environment variable ``SCRATCHAE_KERNELS=reference|numba`` (read
 :func:`set_backend` / the :func:`use_backend` context manager at run time.
 
 The Numba kernels share the images of a batch out to threads (``prange``, see
-:mod:`scratchae.kernels.numba`); :func:`set_num_threads` or the environment variable
-``SCRATCHAE_NUM_THREADS`` (read at import) sets how many, 1 to stay serial.
+:mod:`scratchae.kernels.numba`): by default one per CPU this process may run on
+(:func:`available_cpus`); the environment variable ``SCRATCHAE_NUM_THREADS`` (read at import) or
+:func:`set_num_threads` sets another number, 1 to stay serial.
 """
 
 from __future__ import annotations
@@ -41,13 +42,27 @@ def _thread_count(value, source: str) -> int:
     return int(text)
 
 
+def available_cpus() -> int:
+    """How many CPUs this process may run on: the size of its affinity mask (``os.sched_getaffinity``,
+    which ``taskset``, ``docker --cpuset-cpus`` and batch schedulers restrict), or ``os.cpu_count()``
+    where the platform has no affinity masks. The default number of threads."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):                 # macOS, Windows: no affinity masks
+        return os.cpu_count() or 1
+
+
 _THREADS_ENV = "SCRATCHAE_NUM_THREADS"
-_num_threads = _thread_count(os.environ.get(_THREADS_ENV, min(2, os.cpu_count() or 1)),
-                             f"environment variable {_THREADS_ENV}")
+_num_threads = _thread_count(os.environ.get(_THREADS_ENV, available_cpus()), f"environment variable {_THREADS_ENV}")
 
 
 def get_num_threads() -> int:
-    """How many threads the Numba kernels use (default: 2, or 1 on one CPU)."""
+    """How many threads the Numba kernels are asked to use: ``SCRATCHAE_NUM_THREADS``, the last
+    :func:`set_num_threads`, or by default :func:`available_cpus`.
+
+    They run on at most Numba's ``NUMBA_NUM_THREADS`` (by default the CPUs available when Numba was
+    imported), and on one if no fast threading layer loads (see :mod:`scratchae.kernels.numba`).
+    """
     return _num_threads
 
 

@@ -5,6 +5,7 @@ from .containers import Identity, Sequential
 from .conv import Conv2d
 from .conv_transpose import ConvTranspose2d
 from .dropout import Dropout
+from .fused import Conv2dReLU, Conv2dReLUMaxPool2d, ConvTranspose2dReLU
 from .linear import Linear
 from .losses import BCELoss, L1Loss, Loss, MSELoss
 from .module import Buffer, Module, Parameter
@@ -18,6 +19,7 @@ __all__ = [
     "Module", "Parameter", "Buffer", "Sequential",
     "Linear", "ReLU", "Sigmoid", "Flatten", "Unflatten",
     "Conv2d", "ConvTranspose2d", "MaxPool2d", "Upsample",
+    "Conv2dReLU", "Conv2dReLUMaxPool2d", "ConvTranspose2dReLU",
     "Loss", "MSELoss", "BCELoss",
     "BatchNorm1d", "BatchNorm2d", "Dropout", "LeakyReLU", "Tanh", "L1Loss", "Identity",
     "Reparameterize", "GaussianKL",

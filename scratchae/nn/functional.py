@@ -25,11 +25,13 @@ from ..kernels import numba_enabled
 from ..kernels.numba import activations as fast_activations
 from ..kernels.numba import bilinear as fast_bilinear
 from ..kernels.numba import conv2d as fast_conv2d
+from ..kernels.numba import fused as fast_fused
 from ..kernels.numba import maxpool2d as fast_maxpool2d
 from ..kernels.numba import upsample as fast_upsample
 from ..kernels.reference import activations as readable_activations
 from ..kernels.reference import bilinear as readable_bilinear
 from ..kernels.reference import conv2d as readable_conv2d
+from ..kernels.reference import fused as readable_fused
 from ..kernels.reference import maxpool2d as readable_maxpool2d
 from ..kernels.reference import upsample as readable_upsample
 
@@ -192,3 +194,52 @@ def sigmoid_backward(grad_y: np.ndarray, y: np.ndarray) -> np.ndarray:
     if numba_enabled():
         return fast_activations.sigmoid_backward(grad_y, y)
     return readable_activations.sigmoid_backward(grad_y, y)
+
+
+# -- fused: a convolution and the ReLU (and pooling) after it, in one pass ------------------------------
+# The same math as the plain functions above called one after the other (which is what the readable
+# kernels do); the fast kernels never write the activations in between. Used by scratchae.nn.fused.
+
+def conv2d_relu(x: np.ndarray, weight: np.ndarray, bias: np.ndarray | None, stride: Pair, padding: Pair,
+                dilation: Pair) -> np.ndarray:
+    r""":math:`y = \max(\text{conv2d}(x), 0)`: :func:`conv2d`, then :func:`relu`."""
+    if numba_enabled():
+        return fast_fused.conv2d_relu(x, weight, bias, stride, padding, dilation)
+    return readable_fused.conv2d_relu(x, weight, bias, stride, padding, dilation)
+
+
+def conv2d_relu_max_pool2d(x: np.ndarray, weight: np.ndarray, bias: np.ndarray | None, stride: Pair,
+                           padding: Pair, dilation: Pair) -> tuple[np.ndarray, np.ndarray]:
+    r"""(y, indices): :math:`y = \text{maxpool}_{2 \times 2}(\max(\text{conv2d}(x), 0))` and where
+    each maximum was (:func:`max_pool2d` with kernel 2 and stride 2, of :func:`conv2d_relu`)."""
+    if numba_enabled():
+        return fast_fused.conv2d_relu_max_pool2d(x, weight, bias, stride, padding, dilation)
+    return readable_fused.conv2d_relu_max_pool2d(x, weight, bias, stride, padding, dilation)
+
+
+def conv_transpose2d_relu(x: np.ndarray, weight: np.ndarray, bias: np.ndarray | None, stride: Pair,
+                          padding: Pair, output_padding: Pair, dilation: Pair) -> np.ndarray:
+    r""":math:`y = \max(C^\top x + b, 0)`: :func:`conv_transpose2d`, then :func:`relu`."""
+    out_hw = conv_transpose2d_output_size(x.shape[2:], weight.shape[2:], stride, padding, output_padding, dilation)
+    if numba_enabled():
+        return fast_fused.conv_transpose2d_relu(x, weight, bias, stride, padding, dilation, out_hw)
+    return readable_fused.conv_transpose2d_relu(x, weight, bias, stride, padding, dilation, out_hw)
+
+
+def relu_backward_and_channel_sums(grad_y: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    r"""(g, sums): :math:`g = G \cdot [y > 0]`, the gradient at the input of a ReLU whose output is
+    :math:`y` (positive exactly where its input is), and :math:`\sum_{n,i,j} g_{n,c,i,j}` per channel
+    (the bias gradient of the convolution before it)."""
+    if numba_enabled():
+        return fast_fused.relu_backward_and_channel_sums(grad_y, y)
+    return readable_fused.relu_backward_and_channel_sums(grad_y, y)
+
+
+def relu_max_pool2d_backward_and_channel_sums(grad_y: np.ndarray, y: np.ndarray, indices: np.ndarray,
+                                              in_hw: Pair) -> tuple[np.ndarray, np.ndarray]:
+    r"""(g, sums): the gradient at the input of a ReLU then a 2x2 max pooling whose output is :math:`y`
+    and whose maxima were at ``indices`` (:func:`max_pool2d_backward` of :math:`G \cdot [y > 0]`, into
+    planes of size ``in_hw``), and its sums per channel."""
+    if numba_enabled():
+        return fast_fused.relu_max_pool2d_backward_and_channel_sums(grad_y, y, indices, in_hw)
+    return readable_fused.relu_max_pool2d_backward_and_channel_sums(grad_y, y, indices, in_hw)

@@ -4,16 +4,17 @@ Same modules, functions and signatures as :mod:`scratchae.kernels.reference`, ch
 ``tests/test_kernels_agree.py``; each function is compiled on first use for the dtype it meets (float32
 or float64), so nothing is ever up-cast.
 
-- ``conv2d`` (with ``conv_layout`` and ``conv_loops``): convolution, its two gradients and the
-  transposed convolution, on phase planes of a batch of images laid side by side;
+- ``conv2d`` (with ``conv_layout``, ``conv_loops`` and ``conv_epilogue``): convolution, its two
+  gradients and the transposed convolution, on phase planes of a batch of images laid side by side;
+- ``fused``: a convolution and the ReLU (and 2x2 max pooling) after it, in one pass;
 - ``maxpool2d``, ``upsample``, ``activations``, ``adam``: one pass each;
 - ``workspace``: scratch arrays reused from one call to the next.
 
-Threads: the convolution, pooling, upsampling and (on image batches) activation kernels are
-``parallel=True`` and share the images of a batch out to threads with ``prange`` on Numba's OpenMP layer.
-:func:`scratchae.kernels.set_num_threads` (or ``SCRATCHAE_NUM_THREADS``) says how many. The choices and
-their measurements (why OpenMP, why no BLAS inside the kernels, ``GOMP_SPINCOUNT``, compile time) are in
-``docs/performance.md``.
+Threads: the convolution, pooling, upsampling and (on image batches) ReLU kernels are ``parallel=True``
+and share the images of a batch out to threads with ``prange`` on Numba's OpenMP layer, one thread per
+CPU the process may run on unless :func:`scratchae.kernels.set_num_threads` (or
+``SCRATCHAE_NUM_THREADS``) says otherwise. The choices and their measurements (why OpenMP, why no BLAS
+inside the kernels, ``GOMP_SPINCOUNT``, what compiling costs and why) are in ``docs/performance.md``.
 """
 
 from __future__ import annotations
@@ -54,9 +55,9 @@ def clear_stale_cache(folder: Path = Path(__file__).parent) -> bool:
     """Delete this package's compiled-kernel cache if a kernel file changed since it was written.
 
     Numba's cache notices a change only in the file of the function it compiled, but the convolution
-    kernels of ``conv2d.py`` inline the loops of ``conv_loops.py`` and ``conv_layout.py``: after an edit
-    of one of those, the cache would keep serving the old code. So the cache is dropped whenever any
-    ``.py`` file here is newer than it. Returns whether it was. (An installed package, never edited,
+    kernels of ``conv2d.py`` and ``fused.py`` inline the loops of ``conv_loops.py``, ``conv_layout.py``
+    and ``conv_epilogue.py``: after an edit of one of those, the cache would keep serving the old code.
+    So the cache is dropped whenever any ``.py`` file here is newer than it. Returns whether it was. (An installed package, never edited,
     keeps its cache; a read-only folder is left alone.)
     """
     cache = folder / "__pycache__"

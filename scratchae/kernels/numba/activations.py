@@ -5,11 +5,13 @@ One pass writes both the ReLU's output and its mask (NumPy needs two). The sigmo
 exponential where the NumPy version computes two (still with NumPy's vectorized exp), and its backward
 is one pass instead of three.
 
-A batch of images (4-D, what the convolution layers output) of at least :data:`PARALLEL_SIZE` elements
-is shared out to threads image by image, as the convolution kernels are. Smaller ones run on one
-thread, where handing work to the other core costs more than it saves. So does anything else, e.g. the
-(N, features) outputs of Linear layers: there the neighbours are BLAS matrix products, and OpenMP
-threads alternating with OpenBLAS's threads fight over the cores (see docs/performance.md).
+For the ReLU, a batch of images (4-D, what the convolution layers output) of at least
+:data:`PARALLEL_SIZE` elements is shared out to threads image by image, as the convolution kernels are.
+Smaller ones run on one thread, where handing work to the other core costs more than it saves. So does
+anything else, e.g. the (N, features) outputs of Linear layers: there the neighbours are BLAS matrix
+products, and OpenMP threads alternating with OpenBLAS's threads fight over the cores. The sigmoid runs
+on one thread: its NumPy exponential does anyway, and the course's models apply it to one channel, too
+little to gain what a parallel kernel costs to compile (see docs/performance.md).
 """
 
 from __future__ import annotations
@@ -46,9 +48,11 @@ def relu_backward_images(grad_y, positive, grad_x):
         relu_backward_flat(grad_y[n], positive[n], grad_x[n])
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, error_model="numpy")
 def sigmoid_from_exp_flat(x, e, y):
-    """y = e^{min(x, 0)} / (1 + e^{-|x|}), given e = e^{-|x|} (which is e^{min(x, 0)} where x < 0)."""
+    """y = e^{min(x, 0)} / (1 + e^{-|x|}), given e = e^{-|x|} (which is e^{min(x, 0)} where x < 0).
+    ``error_model="numpy"``: no check of each division for a zero divisor (1 + e^{-|x|} >= 1), which
+    would keep LLVM from vectorizing the loop."""
     one = x.dtype.type(1)
     for i in range(x.size):
         y[i] = (e[i] if x[i] < 0 else one) / (one + e[i])
@@ -59,18 +63,6 @@ def sigmoid_backward_flat(grad_y, y, grad_x):
     one = y.dtype.type(1)
     for i in range(y.size):
         grad_x[i] = grad_y[i] * y[i] * (one - y[i])
-
-
-@njit(cache=True, nogil=True, parallel=True)
-def sigmoid_from_exp_images(x, e, y):
-    for n in prange(x.shape[0]):
-        sigmoid_from_exp_flat(x[n], e[n], y[n])
-
-
-@njit(cache=True, nogil=True, parallel=True)
-def sigmoid_backward_images(grad_y, y, grad_x):
-    for n in prange(y.shape[0]):
-        sigmoid_backward_flat(grad_y[n], y[n], grad_x[n])
 
 
 # -- the interface shared with scratchae.kernels.reference.activations ---------------------------------
@@ -115,12 +107,12 @@ def sigmoid(x):
     with np.errstate(under="ignore"):
         np.exp(e, out=e)
     y = np.empty_like(x)
-    _elementwise(sigmoid_from_exp_flat, sigmoid_from_exp_images, x, e, y)
+    sigmoid_from_exp_flat(x.reshape(-1), e.reshape(-1), y.reshape(-1))      # one thread: see the module docstring
     return y
 
 
 def sigmoid_backward(grad_y, y):
     grad_y, y = _contiguous(grad_y), _contiguous(y)
     grad_x = np.empty_like(y)
-    _elementwise(sigmoid_backward_flat, sigmoid_backward_images, grad_y, y, grad_x)
+    sigmoid_backward_flat(grad_y.reshape(-1), y.reshape(-1), grad_x.reshape(-1))
     return grad_x

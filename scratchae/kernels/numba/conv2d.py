@@ -7,15 +7,16 @@ r"""Convolution compiled with Numba: the functions and signatures of
   computed one of three ways, all equal: with stride 1 as a forward convolution of the output gradient
   with the flipped, channel-swapped kernel (Dumoulin & Visin, 2016, section 4.1), which accumulates in
   contiguous memory; with a 2x2 kernel and stride 2, whose windows never overlap, as a 1x1 convolution
-  into the four phases (:func:`input_grad_2x2`); otherwise by scattering each output gradient through
-  the kernel into the phase planes (:func:`input_grad_by_scatter`).
+  into the four phases, interleaved as they are written (:func:`input_grad_2x2`); otherwise by
+  scattering each output gradient through the kernel into the phase planes (:func:`input_grad_by_scatter`).
 - :func:`conv_transpose2d`: that input gradient plus a bias, added in its last copy.
 - :func:`conv2d_weight_grad`, :func:`conv2d_bias_grad`: sums over the images, one private term per
   group of images summed in group order, so the bits are the same on any number of threads.
 
-The Python functions at the bottom prepare the layout and call the ``parallel=True`` kernels above them;
-``prange`` hands the groups of images out to the threads. What each choice was measured against is in
-``docs/performance.md``.
+The first two ways are one parallel kernel, :func:`conv2d_groups`: each group of images is split into
+phases, multiplied and added, and finished (cropped, or interleaved, see :mod:`.conv_epilogue`) by the
+same thread while it is in cache. ``prange`` hands the groups out to the threads. What each choice was
+measured against is in ``docs/performance.md``.
 """
 
 from __future__ import annotations
@@ -23,72 +24,82 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
-from ...arithmetic import conv2d_output_size
-from .conv_layout import (bias_or_zeros, column_taps, crop_group, flat_taps, from_phases, image_groups,
-                          merge_2x2_plane, pad_group, phase_geometry, phases_for_weight_grad, tap_table,
-                          to_phases, wide_scratch, widened_scratch)
-from .conv_loops import FASTMATH, forward_plane, forward_planes4, scatter_plane, scatter_planes4, weight_grad_rows
+from .conv_epilogue import CROP, CROP_RELU, CROP_RELU_POOL, MERGE_2X2, MERGE_2X2_RELU, finish_planes
+from .conv_layout import (bias_or_zeros, conv_plan, from_phases, image_groups, pad_group, phase_geometry,
+                          phases_for_weight_grad, phases_scratch, remember_split, round_up3, split_any, split_group,
+                          tap_table, weight_matrix, wide_scratch, widened_scratch)
+from .conv_loops import (FASTMATH, forward_plane, forward_planes4, scatter_plane, scatter_planes4,
+                         weight_grad_rows)
 from .workspace import scratch
 
-#: a weight gradient over at most this many taps C_in * kH * kW (a first layer on 1- or 3-channel images)
-#: uses im2col columns of the input instead of a widened copy of grad_y (:func:`weight_grad_column_groups`)
-COLUMN_TAPS = 27
+#: the positions of maxima, for the epilogues that have none
+NO_INDICES = np.empty((0, 0, 0, 0), np.int32)
 
 
-@njit(cache=True, nogil=True, fastmath=FASTMATH, parallel=True)
-def _plane_sums(g):
-    """sums[n, o] = the sum of plane g[n, o] (N, C, H, W)."""
+@njit(cache=True, nogil=True)
+def plane_sums(g):
+    """sums[o] = the sum of g[:, o] (N, C, H, W): each plane's sum, then the sums over images in image
+    order (the bias gradient of a convolution)."""
     n_img, n_ch = g.shape[:2]
-    sums = np.empty((n_img, n_ch), g.dtype)
-    for n in prange(n_img):
+    sums = np.zeros(n_ch, g.dtype)
+    for n in range(n_img):
         for o in range(n_ch):
             plane = g[n, o].reshape(-1)
             total = g.dtype.type(0)
             for t in range(plane.size):
                 total += plane[t]
-            sums[n, o] = total
+            sums[o] += total
     return sums
 
 
 # The whole-batch kernels: prange hands the groups of images out to the threads (OpenMP threads, see
-# docs/performance.md). Group g covers the pixels start .. start + length of every side-by-side
-# plane, from its first image's first pixel to its last image's last valid output pixel; groups never
-# write into each other's pixels. The weight gradient, a sum over images, keeps one private term per
-# group, so that threads never add into the same memory.
-
-@njit(cache=True, nogil=True)
-def _group(groups, i, plane_len, span):
-    """(start, length) of group i."""
-    return groups[i] * plane_len, (groups[i + 1] - groups[i] - 1) * plane_len + span
-
+# docs/performance.md). Group i covers the images groups[i] <= n < groups[i + 1], i.e. the pixels
+# start .. start + length of every side-by-side plane, from its first image's first pixel to its last
+# image's last valid output pixel; its loops read and write its own images only. The weight gradient,
+# a sum over images, keeps one private term per group, so that threads never add into the same memory.
 
 @njit(cache=True, nogil=True, fastmath=FASTMATH, parallel=True)
-def conv2d_groups(phases, weight, tap_channel, tap_phase, tap_offset, groups, plane_len, wq, span, wide,
-                        bias, y):
-    """wide[o, t] = sum over taps k of w[o, k] * phases[c_k, phase_k, t + offset_k], group by group, each
-    group then cropped into y (N, C_out, H_out, W_out) with the bias added."""
+def conv2d_groups(x, sh, sw, ph, pw, phases, weight, tap_channel, tap_phase, tap_offset, groups, plane_len, wq,
+                  span, wide, bias, epilogue, y, indices, w_out):
+    """For each group of images: split x into ``phases`` (:func:`.conv_layout.split_group`; the other
+    geometries come split), compute wide[o, t] = sum over taps k of w[o, k] * phases[c_k, phase_k,
+    t + offset_k] four output planes at a time, and finish each block of planes into y as ``epilogue``
+    says (:func:`.conv_epilogue.finish_planes`; ``w_out``: the output's width on the phase grid)."""
     c_out = weight.shape[0]
     fours = c_out - c_out % 4
+    four, one = np.int64(4), np.int64(1)        # run-time ints: literals would compile finish_planes twice
     for i in prange(groups.size - 1):
-        start, length = _group(groups, i, plane_len, span)
+        first, last = groups[i], groups[i + 1]
+        split_group(x, first, last, sh, sw, ph, pw, phases)
+        start, length = first * plane_len, (last - first - 1) * plane_len + span
         for o in range(0, fours, 4):
-            forward_planes4(wide, o, weight[o:o + 4], phases, tap_channel, tap_phase, tap_offset, start, length)
+            forward_planes4(wide[o:o + 4], weight[o:o + 4], phases, tap_channel, tap_phase, tap_offset, start, length)
+            finish_planes(wide, o, four, first, last, plane_len, wq, bias, epilogue, y, indices, w_out)
         for o in range(fours, c_out):
-            forward_plane(wide, o, weight[o], phases, tap_channel, tap_phase, tap_offset, start, length)
-        crop_group(wide, groups[i], groups[i + 1], plane_len, wq, bias, y)
+            forward_plane(wide[o], weight[o], phases, tap_channel, tap_phase, tap_offset, start, length)
+            finish_planes(wide, o, one, first, last, plane_len, wq, bias, epilogue, y, indices, w_out)
 
 
 @njit(cache=True, nogil=True, fastmath=FASTMATH, parallel=True)
-def scatter_groups(grad_y, weight, tap_phase, tap_offset, groups, plane_len, wq, span, g, grad_phases):
+def scatter_groups(grad_y, weight, tap_phase, tap_offset, groups, plane_len, wq, span, widened, grad_phases):
     """grad_phases[c, phase_uv, t + offset_uv] = sum over o of w[o, c, uv] * g_wide[o, t]: the forward's
     scatter, for each kernel tap uv four input channels (distinct planes, so never overlapping) by three
-    output channels at a time. weight (C_out, C_in, kH * kW); g: grad_y widened here, group by group."""
+    output channels at a time. weight (C_out rounded up to three, C_in, kH * kW), zero in its last rows;
+    widened: grad_y widened here, group by group (its planes beyond C_out are zero, cleared by the caller)."""
     c_in, n_uv = weight.shape[1], weight.shape[2]
     fours = c_in - c_in % 4
+    g = widened.reshape(widened.shape[0], widened.shape[2])
     for i in prange(groups.size - 1):
-        start, length = _group(groups, i, plane_len, span)
-        pad_group(grad_y, groups[i], groups[i + 1], 0, 0, plane_len, wq, g)
-        grad_phases[:, :, start:groups[i + 1] * plane_len] = 0
+        first, last = groups[i], groups[i + 1]
+        start, length = first * plane_len, (last - first - 1) * plane_len + span
+        # widen grad_y (padding 0, as run-time int64s: the pad_group compiled for the splits serves),
+        # then clear the group's part of the planes it scatters into
+        pad_group(grad_y, first, last, np.int64(0), np.int64(0), plane_len, wq, widened)
+        for c in range(c_in):
+            for phase in range(grad_phases.shape[1]):
+                plane = grad_phases[c, phase]
+                for t in range(start, last * plane_len):
+                    plane[t] = 0
         for uv in range(n_uv):
             offset, p = tap_offset[uv], tap_phase[uv]
             for c in range(0, fours, 4):
@@ -98,143 +109,114 @@ def scatter_groups(grad_y, weight, tap_phase, tap_offset, groups, plane_len, wq,
 
 
 @njit(cache=True, nogil=True, fastmath=FASTMATH, parallel=True)
-def weight_grad_groups(phases, grad_y, tap_channel, tap_phase, tap_offset, groups, plane_len, wq, span, g):
-    """grad_w[o, k] = sum over t of g_wide[o, t] * phases[c_k, phase_k, t + offset_k], with g: grad_y
-    widened here, group by group.
+def weight_grad_groups(phases, grad_y, tap_channel, tap_phase, tap_offset, groups, plane_len, wq, span, widened,
+                       per_group):
+    """per_group[i, o, k] = sum over the images of group i and the pixels t of g[o, t] * phases[c_k, phase_k,
+    t + offset_k], with g: grad_y widened to the phases' row length W_q (into ``widened``, here, group by
+    group) so that it is dotted with the phases' slices directly.
 
-    Each group's term is computed privately (in parallel), then the terms are summed in group order:
-    the same bits on any number of threads.
+    Each group's term goes to its own row of ``per_group`` (n_groups, C_out, taps), which the caller sums
+    in group order: the same bits on any number of threads.
     """
-    c_out, n_taps, n_groups = g.shape[0], tap_channel.size, groups.size - 1
-    per_group = np.zeros((n_groups, c_out, n_taps), phases.dtype)
-    for i in prange(n_groups):
-        start, length = _group(groups, i, plane_len, span)
-        pad_group(grad_y, groups[i], groups[i + 1], 0, 0, plane_len, wq, g)
-        weight_grad_rows(per_group[i], g, phases, tap_channel, tap_phase, tap_offset, start, length)
-    total = np.zeros((c_out, n_taps), phases.dtype)
-    for i in range(n_groups):
-        total += per_group[i]
-    return total
-
-
-@njit(cache=True, nogil=True, fastmath=FASTMATH, parallel=True)
-def conv_transpose_2x2_groups(grad_y, weight, tap_channel, tap_phase, tap_offset, groups, plane_len, g, planes,
-                          bias, grad_x):
-    """grad_x[n, c, 2i + a, 2j + b] = bias[c] + sum over o of w[c, 2a + b, o] * grad_y[n, o, i, j]: the
-    input gradient of a convolution with a 2x2 kernel and stride 2, i.e. the transposed convolution that
-    doubles the size (``grad_y`` is then the transposed convolution's input, ``grad_x`` its output). Its windows do not overlap, so tap (a, b) alone makes phase (a, b) of grad_x: for
-    each channel c, its four phases are a 1x1 convolution of grad_y (the forward's four-plane gather,
-    with taps at offset 0), put in place right away (depth-to-space). No scatter into zeroed planes, and
-    no separate merge pass over the output. weight (C_in, 4, C_out); g: grad_y side by side, made here
-    group by group; planes (C_in, 2, 2, N, H_out, W_out), scratch."""
-    flat, sources = planes.reshape(planes.shape[0], 4, -1), g.reshape(g.shape[0], 1, -1)
+    g = widened.reshape(widened.shape[0], widened.shape[2])
     for i in prange(groups.size - 1):
         first, last = groups[i], groups[i + 1]
-        pad_group(grad_y, first, last, 0, 0, plane_len, grad_y.shape[3], g)
-        for c in range(weight.shape[0]):
-            forward_planes4(flat[c], 0, weight[c], sources, tap_channel, tap_phase, tap_offset, first * plane_len,
-                             (last - first) * plane_len)
-            for n in range(first, last):
-                merge_2x2_plane(planes, n, c, bias[c], grad_x)
-
-
-# The weight gradient of a layer of few taps C_in * kH * kW and a large output (a model's first layer, on
-# 1-channel images) copies each image's phase slices out at the output's row length W_out instead: the
-# im2col columns, (n_taps, 1, H_out * W_out) per image, small for so few taps. It then dots grad_y as it
-# is, with no widened copy of it (a 2 MB array for the denoiser's first layer).
-
-@njit(cache=True, nogil=True)
-def _image_columns(phases, tap_channel, tap_phase, tap_offset, n, plane_len, wq, wo, columns):
-    """columns[k, 0, i * W_out + j] = phases[c_k, phase_k, n * L + i * W_q + j + offset_k] for image n."""
-    n_px = columns.shape[2]
-    for k in range(tap_channel.size):
-        src, dst = phases[tap_channel[k], tap_phase[k]], columns[k, 0]
-        for r in range(n_px // wo):
-            a, b = n * plane_len + r * wq + tap_offset[k], r * wo
-            for j in range(wo):
-                dst[b + j] = src[a + j]
-
-
-@njit(cache=True, nogil=True, fastmath=FASTMATH, parallel=True)
-def weight_grad_column_groups(phases, grad_y, tap_channel, tap_phase, tap_offset, groups, plane_len, wq, wo,
-                               columns, own, zero):
-    """grad_w[o, k] = sum over images n of grad_y[n, o] . columns[n, k], with grad_y (N, C_out,
-    H_out * W_out) as it is; private terms per group of images, summed in group order. Column k is
-    tap k at offset 0 (own = 0, 1, 2, ..., zero = 0, 0, 0, ...)."""
-    c_out, n_px, n_taps, n_groups = grad_y.shape[1], grad_y.shape[2], tap_channel.size, groups.size - 1
-    per_group = np.zeros((n_groups, c_out, n_taps), phases.dtype)
-    first = zero[0]     # pixel 0, as a run-time int64: a literal 0 would compile the loops a second time
-    for i in prange(n_groups):
-        for n in range(groups[i], groups[i + 1]):
-            _image_columns(phases, tap_channel, tap_phase, tap_offset, n, plane_len, wq, wo, columns[n])
-            weight_grad_rows(per_group[i], grad_y[n], columns[n], own, zero, zero, first, n_px)
-    total = np.zeros((c_out, n_taps), phases.dtype)
-    for i in range(n_groups):
-        total += per_group[i]
-    return total
+        term = per_group[i]
+        for o in range(term.shape[0]):
+            for k in range(term.shape[1]):
+                term[o, k] = 0
+        pad_group(grad_y, first, last, np.int64(0), np.int64(0), plane_len, wq, widened)   # widen, as above
+        weight_grad_rows(term, g, phases, tap_channel, tap_phase, tap_offset, first * plane_len,
+                         (last - first - 1) * plane_len + span)
 
 
 # -- the interface shared with scratchae.kernels.reference.conv2d -------------------------------------
 
 def conv2d(x, weight, bias, stride, padding, dilation):
-    (sh, sw), (ph, pw), (dh, dw) = stride, padding, dilation
-    ho, wo = conv2d_output_size(x.shape[2:], weight.shape[2:], stride, padding, dilation)
-    n_img, c_out, (_, c_in, kh, kw) = len(x), weight.shape[0], weight.shape
-    hq, wq = phase_geometry(x.shape[2], x.shape[3], sh, sw, ph, pw)
-    phases = to_phases(x, sh, sw, ph, pw)
-    y = np.empty((n_img, c_out, ho, wo), x.dtype)
-    conv2d_groups(phases, np.ascontiguousarray(weight).reshape(c_out, -1),
-                  *flat_taps(c_in, kh, kw, sh, sw, dh, dw, wq), image_groups(n_img, hq * wq),
-                  hq * wq, wq, (ho - 1) * wq + wo, wide_scratch("wide", c_out, n_img, hq, wq, x.dtype),
-                  bias_or_zeros(bias, c_out, x.dtype), y)
-    return y
+    return convolution(x, weight, bias, stride, padding, dilation, CROP)[0]
+
+
+def convolution(x, weight, bias, stride, padding, dilation, epilogue):
+    """(y, indices): the convolution of x (N, C_in, H, W) with weight (C_out, C_in, kH, kW), plus ``bias``,
+    finished as ``epilogue`` says (:mod:`.conv_epilogue`: also a ReLU, or a ReLU and a 2x2 max pooling,
+    whose positions ``indices`` are; else :data:`NO_INDICES`)."""
+    c_out = weight.shape[0]
+    plan = conv_plan(x.shape, weight.shape[2:], stride, padding, dilation)
+    ho, wo = plan.out_hw
+    if epilogue == CROP_RELU_POOL:
+        y = np.empty((len(x), c_out, ho // 2, wo // 2), x.dtype)
+        indices = np.empty(y.shape, np.int32)                   # flat positions in a plane (< 2**31 pixels)
+    else:
+        y, indices = np.empty((len(x), c_out, ho, wo), x.dtype), NO_INDICES
+    weights = weight_matrix("conv2d", weight.reshape(c_out, -1), plan.taps[0].size)
+    run_conv2d_groups(x, plan, weights, bias_or_zeros(bias, c_out, x.dtype), epilogue, y, indices)
+    return y, indices
+
+
+def run_conv2d_groups(x, plan, weights, bias, epilogue, y, indices):
+    """Run :func:`conv2d_groups` on x (N, C, H, W) laid out by ``plan`` (:func:`.conv_layout.conv_plan`),
+    with the weight matrix ``weights`` (rows, the plan's taps)."""
+    (sh, sw), (ph, pw) = plan.stride, plan.padding
+    x = np.ascontiguousarray(x)
+    phases = phases_scratch(x, sh, sw, ph, pw)
+    if not plan.split_in_kernel:
+        split_any(x, sh, sw, ph, pw, phases)              # a rare geometry: split first, on one thread
+    conv2d_groups(x, sh, sw, ph, pw, phases, weights, *plan.taps, plan.groups, plan.plane_len, plan.wq, plan.span,
+                  wide_scratch("wide", len(weights), len(x), plan.hq, plan.wq, x.dtype), bias, epilogue, y, indices,
+                  plan.out_hw[1])
+    remember_split(x, sh, sw, ph, pw, phases)
 
 
 def conv2d_input_grad(grad_y, weight, stride, padding, dilation, in_hw):
-    return _input_grad_plus_bias(grad_y, weight, None, stride, padding, dilation, in_hw)
+    return input_grad_plus_bias(grad_y, weight, None, stride, padding, dilation, in_hw)
 
 
 def conv_transpose2d(x, weight, bias, stride, padding, dilation, out_hw):
     """The input gradient of the convolution with the same ``weight``, at ``x``, plus ``bias``."""
-    return _input_grad_plus_bias(x, weight, bias, stride, padding, dilation, out_hw)
+    return input_grad_plus_bias(x, weight, bias, stride, padding, dilation, out_hw)
 
 
-def _input_grad_plus_bias(grad_y, weight, bias, stride, padding, dilation, in_hw):
-    """The input gradient (plus ``bias`` (C_in,), or nothing), by whichever of the three ways fits."""
+def input_grad_plus_bias(grad_y, weight, bias, stride, padding, dilation, in_hw, relu=False):
+    """The input gradient (plus ``bias`` (C_in,), or nothing; then a ReLU if ``relu``), by whichever of
+    the three ways fits."""
     (ph, pw), (dh, dw) = padding, dilation
     _, _, ho, wo = grad_y.shape
     _, _, kh, kw = weight.shape
     full_padding = (dh * (kh - 1) - ph, dw * (kw - 1) - pw)
     natural_hw = (ho + dh * (kh - 1) - 2 * ph, wo + dw * (kw - 1) - 2 * pw)     # no output_padding
     if stride == (1, 1) and min(full_padding) >= 0 and tuple(in_hw) == natural_hw:
-        return input_grad_as_convolution(grad_y, weight, bias, padding, dilation)
+        return input_grad_as_convolution(grad_y, weight, bias, padding, dilation, relu)
     if (kh, kw) == stride == (2, 2) and padding == (0, 0) and dilation == (1, 1) and tuple(in_hw) == (2 * ho, 2 * wo):
-        return input_grad_2x2(grad_y, weight, bias)
-    return input_grad_by_scatter(grad_y, weight, bias, stride, padding, dilation, in_hw)
+        return input_grad_2x2(grad_y, weight, bias, relu)
+    return input_grad_by_scatter(grad_y, weight, bias, stride, padding, dilation, in_hw, relu)
 
 
-def input_grad_as_convolution(grad_y, weight, bias, padding, dilation):
+def input_grad_as_convolution(grad_y, weight, bias, padding, dilation, relu=False):
     """Stride 1, no output padding: a convolution of grad_y padded by d(k - 1) - p, with the kernel
     flipped and its two channel axes exchanged (Dumoulin & Visin, 2016, section 4.1)."""
     (ph, pw), (dh, dw), (kh, kw) = padding, dilation, weight.shape[2:]
     flipped = weight[:, :, ::-1, ::-1].transpose(1, 0, 2, 3)
-    return conv2d(grad_y, flipped, bias, (1, 1), (dh * (kh - 1) - ph, dw * (kw - 1) - pw), dilation)
+    full_padding = (dh * (kh - 1) - ph, dw * (kw - 1) - pw)
+    return convolution(grad_y, flipped, bias, (1, 1), full_padding, dilation, CROP_RELU if relu else CROP)[0]
 
 
-def input_grad_2x2(grad_y, weight, bias):
-    """A 2x2 kernel with stride 2, no padding: see :func:`conv_transpose_2x2_groups`."""
+def input_grad_2x2(grad_y, weight, bias, relu=False):
+    """A 2x2 kernel with stride 2, no padding: its taps never reach the same input pixel, so tap (a, b)
+    alone makes phase (a, b) of grad_x. For each input channel c, its four phases are four output
+    planes of a 1x1 convolution of grad_y (rows (c, a, b) of the weight matrix), interleaved into
+    grad_x as soon as they are computed (:data:`.conv_epilogue.MERGE_2X2`): no scatter into zeroed
+    planes, no merge pass over the output."""
     n_img, c_out, ho, wo = grad_y.shape
     c_in, dtype = weight.shape[1], grad_y.dtype
     grad_x = np.empty((n_img, c_in, 2 * ho, 2 * wo), dtype)
-    conv_transpose_2x2_groups(np.ascontiguousarray(grad_y), weight.reshape(c_out, c_in, 4).transpose(1, 2, 0).copy(),
-                              *flat_taps(c_out, 1, 1, 1, 1, 1, 1, wo), image_groups(n_img, ho * wo), ho * wo,
-                              wide_scratch("side by side", c_out, n_img, ho, wo, dtype),
-                              scratch("grad_phases", (c_in, 2, 2, n_img, ho, wo), dtype),
-                              bias_or_zeros(bias, c_in, dtype), grad_x)
+    plan = conv_plan(grad_y.shape, (1, 1), (1, 1), (0, 0), (1, 1))          # side by side, 1x1 taps
+    weights = weight_matrix("2x2", weight.transpose(1, 2, 3, 0).reshape(4 * c_in, c_out), plan.taps[0].size)
+    run_conv2d_groups(grad_y, plan, weights, bias_or_zeros(bias, c_in, dtype), MERGE_2X2_RELU if relu else MERGE_2X2,
+                      grad_x, NO_INDICES)
     return grad_x
 
 
-def input_grad_by_scatter(grad_y, weight, bias, stride, padding, dilation, in_hw):
+def input_grad_by_scatter(grad_y, weight, bias, stride, padding, dilation, in_hw, relu=False):
     """Any stride, padding, dilation and output size: scattered into the phase planes, then merged."""
     (sh, sw), (ph, pw), (dh, dw), (h, w) = stride, padding, dilation, in_hw
     n_img, _, ho, wo = grad_y.shape
@@ -242,32 +224,38 @@ def input_grad_by_scatter(grad_y, weight, bias, stride, padding, dilation, in_hw
     hq, wq = phase_geometry(h, w, sh, sw, ph, pw)
     grad_phases = scratch("grad_phases", (c_in, sh * sw, n_img * hq * wq), grad_y.dtype)
     tap_phase, tap_offset = tap_table(kh, kw, sh, sw, dh, dw, wq)
-    scatter_groups(np.ascontiguousarray(grad_y), np.ascontiguousarray(weight).reshape(c_out, c_in, kh * kw),
-                   tap_phase.ravel(), tap_offset.ravel(), image_groups(n_img, hq * wq), hq * wq, wq,
-                   (ho - 1) * wq + wo, widened_scratch(c_out, n_img, hq, wq, (ho, wo), grad_y.dtype), grad_phases)
+    rounded = round_up3(c_out)                             # output channels three at a time, the last zero
+    weights = scratch("scatter weights", (rounded, c_in, kh * kw), grad_y.dtype)
+    weights[:c_out] = weight.reshape(c_out, c_in, kh * kw)
+    weights[c_out:] = 0
+    widened = widened_scratch(rounded, n_img, hq, wq, (ho, wo), grad_y.dtype)
+    widened[c_out:] = 0
+    scatter_groups(np.ascontiguousarray(grad_y), weights, tap_phase.ravel(), tap_offset.ravel(),
+                   image_groups(n_img, hq * wq), hq * wq, wq, (ho - 1) * wq + wo, widened, grad_phases)
     grad_x = np.empty((n_img, c_in, h, w), grad_y.dtype)
-    return from_phases(grad_phases, h, w, sh, sw, ph, pw, grad_x, bias)
+    return from_phases(grad_phases, h, w, sh, sw, ph, pw, grad_x, bias, relu)
 
 
 def conv2d_weight_grad(x, grad_y, stride, padding, dilation, kernel_hw):
-    (sh, sw), (ph, pw), (dh, dw), (kh, kw) = stride, padding, dilation, kernel_hw
+    (sh, sw), (ph, pw) = stride, padding
     n_img, c_out, ho, wo = grad_y.shape
-    c_in, n_taps = x.shape[1], x.shape[1] * kh * kw
-    hq, wq = phase_geometry(x.shape[2], x.shape[3], sh, sw, ph, pw)
-    phases, taps = phases_for_weight_grad(x, sh, sw, ph, pw), flat_taps(c_in, kh, kw, sh, sw, dh, dw, wq)
-    grad_y = np.ascontiguousarray(grad_y)
-    if n_taps <= COLUMN_TAPS:
-        grad_w = weight_grad_column_groups(phases, grad_y.reshape(n_img, c_out, ho * wo), *taps,
-                                           image_groups(n_img, ho * wo), hq * wq, wq, wo,
-                                           scratch("columns", (n_img, n_taps, 1, ho * wo), grad_y.dtype),
-                                           *column_taps(n_taps))
-    else:
-        grad_w = weight_grad_groups(phases, grad_y, *taps, image_groups(n_img, hq * wq), hq * wq, wq,
-                                    (ho - 1) * wq + wo, widened_scratch(c_out, n_img, hq, wq, (ho, wo), grad_y.dtype))
-    return grad_w.reshape(c_out, c_in, kh, kw)
+    c_in, (kh, kw) = x.shape[1], kernel_hw
+    plan = conv_plan(x.shape, kernel_hw, stride, padding, dilation)
+    phases, grad_y = phases_for_weight_grad(x, sh, sw, ph, pw), np.ascontiguousarray(grad_y)
+    per_group = scratch("weight gradients", (len(plan.groups) - 1, c_out, plan.taps[0].size), grad_y.dtype)
+    weight_grad_groups(phases, grad_y, *plan.taps, plan.groups, plan.plane_len, plan.wq, plan.span,
+                       widened_scratch(c_out, n_img, plan.hq, plan.wq, (ho, wo), grad_y.dtype), per_group)
+    return sum_in_order(per_group)[:, :c_in * kh * kw].reshape(c_out, c_in, kh, kw)
+
+
+def sum_in_order(terms):
+    """terms[0] + terms[1] + ... in that order (NumPy's sum would pair them up in an order of its own);
+    zeros for no terms (an empty batch)."""
+    total = np.zeros(terms.shape[1:], terms.dtype)
+    for term in terms:
+        total += term
+    return total
 
 
 def conv2d_bias_grad(grad_y):
-    # each plane's sum in parallel, then the sums over images in image order (the same bits on any
-    # number of threads)
-    return _plane_sums(np.ascontiguousarray(grad_y)).sum(axis=0)
+    return plane_sums(np.ascontiguousarray(grad_y))

@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import functools
 import threading
+from typing import NamedTuple
 
 import numpy as np
 from numba import njit, prange
@@ -70,10 +71,29 @@ def image_groups(n_img, plane_len):
 _last_splits = threading.local()
 
 
-def to_phases(x, sh, sw, ph, pw):
-    """Zero-padded x (N, C, H, W) split into phases, side by side: (C, s_h * s_w, N * H_q * W_q)."""
-    phases = _split_into_scratch(x, sh, sw, ph, pw)
+def phases_scratch(x, sh, sw, ph, pw):
+    """The scratch array (C + 1, s_h * s_w, N * H_q * W_q) that the phases of x (N, C, H, W) are split into,
+    zero where the padding goes (every split with this geometry writes the same interior elements) and
+    in its last channel, which the taps that round a table up to three read (:func:`flat_taps`)."""
+    n_img, n_ch, h, w = x.shape
+    hq, wq = phase_geometry(h, w, sh, sw, ph, pw)
+    return scratch(("phases", h, w, sh, sw, ph, pw), (n_ch + 1, sh * sw, n_img * hq * wq), x.dtype, zeroed=True)
+
+
+def remember_split(x, sh, sw, ph, pw, phases):
+    """Record that ``phases`` now holds the split of ``x`` (:func:`phases_for_weight_grad` may reuse it)."""
     _last_splits.__dict__.setdefault("entries", {})[(x.shape, x.dtype, sh, sw, ph, pw)] = (x, phases)
+
+
+def to_phases(x, sh, sw, ph, pw):
+    """Zero-padded x (N, C, H, W) split into phases, side by side: (C + 1, s_h * s_w, N * H_q * W_q), on
+    one thread (the convolution kernel splits its input itself, group by group, in parallel)."""
+    phases = phases_scratch(x, sh, sw, ph, pw)
+    if splits_in_kernel(x.shape[2], x.shape[3], sh, sw, ph, pw):
+        split_group(x, 0, len(x), sh, sw, ph, pw, phases)
+    else:
+        split_any(x, sh, sw, ph, pw, phases)
+    remember_split(x, sh, sw, ph, pw, phases)
     return phases
 
 
@@ -96,34 +116,6 @@ def phases_for_weight_grad(x, sh, sw, ph, pw):
     return to_phases(x, sh, sw, ph, pw)
 
 
-def _split_into_scratch(x, sh, sw, ph, pw):
-    n_img, n_ch, h, w = x.shape
-    hq, wq = phase_geometry(h, w, sh, sw, ph, pw)
-    # the padding stays zero: every call with this geometry writes the same interior elements
-    phases = scratch(("phases", h, w, ph, pw), (n_ch, sh, sw, n_img, hq, wq), x.dtype, zeroed=True)
-    if (sh, sw) == (1, 1):
-        _pad_into(x, ph, pw, hq * wq, wq, phases.reshape(n_ch, n_img * hq * wq))
-    elif plain_2x2(h, w, sh, sw, ph, pw):
-        _split_2x2(x, phases)
-    else:
-        _split_any(x, ph, pw, phases)
-    return phases.reshape(n_ch, sh * sw, n_img * hq * wq)
-
-
-def from_phases(phases, h, w, sh, sw, ph, pw, x, bias=None):
-    """The inverse of :func:`to_phases` without the padding: (C, s_h * s_w, N * H_q * W_q) -> x (N, C, H, W),
-    plus ``bias`` (C,) if given."""
-    n_img, n_ch = x.shape[:2]
-    hq, wq = phase_geometry(h, w, sh, sw, ph, pw)
-    planes = phases.reshape(n_ch, sh, sw, n_img, hq, wq)
-    bias = bias_or_zeros(bias, n_ch, x.dtype)
-    if plain_2x2(h, w, sh, sw, ph, pw):
-        _merge_2x2(planes, bias, x)
-    else:
-        _merge_any(planes, ph, pw, bias, x)
-    return x
-
-
 def bias_or_zeros(bias, n_ch, dtype):
     """The bias to add in a kernel's last copy: ``bias``, or zeros for a layer without one."""
     return np.zeros(n_ch, dtype) if bias is None else bias
@@ -134,69 +126,96 @@ def plain_2x2(h, w, sh, sw, ph, pw):
     return (sh, sw, ph, pw) == (2, 2, 0, 0) and h % 2 == 0 and w % 2 == 0
 
 
-# The copies that change layout are parallel loops over the images (NumPy's slice assignments run on one
-# thread); the merge adds the bias on the way.
+def splits_in_kernel(h, w, sh, sw, ph, pw):
+    """Whether :func:`split_group` splits this geometry (stride 1, or a plain stride 2); any other is
+    split before the kernel runs, on one thread, by :func:`split_any` (no course model's large layer)."""
+    return (sh, sw) == (1, 1) or plain_2x2(h, w, sh, sw, ph, pw)
 
-@njit(cache=True, nogil=True, parallel=True)
-def _split_2x2(x, phases):
-    """phases[c, a, b, n, i, j] = x[n, c, 2i + a, 2j + b]: the four phases of stride 2, in one pass.
 
-    The general loop (:func:`_split_any`) with the stride fixed at 2, which LLVM vectorizes.
-    """
-    n_img, n_ch, hq, wq = x.shape[0], x.shape[1], x.shape[2] // 2, x.shape[3] // 2
-    for n in prange(n_img):
+# The splits into phases. The convolution kernel calls split_group for each group of images, right before
+# the group's multiply-adds (a group's loops read its own images only); to_phases calls it for the whole
+# batch, on one thread, when a weight gradient finds no split to reuse.
+
+@njit(cache=True, nogil=True)
+def split_group(x, first, last, sh, sw, ph, pw, phases):
+    """phases[c, a * s_w + b, n * L + i * W_q + j] = x[n, c, s_h i + a - p_h, s_w j + b - p_w] for the
+    images first <= n < last, for the geometries of :func:`splits_in_kernel`: zero padding (stride 1) or
+    the four phases of a plain stride 2. The elements in the padding are left as they are (zero)."""
+    h, w = x.shape[2:]
+    hq, wq = (h + 2 * ph + sh - 1) // sh, (w + 2 * pw + sw - 1) // sw
+    if sh == 1 and sw == 1:
+        pad_group(x, first, last, ph, pw, hq * wq, wq, phases)
+    elif sh == 2 and sw == 2 and ph == 0 and pw == 0 and h % 2 == 0 and w % 2 == 0:
+        _split_2x2_group(x, first, last, hq * wq, wq, phases)
+
+
+@njit(cache=True, nogil=True)
+def pad_group(x, first, last, ph, pw, plane_len, wq, planes):
+    """planes[c, 0, n * L + (ph + i) * W_q + pw + j] = x[n, c, i, j] for the images first <= n < last; the
+    other elements of planes (the padding, the don't-care columns) are not touched. With ph = pw = 0
+    this widens rows to W_q, or lays planes side by side (W_q = W)."""
+    n_ch, h, w = x.shape[1:]
+    for n in range(first, last):
+        for c in range(n_ch):
+            for i in range(h):
+                start = n * plane_len + (ph + i) * wq + pw
+                src, dst = x[n, c, i], planes[c, 0, start:start + w]
+                for j in range(w):
+                    dst[j] = src[j]
+
+
+@njit(cache=True, nogil=True)
+def _split_2x2_group(x, first, last, plane_len, wq, phases):
+    """phases[c, 2a + b, n * L + i * W_q + j] = x[n, c, 2i + a, 2j + b]: the four phases of stride 2 in
+    one pass (the loop of :func:`split_any` with the stride fixed at 2, which LLVM vectorizes)."""
+    n_ch, hq = x.shape[1], x.shape[2] // 2
+    for n in range(first, last):
         for c in range(n_ch):
             for i in range(hq):
+                start = n * plane_len + i * wq
                 for a in range(2):
-                    row, even, odd = x[n, c, 2 * i + a], phases[c, a, 0, n, i], phases[c, a, 1, n, i]
+                    row = x[n, c, 2 * i + a]
+                    even, odd = phases[c, 2 * a, start:start + wq], phases[c, 2 * a + 1, start:start + wq]
                     for j in range(wq):
                         even[j] = row[2 * j]
                         odd[j] = row[2 * j + 1]
 
 
-@njit(cache=True, nogil=True, parallel=True)
-def _merge_2x2(planes, bias, x):
-    """The inverse of :func:`_split_2x2`, plus a bias: x[n, c, 2i + a, 2j + b] = planes[c, a, b, n, i, j] + bias[c]."""
-    for n in prange(x.shape[0]):
-        for c in range(x.shape[1]):
-            merge_2x2_plane(planes, n, c, bias[c], x)
-
-
 @njit(cache=True, nogil=True)
-def merge_2x2_plane(planes, n, c, bias_c, x):
-    """:func:`_merge_2x2` for image n and channel c."""
-    for i in range(x.shape[2] // 2):
-        for a in range(2):
-            row, even, odd = x[n, c, 2 * i + a], planes[c, a, 0, n, i], planes[c, a, 1, n, i]
-            for j in range(x.shape[3] // 2):
-                row[2 * j] = even[j] + bias_c
-                row[2 * j + 1] = odd[j] + bias_c
-
-
-@njit(cache=True, nogil=True, parallel=True)
-def _split_any(x, ph, pw, phases):
-    """phases[c, a, b, n, i, j] = x[n, c, s_h i + a - p_h, s_w j + b - p_w], zero outside x: any stride
-    and padding (the loop that :func:`_split_2x2` unrolls)."""
+def split_any(x, sh, sw, ph, pw, phases):
+    """phases[c, a * s_w + b, n * L + i * W_q + j] = x[n, c, s_h i + a - p_h, s_w j + b - p_w], zero outside
+    x: any stride and padding, all the images."""
     n_img, n_ch, h, w = x.shape
-    sh, sw, hq, wq = phases.shape[1], phases.shape[2], phases.shape[4], phases.shape[5]
-    for n in prange(n_img):
+    hq, wq = (h + 2 * ph + sh - 1) // sh, (w + 2 * pw + sw - 1) // sw
+    for n in range(n_img):
         for c in range(n_ch):
             for a in range(sh):
                 for b in range(sw):
                     for i in range(hq):
                         r = sh * i + a - ph
-                        row = phases[c, a, b, n, i]
+                        start = n * hq * wq + i * wq
+                        row = phases[c, a * sw + b, start:start + wq]
                         for j in range(wq):
                             q = sw * j + b - pw
                             row[j] = x[n, c, r, q] if 0 <= r < h and 0 <= q < w else 0
 
 
+def from_phases(phases, h, w, sh, sw, ph, pw, x, bias=None, relu=False):
+    """The inverse of :func:`to_phases` without the padding: (C, s_h * s_w, N * H_q * W_q) -> x (N, C, H, W),
+    plus ``bias`` (C,) if given, then max(0, .) if ``relu``."""
+    n_img, n_ch = x.shape[:2]
+    hq, wq = phase_geometry(h, w, sh, sw, ph, pw)
+    _merge_any(phases.reshape(n_ch, sh, sw, n_img, hq, wq), ph, pw, bias_or_zeros(bias, n_ch, x.dtype), relu, x)
+    return x
+
+
 @njit(cache=True, nogil=True, parallel=True)
-def _merge_any(planes, ph, pw, bias, x):
-    """The inverse of :func:`_split_any` (the same loop, copying the other way), plus a bias:
+def _merge_any(planes, ph, pw, bias, relu, x):
+    """The inverse of a split, plus a bias (and a ReLU if asked):
     x[n, c, s_h i + a - p_h, s_w j + b - p_w] = planes[c, a, b, n, i, j] + bias[c] inside x."""
     n_img, n_ch, h, w = x.shape
     sh, sw, hq, wq = planes.shape[1], planes.shape[2], planes.shape[4], planes.shape[5]
+    zero = x.dtype.type(0)
     for n in prange(n_img):
         for c in range(n_ch):
             for a in range(sh):
@@ -208,29 +227,8 @@ def _merge_any(planes, ph, pw, bias, x):
                             for j in range(wq):
                                 q = sw * j + b - pw
                                 if 0 <= q < w:
-                                    x[n, c, r, q] = row[j] + bias[c]
-
-
-@njit(cache=True, nogil=True)
-def pad_group(x, first, last, ph, pw, plane_len, wq, planes):
-    """planes[c, n * L + (ph + i) * W_q + pw + j] = x[n, c, i, j] for the images first <= n < last; the
-    other elements of planes (zero since it was made: the padding, the don't-care columns) are not
-    touched. With ph = pw = 0 this widens an output gradient's rows to W_q."""
-    n_ch, h, w = x.shape[1:]
-    for n in range(first, last):
-        for c in range(n_ch):
-            for i in range(h):
-                start = n * plane_len + (ph + i) * wq + pw
-                src, dst = x[n, c, i], planes[c, start:start + w]
-                for j in range(w):
-                    dst[j] = src[j]
-
-
-@njit(cache=True, nogil=True, parallel=True)
-def _pad_into(x, ph, pw, plane_len, wq, planes):
-    """:func:`pad_group` for all the images, in parallel."""
-    for n in prange(x.shape[0]):
-        pad_group(x, n, n + 1, ph, pw, plane_len, wq, planes)
+                                    value = row[j] + bias[c]
+                                    x[n, c, r, q] = value if not (relu and value <= 0) else zero
 
 
 def wide_scratch(purpose, n_ch, n_img, hq, wq, dtype):
@@ -239,26 +237,10 @@ def wide_scratch(purpose, n_ch, n_img, hq, wq, dtype):
 
 
 def widened_scratch(n_ch, n_img, hq, wq, out_hw, dtype):
-    """The zero-padded array that :func:`pad_group` widens into: zeros everywhere but at the valid pixels,
-    which are the same at every call, since the key holds the whole geometry."""
-    return scratch(("widened", hq, wq, *out_hw), (n_ch, n_img * hq * wq), dtype, zeroed=True)
-
-
-# Widening (:func:`pad_group` with no padding) and cropping are done by the kernels group by group,
-# right before (widen) or after (crop) the group's multiply-adds, while its planes are still in cache.
-
-@njit(cache=True, nogil=True)
-def crop_group(wide, first, last, plane_len, wq, bias, y):
-    """y[n, o, i, j] = wide[o, n * L + i * W_q + j] + bias[o] for the images first <= n < last."""
-    n_ch, ho, wo = y.shape[1:]
-    for n in range(first, last):
-        for o in range(n_ch):
-            b = bias[o]
-            for i in range(ho):
-                start = n * plane_len + i * wq
-                src, dst = wide[o, start:start + wo], y[n, o, i]
-                for j in range(wo):
-                    dst[j] = src[j] + b
+    """The zero-padded array (C, 1, N * H_q * W_q) that :func:`pad_group` widens into: zeros everywhere
+    but at the valid pixels, which are the same at every call, since the key holds the whole geometry.
+    (Planes beyond those written stay zero: the scatter reads C_out rounded up to three.)"""
+    return scratch(("widened", hq, wq, *out_hw), (n_ch, 1, n_img * hq * wq), dtype, zeroed=True)
 
 
 @functools.lru_cache(maxsize=256)
@@ -274,22 +256,67 @@ def tap_table(kh, kw, sh, sw, dh, dw, wq):
     return tap_phase, tap_offset
 
 
-@functools.lru_cache(maxsize=256)
-def column_taps(n_taps):
-    """(0, 1, ..., n_taps - 1) and n_taps zeros: im2col column k as tap k, at offset 0 (read-only, like
-    the tables of :func:`flat_taps`, so that the loops compiled for those serve them too)."""
-    own, zero = np.arange(n_taps), np.zeros(n_taps, np.int64)
-    own.flags.writeable = zero.flags.writeable = False
-    return own, zero
+def round_up3(n):
+    """n rounded up to a multiple of three: the loops take three taps (or output channels) per pass."""
+    return n + (-n) % 3
 
 
 @functools.lru_cache(maxsize=256)
 def flat_taps(c_in, kh, kw, sh, sw, dh, dw, wq):
-    """(tap_channel, tap_phase, tap_offset), each of length C_in * kH * kW, in (c, u, v) order."""
+    """(tap_channel, tap_phase, tap_offset) in (c, u, v) order: the C_in * kH * kW taps, then taps of
+    the zero channel C_in of the phases (:func:`phases_scratch`) up to a multiple of three, whose
+    weight :func:`padded_weights` makes zero too."""
     tap_phase, tap_offset = tap_table(kh, kw, sh, sw, dh, dw, wq)
-    flat = (np.repeat(np.arange(c_in), kh * kw), np.tile(tap_phase.ravel(), c_in),
-            np.tile(tap_offset.ravel(), c_in))
+    extra = (-c_in * kh * kw) % 3
+    flat = (np.concatenate([np.repeat(np.arange(c_in), kh * kw), np.full(extra, c_in)]),
+            np.concatenate([np.tile(tap_phase.ravel(), c_in), np.zeros(extra, np.int64)]),
+            np.concatenate([np.tile(tap_offset.ravel(), c_in), np.zeros(extra, np.int64)]))
     for array in flat:
         array.flags.writeable = False
     return flat
 
+
+def weight_matrix(purpose, weights, n_cols):
+    """weights (R, K) as a C-contiguous (R, n_cols) array whose last n_cols - K columns are zero: the
+    weights of the taps that round a table up to a multiple of three (:func:`flat_taps`); a scratch copy
+    only when there are such taps."""
+    rows, cols = weights.shape
+    if cols == n_cols:
+        return np.ascontiguousarray(weights)
+    padded = scratch(("padded weights", purpose), (rows, n_cols), weights.dtype)
+    padded[:, :cols] = weights
+    padded[:, cols:] = 0
+    return padded
+
+
+class Plan(NamedTuple):
+    """A convolution's layout on the phase planes, worked out once for each shape and geometry
+    (:func:`conv_plan`): what the entry points of :mod:`.conv2d` pass to the kernels."""
+    stride: tuple
+    padding: tuple
+    hq: int                     # rows and columns of a phase plane
+    wq: int
+    out_hw: tuple               # the output (H_out, W_out), on the phase grid
+    taps: tuple                 # (tap_channel, tap_phase, tap_offset), rounded up to three
+    groups: np.ndarray          # the groups of images (:func:`image_groups`)
+    split_in_kernel: bool       # whether the kernel splits the input itself (:func:`splits_in_kernel`)
+
+    @property
+    def plane_len(self):
+        return self.hq * self.wq
+
+    @property
+    def span(self):
+        """From an image's first pixel to its last valid output pixel: (H_out - 1) W_q + W_out."""
+        return (self.out_hw[0] - 1) * self.wq + self.out_hw[1]
+
+
+@functools.lru_cache(maxsize=256)
+def conv_plan(x_shape, kernel_hw, stride, padding, dilation):
+    """The :class:`Plan` of a convolution of an input of shape x_shape (N, C, H, W) with a kernel of size
+    kernel_hw; all arguments tuples of ints."""
+    (n_img, n_ch, h, w), (kh, kw), (sh, sw), (ph, pw), (dh, dw) = x_shape, kernel_hw, stride, padding, dilation
+    hq, wq = phase_geometry(h, w, sh, sw, ph, pw)
+    out_hw = ((h + 2 * ph - dh * (kh - 1) - 1) // sh + 1, (w + 2 * pw - dw * (kw - 1) - 1) // sw + 1)
+    return Plan(stride, padding, hq, wq, out_hw, flat_taps(n_ch, kh, kw, sh, sw, dh, dw, wq),
+                image_groups(n_img, hq * wq), splits_in_kernel(h, w, sh, sw, ph, pw))
