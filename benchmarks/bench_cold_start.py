@@ -44,8 +44,13 @@ def run_once(command: list[str], cache: str, out: str) -> dict:
     env = {**os.environ, "NUMBA_CACHE_DIR": cache, "PYTHONPATH": ROOT + os.pathsep + os.environ.get("PYTHONPATH", "")}
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
-    subprocess.run([sys.executable, "-m", "scratchae", *command, "--out", out], env=env, check=True,
-                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    subprocess.run(
+        [sys.executable, "-m", "scratchae", *command, "--out", out],
+        env=env,
+        check=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     wall = time.perf_counter() - started
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
@@ -67,6 +72,7 @@ def cold_and_warm(command: list[str], repeat: int) -> list[dict]:
 
 def summary(name: str, pairs: list[dict]) -> list[str]:
     """Table rows: the median over pairs (min-max) of cold, warm and cold / warm, wall and CPU."""
+
     def cell(values, unit=" s"):
         values = sorted(values)
         return f"{statistics.median(values):.2f}{unit} ({values[0]:.2f}-{values[-1]:.2f})"
@@ -75,41 +81,65 @@ def summary(name: str, pairs: list[dict]) -> list[str]:
     for clock in ("wall", "cpu"):
         cold, warm = [p["cold"][clock] for p in pairs], [p["warm"][clock] for p in pairs]
         ratios = [c / w for c, w in zip(cold, warm, strict=True)]
-        rows.append(f"| `scratchae {' '.join(COMMANDS[name])}` | {clock} | {cell(cold)} | {cell(warm)} | "
-                    f"**{statistics.median(ratios):.2f}x** ({min(ratios):.2f}-{max(ratios):.2f}) |")
+        rows.append(
+            f"| `scratchae {' '.join(COMMANDS[name])}` | {clock} | {cell(cold)} | {cell(warm)} | "
+            f"**{statistics.median(ratios):.2f}x** ({min(ratios):.2f}-{max(ratios):.2f}) |"
+        )
     return rows
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--commands", type=lambda s: s.split(","), default=list(COMMANDS),
-                        help=f"comma-separated, from {', '.join(COMMANDS)} (default: all)")
+    parser.add_argument(
+        "--commands",
+        type=lambda s: s.split(","),
+        default=list(COMMANDS),
+        help=f"comma-separated, from {', '.join(COMMANDS)} (default: all)",
+    )
     parser.add_argument("--repeat", type=int, default=2, help="cold/warm pairs per command (default 2)")
-    parser.add_argument("--write-results", action="store_true",
-                        help="replace the cold-start section of benchmarks/RESULTS.md")
+    parser.add_argument(
+        "--write-results", action="store_true", help="replace the cold-start section of benchmarks/RESULTS.md"
+    )
     args = parser.parse_args()
 
     load_before = os.getloadavg()
-    lines = ["| command | clock | first run (empty cache) | second run (cache warm) | first / second |",
-             "|---|---|---:|---:|---:|"]
+    lines = [
+        "| command | clock | first run (empty cache) | second run (cache warm) | first / second |",
+        "|---|---|---:|---:|---:|",
+    ]
     for name in args.commands:
         pairs = cold_and_warm(COMMANDS[name], args.repeat)
         lines += summary(name, pairs)
         print("\n".join(lines[-2:]), flush=True)
     load_after = os.getloadavg()
-    note = (f"Median of {args.repeat} cold/warm pairs (min-max); CPU = user + system time of the command's "
-            f"process. Load average (1 min) {load_before[0]:.2f} at the start, {load_after[0]:.2f} at the end, "
-            f"on {os.cpu_count()} CPUs; measured {time.strftime('%Y-%m-%d %H:%M')}.")
+    note = (
+        f"Median of {args.repeat} cold/warm pairs (min-max); CPU = user + system time of the command's "
+        f"process. Load average (1 min) {load_before[0]:.2f} at the start, {load_after[0]:.2f} at the end, "
+        f"on {os.cpu_count()} CPUs; measured {time.strftime('%Y-%m-%d %H:%M')}."
+    )
     print(note)
     if args.write_results:
-        write_section(["## First run after an install (`benchmarks/bench_cold_start.py`)", "",
-                       "Each command in a fresh process: first with an empty Numba cache (every kernel it runs "
-                       "is compiled), then with that cache warm.", "", *lines, "", note, ""])
+        write_section(
+            [
+                "## First run after an install (`benchmarks/bench_cold_start.py`)",
+                "",
+                "Each command in a fresh process: first with an empty Numba cache (every kernel it runs "
+                "is compiled), then with that cache warm.",
+                "",
+                *lines,
+                "",
+                note,
+                "",
+            ]
+        )
 
 
 def write_section(section: list[str], path: str = os.path.join(HERE, "RESULTS.md")) -> None:
     """Put ``section`` into RESULTS.md in place of the section of the same title (or at the end)."""
-    text = open(path).read() if os.path.exists(path) else ""
+    text = ""
+    if os.path.exists(path):
+        with open(path) as f:
+            text = f.read()
     title = re.escape(section[0])
     pattern = re.compile(rf"^{title}\n.*?(?=^## |\Z)", re.S | re.M)
     block = "\n".join(section) + "\n"

@@ -22,7 +22,7 @@ import numpy as np
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
 
-from scratchae import kernels, nn  # noqa: E402
+from scratchae import kernels, nn
 
 # (model, name, constructor arguments, input shape without the batch): the layers of the course's models
 LAYERS = [
@@ -44,12 +44,15 @@ LAYERS = [
 ]
 
 #: a fused layer of scratchae -> the PyTorch layers it stands for, after the convolution
-FUSED = {"Conv2dReLU": ("Conv2d", ["ReLU"]), "Conv2dReLUMaxPool2d": ("Conv2d", ["ReLU", "MaxPool2d"]),
-         "ConvTranspose2dReLU": ("ConvTranspose2d", ["ReLU"])}
+FUSED = {
+    "Conv2dReLU": ("Conv2d", ["ReLU"]),
+    "Conv2dReLUMaxPool2d": ("Conv2d", ["ReLU", "MaxPool2d"]),
+    "ConvTranspose2dReLU": ("ConvTranspose2d", ["ReLU"]),
+}
 
 
 def median_ms(fn, repeat: int) -> float:
-    for _ in range(3):                                       # warm up (compiles Numba kernels, caches)
+    for _ in range(3):  # warm up (compiles Numba kernels, caches)
         fn()
     times = []
     for _ in range(repeat):
@@ -81,9 +84,10 @@ def theirs(spec, x, repeat):
     kind, args, kwargs = spec
     first, after = FUSED.get(kind, (kind, []))
     layer = getattr(torch.nn, first)(*args, **kwargs)
-    if after:                                 # the plain PyTorch layers a fused scratchae layer stands for
-        layer = torch.nn.Sequential(layer, *(torch.nn.MaxPool2d(2, 2) if a == "MaxPool2d" else torch.nn.ReLU()
-                                             for a in after))
+    if after:  # the plain PyTorch layers a fused scratchae layer stands for
+        layer = torch.nn.Sequential(
+            layer, *(torch.nn.MaxPool2d(2, 2) if a == "MaxPool2d" else torch.nn.ReLU() for a in after)
+        )
     xt = torch.from_numpy(x).requires_grad_(True)
     grad = torch.ones_like(layer(xt))
     state = {}
@@ -100,13 +104,20 @@ def theirs(spec, x, repeat):
     return f, median_ms(forward_backward, repeat) - f
 
 
-def table(batch: int = 20, repeat: int = 30, dtype: str = "float32", reference: bool = True,
-          use_torch: bool = True, torch_threads: int | None = None) -> list[str]:
+def table(
+    batch: int = 20,
+    repeat: int = 30,
+    dtype: str = "float32",
+    reference: bool = True,
+    use_torch: bool = True,
+    torch_threads: int | None = None,
+) -> list[str]:
     """The per-layer table as lines of text (also used by ``bench_training.py``)."""
     try:
         if not use_torch:
             raise ImportError
         import torch
+
         torch.set_default_dtype(getattr(torch, dtype))
         if torch_threads:
             torch.set_num_threads(torch_threads)
@@ -115,8 +126,10 @@ def table(batch: int = 20, repeat: int = 30, dtype: str = "float32", reference: 
     except ImportError:
         have_torch, torch_note = False, "torch not run"
     lines = [f"batch {batch}, {dtype}, median of {repeat}; times in ms (forward + backward); {torch_note}"]
-    header = (f"{'model':9s} {'layer':9s} {'input':>13s} | {'reference':>9s} | {'numba f+b':>16s} | "
-              f"{'torch f+b':>16s} | {'torch/numba':>11s}")
+    header = (
+        f"{'model':9s} {'layer':9s} {'input':>13s} | {'reference':>9s} | {'numba f+b':>16s} | "
+        f"{'torch f+b':>16s} | {'torch/numba':>11s}"
+    )
     lines += [header, "-" * len(header)]
     totals = {"ref": 0.0, "nb": 0.0, "th": 0.0}
     rng = np.random.default_rng(0)
@@ -127,8 +140,9 @@ def table(batch: int = 20, repeat: int = 30, dtype: str = "float32", reference: 
         totals["nb"] += nf + nbk
         if ref:
             totals["ref"] += float(ref)
-        row = (f"{model:9s} {name:9s} {'x'.join(map(str, shape)):>13s} | {ref:>9s} | "
-               f"{nf + nbk:6.3f} ({nf:.2f}+{nbk:.2f})")
+        row = (
+            f"{model:9s} {name:9s} {'x'.join(map(str, shape)):>13s} | {ref:>9s} | {nf + nbk:6.3f} ({nf:.2f}+{nbk:.2f})"
+        )
         if have_torch:
             tf, tb = theirs(spec, x, repeat)
             totals["th"] += tf + tb
@@ -149,11 +163,13 @@ def main() -> None:
     parser.add_argument("--dtype", choices=["float32", "float64"], default="float32")
     parser.add_argument("--no-reference", action="store_true", help="skip the (slow) NumPy reference")
     parser.add_argument("--no-torch", action="store_true")
-    parser.add_argument("--torch-threads", type=int, default=None,
-                        help="torch.set_num_threads (default: torch's own choice)")
+    parser.add_argument(
+        "--torch-threads", type=int, default=None, help="torch.set_num_threads (default: torch's own choice)"
+    )
     args = parser.parse_args()
-    for line in table(args.batch, args.repeat, args.dtype, not args.no_reference, not args.no_torch,
-                      args.torch_threads):
+    for line in table(
+        args.batch, args.repeat, args.dtype, not args.no_reference, not args.no_torch, args.torch_threads
+    ):
         print(line, flush=True)
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from conv_cases import assert_close, backend, case_id, conv_cases, conv_transpose_cases  # noqa: F401 (fixture)
+from conv_cases import assert_close, case_id, conv_cases, conv_transpose_cases
 from scratchae import gradcheck, kernels, nn
 from scratchae.nn import functional
 
@@ -13,12 +13,14 @@ DTYPES = [np.float64, np.float32]
 RTOL = {np.float64: 1e-12, np.float32: 2e-5}
 
 # the sweep, plus the course's own shapes (an odd 7x7 input pools to 3x3, dropping a row and a column)
-CONV_CASES = conv_cases(10, seed=21) + [
+CONV_CASES = [
+    *conv_cases(10, seed=21),
     (dict(in_channels=1, out_channels=32, kernel_size=3, padding=1), (3, 1, 28, 28)),
     (dict(in_channels=16, out_channels=8, kernel_size=3, padding=1), (2, 16, 7, 7)),
     (dict(in_channels=3, out_channels=5, kernel_size=3, stride=2, padding=1, dilation=2), (2, 3, 9, 8)),
 ]
-TRANSPOSE_CASES = conv_transpose_cases(10, seed=22) + [
+TRANSPOSE_CASES = [
+    *conv_transpose_cases(10, seed=22),
     (dict(in_channels=16, out_channels=32, kernel_size=2, stride=2), (3, 16, 14, 14)),
     (dict(in_channels=8, out_channels=8, kernel_size=3, stride=2), (2, 8, 3, 3)),
     (dict(in_channels=4, out_channels=6, kernel_size=3, padding=1), (2, 4, 5, 6)),
@@ -132,7 +134,7 @@ def test_nan_and_infinity_go_through_as_in_the_plain_layers(backend):
         y = x
         for layer in layers:
             y = layer(y)
-        np.testing.assert_array_equal(fused(x), y)                  # NaN stays NaN, -inf becomes 0
+        np.testing.assert_array_equal(fused(x), y)  # NaN stays NaN, -inf becomes 0
 
 
 def test_same_parameters_and_names_as_the_plain_layer():
@@ -158,10 +160,10 @@ def test_refused_inputs():
     with pytest.raises(RuntimeError, match="before forward"):
         layer.backward(np.ones((1, 2, 1, 1), np.float32))
     with pytest.raises(ValueError, match="smaller than the 2x2 pooling window"):
-        layer(np.ones((1, 1, 3, 5), np.float32))                    # a 1x3 convolution output
+        layer(np.ones((1, 1, 3, 5), np.float32))  # a 1x3 convolution output
     y = layer(np.ones((1, 1, 6, 6), np.float32))
     assert y.shape == (1, 2, 2, 2) and layer.output_size((6, 6)) == (2, 2)
     with pytest.raises(ValueError):
-        layer.backward(np.ones((1, 2, 4, 4), np.float32))           # the unpooled shape
+        layer.backward(np.ones((1, 2, 4, 4), np.float32))  # the unpooled shape
     with pytest.raises(ValueError):
-        nn.ConvTranspose2dReLU(2, 3, 2, stride=2)(np.ones((1, 3, 2, 2), np.float32))   # wrong channels
+        nn.ConvTranspose2dReLU(2, 3, 2, stride=2)(np.ones((1, 3, 2, 2), np.float32))  # wrong channels

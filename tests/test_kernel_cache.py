@@ -44,7 +44,11 @@ for name, model in [(name, build(name, rng=np.random.default_rng(0))) for name i
 
 def test_compiled_and_cached_kernels_give_the_same_bits(tmp_path):
     env = dict(os.environ, PYTHONPATH=str(ROOT), NUMBA_CACHE_DIR=str(tmp_path), SCRATCHAE_KERNELS="numba")
-    runs = [subprocess.run([sys.executable, "-c", STEPS], env=env, capture_output=True, text=True, timeout=900,
-                           check=True).stdout for _ in range(2)]
+    runs = [
+        subprocess.run(
+            [sys.executable, "-c", STEPS], env=env, capture_output=True, text=True, timeout=900, check=True
+        ).stdout
+        for _ in range(2)
+    ]
     assert len(runs[0].splitlines()) == 5
     assert runs[0] == runs[1]

@@ -61,12 +61,24 @@ def test_conv2d(case, dtype):
         fast_conv2d.conv2d(x, weight, None, *args), readable_conv2d.conv2d(x, weight, None, *args), rtol, "conv2d"
     )
     expected = readable_conv2d.conv2d_input_grad(grad_y, weight, *args, shape[2:])
-    assert_close(fast_conv2d.conv2d_input_grad(grad_y, weight, *args, shape[2:]), expected, rtol,
-                 "conv2d_input_grad (the way that fits)")
-    assert_close(fast_conv2d.input_grad_by_scatter(grad_y, weight, None, *args, shape[2:]), expected, rtol,
-                 "conv2d_input_grad by scatter")
-    assert_close(fast_conv2d.conv2d_weight_grad(x, grad_y, *args, kernel),
-                 readable_conv2d.conv2d_weight_grad(x, grad_y, *args, kernel), rtol, "conv2d_weight_grad")
+    assert_close(
+        fast_conv2d.conv2d_input_grad(grad_y, weight, *args, shape[2:]),
+        expected,
+        rtol,
+        "conv2d_input_grad (the way that fits)",
+    )
+    assert_close(
+        fast_conv2d.input_grad_by_scatter(grad_y, weight, None, *args, shape[2:]),
+        expected,
+        rtol,
+        "conv2d_input_grad by scatter",
+    )
+    assert_close(
+        fast_conv2d.conv2d_weight_grad(x, grad_y, *args, kernel),
+        readable_conv2d.conv2d_weight_grad(x, grad_y, *args, kernel),
+        rtol,
+        "conv2d_weight_grad",
+    )
     # with a bias: added by the forward pass, and by the transposed convolution (the input gradient)
     bias_out = rng.standard_normal(kw["out_channels"]).astype(dtype)
     bias_in = rng.standard_normal(kw["in_channels"]).astype(dtype)
@@ -247,7 +259,7 @@ def test_transposed_2x2_gather_is_taken_and_its_tap_order_matters(monkeypatch):
     assert_close(fast_conv2d.conv_transpose2d(grad_y, weight, bias, *args, (10, 8)), expected, 1e-12, "2x2 gather")
     assert len(calls) == 1 and calls[0][16] == MERGE_2X2
     arguments = list(calls[0])
-    weights = arguments[6].copy()                                       # rows (c, a, b): 4c + 2a + b
+    weights = arguments[6].copy()  # rows (c, a, b): 4c + 2a + b
     weights[1::4], weights[2::4] = arguments[6][2::4], arguments[6][1::4]
     arguments[6], arguments[17] = weights, np.empty_like(expected)
     real(*arguments)
@@ -287,8 +299,12 @@ def test_conv2d_scratch_phases_never_leak_between_strides():
     x, weight = rng.standard_normal((2, 3, 5, 5)), rng.standard_normal((4, 3, 3, 3))
     for stride in [(1, 2), (2, 1), (1, 2)]:
         args = (stride, (1, 1), (1, 1))
-        assert_close(fast_conv2d.conv2d(x, weight, None, *args), readable_conv2d.conv2d(x, weight, None, *args),
-                     1e-12, f"conv2d, stride {stride}")
+        assert_close(
+            fast_conv2d.conv2d(x, weight, None, *args),
+            readable_conv2d.conv2d(x, weight, None, *args),
+            1e-12,
+            f"conv2d, stride {stride}",
+        )
 
 
 def test_conv2d_weight_grad_reuses_the_split_of_the_forward_pass_just_before(monkeypatch):
@@ -304,7 +320,7 @@ def test_conv2d_weight_grad_reuses_the_split_of_the_forward_pass_just_before(mon
     monkeypatch.setattr(conv_layout, "to_phases", lambda a, *g: splits.append(a) or real(a, *g))
     fast_conv2d.conv2d(x, weight, None, *args)
     assert_close(fast_conv2d.conv2d_weight_grad(x, grad_y, *args, (3, 3)), expected, 1e-12, "weight_grad after forward")
-    assert splits == []                                             # the forward's split, reused
+    assert splits == []  # the forward's split, reused
     # used once only: a second weight gradient splits again
     assert_close(fast_conv2d.conv2d_weight_grad(x, grad_y, *args, (3, 3)), expected, 1e-12, "split again")
     assert len(splits) == 1 and splits[0] is x

@@ -74,6 +74,8 @@ def test_the_kernel_cache_is_dropped_when_a_kernel_file_is_newer(tmp_path):
     assert clear_stale_cache(tmp_path) is True
     assert not index.exists() and not code.exists() and source.exists()
     assert clear_stale_cache(tmp_path) is False  # nothing left to drop
+
+
 def test_available_cpus_is_the_affinity_mask(monkeypatch):
     monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 3, 5}, raising=False)
     monkeypatch.setattr(os, "cpu_count", lambda: 64)
@@ -81,23 +83,31 @@ def test_available_cpus_is_the_affinity_mask(monkeypatch):
 
 
 def test_available_cpus_falls_back_to_the_cpu_count_without_affinity_masks(monkeypatch):
-    monkeypatch.delattr(os, "sched_getaffinity", raising=False)           # as on macOS and Windows
+    monkeypatch.delattr(os, "sched_getaffinity", raising=False)  # as on macOS and Windows
     monkeypatch.setattr(os, "cpu_count", lambda: 6)
     assert kernels.available_cpus() == 6
-    monkeypatch.setattr(os, "cpu_count", lambda: None)                    # "cannot be determined"
+    monkeypatch.setattr(os, "cpu_count", lambda: None)  # "cannot be determined"
     assert kernels.available_cpus() == 1
 
 
-REPORT = ("import json, numba, scratchae.kernels as k, scratchae.kernels.numba as fast; "
-          "print(json.dumps([k.get_num_threads(), numba.get_num_threads(), fast.FAST_THREADS]))")
+REPORT = (
+    "import json, numba, scratchae.kernels as k, scratchae.kernels.numba as fast; "
+    "print(json.dumps([k.get_num_threads(), numba.get_num_threads(), fast.FAST_THREADS]))"
+)
 
 
 def threads_in_a_fresh_process(env=None, cpus=None, code=REPORT):
     """[requested, Numba's, fast layer] in a new interpreter, optionally pinned to the CPUs ``cpus``."""
     pin = (lambda: os.sched_setaffinity(0, cpus)) if cpus is not None else None
     environment = {k: v for k, v in os.environ.items() if k not in ("SCRATCHAE_NUM_THREADS", "NUMBA_NUM_THREADS")}
-    done = subprocess.run([sys.executable, "-c", code], env={**environment, **(env or {})}, preexec_fn=pin,
-                          capture_output=True, text=True, check=True)
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        env={**environment, **(env or {})},
+        preexec_fn=pin,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
@@ -107,15 +117,17 @@ def test_default_is_one_thread_per_cpu_the_process_may_run_on():
     requested, used, fast_layer = threads_in_a_fresh_process()
     assert requested == len(mine)
     assert used == (len(mine) if fast_layer else 1)
-    requested, used, _ = threads_in_a_fresh_process(cpus={min(mine)})       # as under taskset -c 0
+    requested, used, _ = threads_in_a_fresh_process(cpus={min(mine)})  # as under taskset -c 0
     assert (requested, used) == (1, 1)
 
 
 def test_default_follows_the_machine_with_no_fixed_cap():
     # a process allowed on 12 CPUs asks for 12 threads (only the light package is imported: Numba's
     # own pool, sized when the Numba kernels load, is not started for a dozen threads here)
-    code = ("import os; os.sched_getaffinity = lambda pid: set(range(12)); "
-            "import scratchae.kernels as k; print(k.get_num_threads())")
+    code = (
+        "import os; os.sched_getaffinity = lambda pid: set(range(12)); "
+        "import scratchae.kernels as k; print(k.get_num_threads())"
+    )
     assert threads_in_a_fresh_process(code=code) == 12
 
 

@@ -48,7 +48,7 @@ def available_cpus() -> int:
     where the platform has no affinity masks. The default number of threads."""
     try:
         return max(1, len(os.sched_getaffinity(0)))
-    except (AttributeError, OSError):                 # macOS, Windows: no affinity masks
+    except (AttributeError, OSError):  # macOS, Windows: no affinity masks
         return os.cpu_count() or 1
 
 
@@ -73,7 +73,7 @@ def set_num_threads(count: int) -> None:
     """
     global _num_threads
     _num_threads = _thread_count(count, "set_num_threads")
-    if f"{__name__}.numba" in sys.modules:                # else applied when the Numba kernels load
+    if f"{__name__}.numba" in sys.modules:  # else applied when the Numba kernels load
         sys.modules[f"{__name__}.numba"].apply_num_threads()
 
 

@@ -35,20 +35,20 @@ class ConvAutoencoder(Autoencoder):
     name = "conv"
 
     def __init__(self, *, dtype=np.float32, rng=None):
-        self.conv1 = Conv2dReLUMaxPool2d(1, 16, 3, padding=1, dtype=dtype, rng=rng)     # conv, ReLU, 2x2 pool
+        self.conv1 = Conv2dReLUMaxPool2d(1, 16, 3, padding=1, dtype=dtype, rng=rng)  # conv, ReLU, 2x2 pool
         self.conv2 = Conv2dReLUMaxPool2d(16, 4, 3, padding=1, dtype=dtype, rng=rng)
-        self.t_conv1 = ConvTranspose2dReLU(4, 16, 2, stride=2, dtype=dtype, rng=rng)   # transposed conv, ReLU
+        self.t_conv1 = ConvTranspose2dReLU(4, 16, 2, stride=2, dtype=dtype, rng=rng)  # transposed conv, ReLU
         self.t_conv2 = ConvTranspose2d(16, 1, 2, stride=2, dtype=dtype, rng=rng)
         self.sigmoid = Sigmoid()
-        self.needs_input_grad = False     # images are data: no dL/d(images) (see Autoencoder)
+        self.needs_input_grad = False  # images are data: no dL/d(images) (see Autoencoder)
 
     def encode(self, x: np.ndarray) -> np.ndarray:
-        x = self.conv1(self.check_images(x))                            # (N, 16, 14, 14)
-        return self.conv2(x)                                            # (N, 4, 7, 7)
+        x = self.conv1(self.check_images(x))  # (N, 16, 14, 14)
+        return self.conv2(x)  # (N, 4, 7, 7)
 
     def decode(self, z: np.ndarray) -> np.ndarray:
-        x = self.t_conv1(z)                                             # (N, 16, 14, 14)
-        return self.sigmoid(self.t_conv2(x))                            # (N, 1, 28, 28)
+        x = self.t_conv1(z)  # (N, 16, 14, 14)
+        return self.sigmoid(self.t_conv2(x))  # (N, 1, 28, 28)
 
     def backward_decode(self, grad_out: np.ndarray) -> np.ndarray:
         grad = self.t_conv2.backward(self.sigmoid.backward(grad_out))

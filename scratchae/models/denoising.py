@@ -35,26 +35,26 @@ class DenoisingAutoencoder(Autoencoder):
     name = "denoise"
 
     def __init__(self, *, dtype=np.float32, rng=None):
-        self.conv1 = Conv2dReLUMaxPool2d(1, 32, 3, padding=1, dtype=dtype, rng=rng)     # conv, ReLU, 2x2 pool
+        self.conv1 = Conv2dReLUMaxPool2d(1, 32, 3, padding=1, dtype=dtype, rng=rng)  # conv, ReLU, 2x2 pool
         self.conv2 = Conv2dReLUMaxPool2d(32, 16, 3, padding=1, dtype=dtype, rng=rng)
         self.conv3 = Conv2dReLUMaxPool2d(16, 8, 3, padding=1, dtype=dtype, rng=rng)
-        self.t_conv1 = ConvTranspose2dReLU(8, 8, 3, stride=2, dtype=dtype, rng=rng)    # transposed conv, ReLU
+        self.t_conv1 = ConvTranspose2dReLU(8, 8, 3, stride=2, dtype=dtype, rng=rng)  # transposed conv, ReLU
         self.t_conv2 = ConvTranspose2dReLU(8, 16, 2, stride=2, dtype=dtype, rng=rng)
         self.t_conv3 = ConvTranspose2dReLU(16, 32, 2, stride=2, dtype=dtype, rng=rng)
         self.conv_out = Conv2d(32, 1, 3, padding=1, dtype=dtype, rng=rng)
         self.sigmoid = Sigmoid()
-        self.needs_input_grad = False     # images are data: no dL/d(images) (see Autoencoder)
+        self.needs_input_grad = False  # images are data: no dL/d(images) (see Autoencoder)
 
     def encode(self, x: np.ndarray) -> np.ndarray:
-        x = self.conv1(self.check_images(x))                            # (N, 32, 14, 14)
-        x = self.conv2(x)                                               # (N, 16, 7, 7)
-        return self.conv3(x)                                            # (N, 8, 3, 3)
+        x = self.conv1(self.check_images(x))  # (N, 32, 14, 14)
+        x = self.conv2(x)  # (N, 16, 7, 7)
+        return self.conv3(x)  # (N, 8, 3, 3)
 
     def decode(self, z: np.ndarray) -> np.ndarray:
-        x = self.t_conv1(z)                                             # (N, 8, 7, 7)
-        x = self.t_conv2(x)                                             # (N, 16, 14, 14)
-        x = self.t_conv3(x)                                             # (N, 32, 28, 28)
-        return self.sigmoid(self.conv_out(x))                           # (N, 1, 28, 28)
+        x = self.t_conv1(z)  # (N, 8, 7, 7)
+        x = self.t_conv2(x)  # (N, 16, 14, 14)
+        x = self.t_conv3(x)  # (N, 32, 28, 28)
+        return self.sigmoid(self.conv_out(x))  # (N, 1, 28, 28)
 
     def backward_decode(self, grad_out: np.ndarray) -> np.ndarray:
         grad = self.conv_out.backward(self.sigmoid.backward(grad_out))

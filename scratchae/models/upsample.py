@@ -33,22 +33,22 @@ class UpsampleAutoencoder(Autoencoder):
     name = "upsample"
 
     def __init__(self, *, dtype=np.float32, rng=None):
-        self.conv1 = Conv2dReLUMaxPool2d(1, 16, 3, padding=1, dtype=dtype, rng=rng)     # conv, ReLU, 2x2 pool
+        self.conv1 = Conv2dReLUMaxPool2d(1, 16, 3, padding=1, dtype=dtype, rng=rng)  # conv, ReLU, 2x2 pool
         self.conv2 = Conv2dReLUMaxPool2d(16, 4, 3, padding=1, dtype=dtype, rng=rng)
         self.up1 = Upsample(scale_factor=2, mode="nearest")
-        self.conv4 = Conv2dReLU(4, 16, 3, padding=1, dtype=dtype, rng=rng)              # conv, ReLU
+        self.conv4 = Conv2dReLU(4, 16, 3, padding=1, dtype=dtype, rng=rng)  # conv, ReLU
         self.up2 = Upsample(scale_factor=2, mode="nearest")
         self.conv5 = Conv2d(16, 1, 3, padding=1, dtype=dtype, rng=rng)
         self.sigmoid = Sigmoid()
-        self.needs_input_grad = False     # images are data: no dL/d(images) (see Autoencoder)
+        self.needs_input_grad = False  # images are data: no dL/d(images) (see Autoencoder)
 
     def encode(self, x: np.ndarray) -> np.ndarray:
-        x = self.conv1(self.check_images(x))                            # (N, 16, 14, 14)
-        return self.conv2(x)                                            # (N, 4, 7, 7)
+        x = self.conv1(self.check_images(x))  # (N, 16, 14, 14)
+        return self.conv2(x)  # (N, 4, 7, 7)
 
     def decode(self, z: np.ndarray) -> np.ndarray:
-        x = self.conv4(self.up1(z))                                     # (N, 16, 14, 14)
-        return self.sigmoid(self.conv5(self.up2(x)))                    # (N, 1, 28, 28)
+        x = self.conv4(self.up1(z))  # (N, 16, 14, 14)
+        return self.sigmoid(self.conv5(self.up2(x)))  # (N, 1, 28, 28)
 
     def backward_decode(self, grad_out: np.ndarray) -> np.ndarray:
         grad = self.up2.backward(self.conv5.backward(self.sigmoid.backward(grad_out)))

@@ -40,8 +40,10 @@ Pair = tuple[int, int]
 
 # -- convolution -----------------------------------------------------------------------------------------
 
-def conv2d(x: np.ndarray, weight: np.ndarray, bias: np.ndarray | None, stride: Pair, padding: Pair,
-           dilation: Pair) -> np.ndarray:
+
+def conv2d(
+    x: np.ndarray, weight: np.ndarray, bias: np.ndarray | None, stride: Pair, padding: Pair, dilation: Pair
+) -> np.ndarray:
     r""":math:`y_{n,o,i,j} = b_o + \sum_{c,u,v} w_{o,c,u,v}\, \tilde x_{n,c,\,s_h i + d_h u,\,s_w j + d_w v}`
     (:math:`\tilde x`: ``x`` zero-padded by ``padding``).
 
@@ -52,10 +54,14 @@ def conv2d(x: np.ndarray, weight: np.ndarray, bias: np.ndarray | None, stride: P
     return readable_conv2d.conv2d(x, weight, bias, stride, padding, dilation)
 
 
-def conv2d_input_grad(grad_y: np.ndarray, weight: np.ndarray, stride: Pair, padding: Pair, dilation: Pair,
-                      in_hw: Pair) -> np.ndarray:
-    r""":math:`\partial L/\partial \tilde x_{n,c,\,s_h i + d_h u,\,s_w j + d_w v} \mathrel{+}= \sum_o w_{o,c,u,v}\, g_{n,o,i,j}`,
-    then cropped to ``in_hw``: every output gradient spread back over the pixels its window read.
+def conv2d_input_grad(
+    grad_y: np.ndarray, weight: np.ndarray, stride: Pair, padding: Pair, dilation: Pair, in_hw: Pair
+) -> np.ndarray:
+    r"""Every output gradient spread back over the pixels its window read, then cropped to ``in_hw``:
+
+    .. math::
+
+        \partial L/\partial \tilde x_{n,c,\,s_h i + d_h u,\,s_w j + d_w v} \mathrel{+}= \sum_o w_{o,c,u,v}\, g_{n,o,i,j}
 
     grad_y (N, C_out, H_out, W_out), weight (C_out, C_in, kH, kW) -> (N, C_in, *in_hw). This map is the
     transposed convolution: see :func:`conv_transpose2d`.
@@ -65,9 +71,14 @@ def conv2d_input_grad(grad_y: np.ndarray, weight: np.ndarray, stride: Pair, padd
     return readable_conv2d.conv2d_input_grad(grad_y, weight, stride, padding, dilation, in_hw)
 
 
-def conv2d_weight_grad(x: np.ndarray, grad_y: np.ndarray, stride: Pair, padding: Pair, dilation: Pair,
-                       kernel_hw: Pair) -> np.ndarray:
-    r""":math:`\partial L/\partial w_{o,c,u,v} = \sum_{n,i,j} g_{n,o,i,j}\, \tilde x_{n,c,\,s_h i + d_h u,\,s_w j + d_w v}`.
+def conv2d_weight_grad(
+    x: np.ndarray, grad_y: np.ndarray, stride: Pair, padding: Pair, dilation: Pair, kernel_hw: Pair
+) -> np.ndarray:
+    r"""The weight gradient:
+
+    .. math::
+
+        \partial L/\partial w_{o,c,u,v} = \sum_{n,i,j} g_{n,o,i,j}\, \tilde x_{n,c,\,s_h i + d_h u,\,s_w j + d_w v}
 
     x (N, C_in, H, W), grad_y (N, C_out, H_out, W_out) -> (C_out, C_in, *kernel_hw).
     """
@@ -83,8 +94,15 @@ def conv2d_bias_grad(grad_y: np.ndarray) -> np.ndarray:
     return readable_conv2d.conv2d_bias_grad(grad_y)
 
 
-def conv_transpose2d(x: np.ndarray, weight: np.ndarray, bias: np.ndarray | None, stride: Pair, padding: Pair,
-                     output_padding: Pair, dilation: Pair) -> np.ndarray:
+def conv_transpose2d(
+    x: np.ndarray,
+    weight: np.ndarray,
+    bias: np.ndarray | None,
+    stride: Pair,
+    padding: Pair,
+    output_padding: Pair,
+    dilation: Pair,
+) -> np.ndarray:
     r""":math:`y = C^\top x + b`, where :math:`C` is the convolution with the same ``weight`` array.
 
     A transposed convolution *is* the input gradient of a convolution (the adjoint,
@@ -105,8 +123,10 @@ def conv_transpose2d(x: np.ndarray, weight: np.ndarray, bias: np.ndarray | None,
 
 # -- pooling and upsampling -----------------------------------------------------------------------------
 
-def max_pool2d(x: np.ndarray, kernel_hw: Pair, stride: Pair, padding: Pair,
-               out_hw: Pair) -> tuple[np.ndarray, np.ndarray]:
+
+def max_pool2d(
+    x: np.ndarray, kernel_hw: Pair, stride: Pair, padding: Pair, out_hw: Pair
+) -> tuple[np.ndarray, np.ndarray]:
     r""":math:`y_{n,c,i,j} = \max_{u,v} \tilde x_{n,c,\,s_h i + u,\,s_w j + v}` (:math:`\tilde x` padded
     by :math:`-\infty`), and where each maximum was.
 
@@ -142,8 +162,9 @@ def upsample_nearest_backward(grad_y: np.ndarray, factor: Pair) -> np.ndarray:
     return readable_upsample.upsample_nearest_backward(grad_y, factor)
 
 
-def upsample_bilinear(x: np.ndarray, out_hw: Pair, align_corners: bool,
-                      scales: tuple[float | None, float | None]) -> np.ndarray:
+def upsample_bilinear(
+    x: np.ndarray, out_hw: Pair, align_corners: bool, scales: tuple[float | None, float | None]
+) -> np.ndarray:
     r""":math:`y_{n,c,i,j} = a_0 (b_0 x_{r_0,q_0} + b_1 x_{r_0,q_1}) + a_1 (b_0 x_{r_1,q_0} + b_1 x_{r_1,q_1})`:
     each output pixel the weighted sum of the four input pixels around its source point.
 
@@ -156,8 +177,9 @@ def upsample_bilinear(x: np.ndarray, out_hw: Pair, align_corners: bool,
     return readable_bilinear.upsample_bilinear(x, out_hw, align_corners, scales)
 
 
-def upsample_bilinear_backward(grad_y: np.ndarray, in_hw: Pair, align_corners: bool,
-                               scales: tuple[float | None, float | None]) -> np.ndarray:
+def upsample_bilinear_backward(
+    grad_y: np.ndarray, in_hw: Pair, align_corners: bool, scales: tuple[float | None, float | None]
+) -> np.ndarray:
     r""":math:`\partial L/\partial x_{n,c,r_0,q_0} \mathrel{+}= a_0 b_0\, g_{n,c,i,j}` and likewise for the
     other three neighbours: the transpose of :func:`upsample_bilinear`. grad_y (N, C, H_out, W_out) ->
     (N, C, *in_hw)."""
@@ -167,6 +189,7 @@ def upsample_bilinear_backward(grad_y: np.ndarray, in_hw: Pair, align_corners: b
 
 
 # -- activations -----------------------------------------------------------------------------------------
+
 
 def relu(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     r"""(:math:`y = \max(x, 0)`, the mask :math:`x > 0` that the backward needs), any shape."""
@@ -200,16 +223,19 @@ def sigmoid_backward(grad_y: np.ndarray, y: np.ndarray) -> np.ndarray:
 # The same math as the plain functions above called one after the other (which is what the readable
 # kernels do); the fast kernels never write the activations in between. Used by scratchae.nn.fused.
 
-def conv2d_relu(x: np.ndarray, weight: np.ndarray, bias: np.ndarray | None, stride: Pair, padding: Pair,
-                dilation: Pair) -> np.ndarray:
+
+def conv2d_relu(
+    x: np.ndarray, weight: np.ndarray, bias: np.ndarray | None, stride: Pair, padding: Pair, dilation: Pair
+) -> np.ndarray:
     r""":math:`y = \max(\text{conv2d}(x), 0)`: :func:`conv2d`, then :func:`relu`."""
     if numba_enabled():
         return fast_fused.conv2d_relu(x, weight, bias, stride, padding, dilation)
     return readable_fused.conv2d_relu(x, weight, bias, stride, padding, dilation)
 
 
-def conv2d_relu_max_pool2d(x: np.ndarray, weight: np.ndarray, bias: np.ndarray | None, stride: Pair,
-                           padding: Pair, dilation: Pair) -> tuple[np.ndarray, np.ndarray]:
+def conv2d_relu_max_pool2d(
+    x: np.ndarray, weight: np.ndarray, bias: np.ndarray | None, stride: Pair, padding: Pair, dilation: Pair
+) -> tuple[np.ndarray, np.ndarray]:
     r"""(y, indices): :math:`y = \text{maxpool}_{2 \times 2}(\max(\text{conv2d}(x), 0))` and where
     each maximum was (:func:`max_pool2d` with kernel 2 and stride 2, of :func:`conv2d_relu`)."""
     if numba_enabled():
@@ -217,8 +243,15 @@ def conv2d_relu_max_pool2d(x: np.ndarray, weight: np.ndarray, bias: np.ndarray |
     return readable_fused.conv2d_relu_max_pool2d(x, weight, bias, stride, padding, dilation)
 
 
-def conv_transpose2d_relu(x: np.ndarray, weight: np.ndarray, bias: np.ndarray | None, stride: Pair,
-                          padding: Pair, output_padding: Pair, dilation: Pair) -> np.ndarray:
+def conv_transpose2d_relu(
+    x: np.ndarray,
+    weight: np.ndarray,
+    bias: np.ndarray | None,
+    stride: Pair,
+    padding: Pair,
+    output_padding: Pair,
+    dilation: Pair,
+) -> np.ndarray:
     r""":math:`y = \max(C^\top x + b, 0)`: :func:`conv_transpose2d`, then :func:`relu`."""
     out_hw = conv_transpose2d_output_size(x.shape[2:], weight.shape[2:], stride, padding, output_padding, dilation)
     if numba_enabled():
@@ -235,8 +268,9 @@ def relu_backward_and_channel_sums(grad_y: np.ndarray, y: np.ndarray) -> tuple[n
     return readable_fused.relu_backward_and_channel_sums(grad_y, y)
 
 
-def relu_max_pool2d_backward_and_channel_sums(grad_y: np.ndarray, y: np.ndarray, indices: np.ndarray,
-                                              in_hw: Pair) -> tuple[np.ndarray, np.ndarray]:
+def relu_max_pool2d_backward_and_channel_sums(
+    grad_y: np.ndarray, y: np.ndarray, indices: np.ndarray, in_hw: Pair
+) -> tuple[np.ndarray, np.ndarray]:
     r"""(g, sums): the gradient at the input of a ReLU then a 2x2 max pooling whose output is :math:`y`
     and whose maxima were at ``indices`` (:func:`max_pool2d_backward` of :math:`G \cdot [y > 0]`, into
     planes of size ``in_hw``), and its sums per channel."""

@@ -27,9 +27,16 @@ import numpy as np
 from . import checks
 from .conv import Conv2d
 from .conv_transpose import ConvTranspose2d
-from .functional import (conv2d, conv2d_input_grad, conv2d_relu, conv2d_relu_max_pool2d, conv2d_weight_grad,
-                         conv_transpose2d_relu, relu_backward_and_channel_sums,
-                         relu_max_pool2d_backward_and_channel_sums)
+from .functional import (
+    conv2d,
+    conv2d_input_grad,
+    conv2d_relu,
+    conv2d_relu_max_pool2d,
+    conv2d_weight_grad,
+    conv_transpose2d_relu,
+    relu_backward_and_channel_sums,
+    relu_max_pool2d_backward_and_channel_sums,
+)
 
 
 class Conv2dReLU(Conv2d):
@@ -38,7 +45,7 @@ class Conv2dReLU(Conv2d):
 
     def forward(self, x: np.ndarray) -> np.ndarray:
         checks.images_with_channels(self, x, self.in_channels, self.weight.dtype)
-        self.output_size(x.shape[2:])                      # a clear error if the kernel does not fit
+        self.output_size(x.shape[2:])  # a clear error if the kernel does not fit
         bias = None if self.bias is None else self.bias.data
         self._x = x
         self._y = conv2d_relu(x, self.weight.data, bias, self.stride, self.padding, self.dilation)
@@ -47,14 +54,14 @@ class Conv2dReLU(Conv2d):
     def backward(self, grad_out: np.ndarray) -> np.ndarray | None:
         x, y = self._cached(self._x), self._y
         checks.upstream(self, grad_out, y.shape, x.dtype)
-        g, bias_grad = relu_backward_and_channel_sums(grad_out, y)        # dL/d(the convolution's output)
+        g, bias_grad = relu_backward_and_channel_sums(grad_out, y)  # dL/d(the convolution's output)
         return self._convolution_backward(x, g, bias_grad)
 
     def _convolution_backward(self, x, g, bias_grad):
         self.weight.grad += conv2d_weight_grad(x, g, self.stride, self.padding, self.dilation, self.kernel_size)
         if self.bias is not None:
             self.bias.grad += bias_grad
-        if not self.needs_input_grad:              # e.g. the first layer of a model: x is data
+        if not self.needs_input_grad:  # e.g. the first layer of a model: x is data
             return None
         return conv2d_input_grad(g, self.weight.data, self.stride, self.padding, self.dilation, x.shape[2:])
 
@@ -78,14 +85,15 @@ class Conv2dReLUMaxPool2d(Conv2dReLU):
         self.output_size(x.shape[2:])
         bias = None if self.bias is None else self.bias.data
         self._x = x
-        self._y, self._indices = conv2d_relu_max_pool2d(x, self.weight.data, bias, self.stride, self.padding,
-                                                        self.dilation)
+        self._y, self._indices = conv2d_relu_max_pool2d(
+            x, self.weight.data, bias, self.stride, self.padding, self.dilation
+        )
         return self._y
 
     def backward(self, grad_out: np.ndarray) -> np.ndarray | None:
         x, y = self._cached(self._x), self._y
         checks.upstream(self, grad_out, y.shape, x.dtype)
-        conv_hw = super().output_size(x.shape[2:])          # the convolution's output, before the pooling
+        conv_hw = super().output_size(x.shape[2:])  # the convolution's output, before the pooling
         g, bias_grad = relu_max_pool2d_backward_and_channel_sums(grad_out, y, self._indices, conv_hw)
         return self._convolution_backward(x, g, bias_grad)
 
@@ -100,22 +108,23 @@ class ConvTranspose2dReLU(ConvTranspose2d):
             self._output_padding_used = self.output_padding
         else:
             self._output_padding_used = self.output_padding_for(x.shape[2:], output_size)
-        self.output_size(x.shape[2:], self._output_padding_used)   # a clear error if the output is empty
+        self.output_size(x.shape[2:], self._output_padding_used)  # a clear error if the output is empty
         bias = None if self.bias is None else self.bias.data
         self._x = x
-        self._y = conv_transpose2d_relu(x, self.weight.data, bias, self.stride, self.padding,
-                                        self._output_padding_used, self.dilation)
+        self._y = conv_transpose2d_relu(
+            x, self.weight.data, bias, self.stride, self.padding, self._output_padding_used, self.dilation
+        )
         return self._y
 
     def backward(self, grad_out: np.ndarray) -> np.ndarray | None:
         x, y = self._cached(self._x), self._y
         checks.upstream(self, grad_out, y.shape, x.dtype)
-        g, bias_grad = relu_backward_and_channel_sums(grad_out, y)   # dL/d(the transposed convolution's output)
+        g, bias_grad = relu_backward_and_channel_sums(grad_out, y)  # dL/d(the transposed convolution's output)
         grad_x = None
-        if self.needs_input_grad:                  # (C^T)^T = C, first: its split of g serves the weight gradient
+        if self.needs_input_grad:  # (C^T)^T = C, first: its split of g serves the weight gradient
             grad_x = conv2d(g, self.weight.data, None, self.stride, self.padding, self.dilation)
-            if grad_x.shape != x.shape:            # output_padding >= stride: see ConvTranspose2d.backward
-                grad_x = np.ascontiguousarray(grad_x[:, :, :x.shape[2], :x.shape[3]])
+            if grad_x.shape != x.shape:  # output_padding >= stride: see ConvTranspose2d.backward
+                grad_x = np.ascontiguousarray(grad_x[:, :, : x.shape[2], : x.shape[3]])
         self.weight.grad += conv2d_weight_grad(g, x, self.stride, self.padding, self.dilation, self.kernel_size)
         if self.bias is not None:
             self.bias.grad += bias_grad

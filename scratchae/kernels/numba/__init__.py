@@ -23,11 +23,11 @@ import importlib
 import os
 from pathlib import Path
 
-os.environ.setdefault("GOMP_SPINCOUNT", "10000")          # read by libgomp when Numba first loads it
+os.environ.setdefault("GOMP_SPINCOUNT", "10000")  # read by libgomp when Numba first loads it
 
-import numba  # noqa: E402
+import numba
 
-from .. import get_num_threads  # noqa: E402
+from .. import get_num_threads
 
 
 def _fast_threading_layer() -> bool:
@@ -36,7 +36,7 @@ def _fast_threading_layer() -> bool:
         try:
             importlib.import_module(f"numba.np.ufunc.{layer}")
             return True
-        except ImportError:                       # not built, or libgomp.so.1 / libtbb missing
+        except ImportError:  # not built, or libgomp.so.1 / libtbb missing
             continue
     return False
 
@@ -57,8 +57,8 @@ def clear_stale_cache(folder: Path = Path(__file__).parent) -> bool:
     Numba's cache notices a change only in the file of the function it compiled, but the convolution
     kernels of ``conv2d.py`` and ``fused.py`` inline the loops of ``conv_loops.py``, ``conv_layout.py``
     and ``conv_epilogue.py``: after an edit of one of those, the cache would keep serving the old code.
-    So the cache is dropped whenever any ``.py`` file here is newer than it. Returns whether it was. (An installed package, never edited,
-    keeps its cache; a read-only folder is left alone.)
+    So the cache is dropped whenever any ``.py`` file here is newer than it. Returns whether it was. (An
+    installed package, never edited, keeps its cache; a read-only folder is left alone.)
     """
     cache = folder / "__pycache__"
     compiled = list(cache.glob("*.nbi")) + list(cache.glob("*.nbc"))

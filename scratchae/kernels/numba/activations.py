@@ -25,7 +25,7 @@ def relu_forward_flat(x, y, positive):
     for i in range(x.size):
         value = x[i]
         positive[i] = value > 0
-        y[i] = value if not value <= 0 else 0          # NaN is not <= 0: it stays NaN; -inf gives 0
+        y[i] = value if not value <= 0 else 0  # NaN is not <= 0: it stays NaN; -inf gives 0
 
 
 @njit(cache=True, nogil=True)
@@ -67,8 +67,9 @@ def sigmoid_backward_flat(grad_y, y, grad_x):
 
 # -- the interface shared with scratchae.kernels.reference.activations ---------------------------------
 
+
 def _contiguous(a):
-    return a if a.flags.c_contiguous else a.copy()      # (np.ascontiguousarray makes 0-d arrays 1-d)
+    return a if a.flags.c_contiguous else a.copy()  # (np.ascontiguousarray makes 0-d arrays 1-d)
 
 
 #: image batches of at least this many elements are shared out to threads
@@ -107,7 +108,7 @@ def sigmoid(x):
     with np.errstate(under="ignore"):
         np.exp(e, out=e)
     y = np.empty_like(x)
-    sigmoid_from_exp_flat(x.reshape(-1), e.reshape(-1), y.reshape(-1))      # one thread: see the module docstring
+    sigmoid_from_exp_flat(x.reshape(-1), e.reshape(-1), y.reshape(-1))  # one thread: see the module docstring
     return y
 
 

@@ -25,11 +25,25 @@ import numpy as np
 from numba import njit, prange
 
 from .conv_epilogue import CROP, CROP_RELU, CROP_RELU_POOL, MERGE_2X2, MERGE_2X2_RELU, finish_planes
-from .conv_layout import (bias_or_zeros, conv_plan, from_phases, image_groups, pad_group, phase_geometry,
-                          phases_for_weight_grad, phases_scratch, remember_split, round_up3, split_any, split_group,
-                          tap_table, weight_matrix, wide_scratch, widened_scratch)
-from .conv_loops import (FASTMATH, forward_plane, forward_planes4, scatter_plane, scatter_planes4,
-                         weight_grad_rows)
+from .conv_layout import (
+    bias_or_zeros,
+    conv_plan,
+    from_phases,
+    image_groups,
+    pad_group,
+    phase_geometry,
+    phases_for_weight_grad,
+    phases_scratch,
+    remember_split,
+    round_up3,
+    split_any,
+    split_group,
+    tap_table,
+    weight_matrix,
+    wide_scratch,
+    widened_scratch,
+)
+from .conv_loops import FASTMATH, forward_plane, forward_planes4, scatter_plane, scatter_planes4, weight_grad_rows
 from .workspace import scratch
 
 #: the positions of maxima, for the epilogues that have none
@@ -58,22 +72,45 @@ def plane_sums(g):
 # image's last valid output pixel; its loops read and write its own images only. The weight gradient,
 # a sum over images, keeps one private term per group, so that threads never add into the same memory.
 
+
 @njit(cache=True, nogil=True, fastmath=FASTMATH, parallel=True)
-def conv2d_groups(x, sh, sw, ph, pw, phases, weight, tap_channel, tap_phase, tap_offset, groups, plane_len, wq,
-                  span, wide, bias, epilogue, y, indices, w_out):
+def conv2d_groups(
+    x,
+    sh,
+    sw,
+    ph,
+    pw,
+    phases,
+    weight,
+    tap_channel,
+    tap_phase,
+    tap_offset,
+    groups,
+    plane_len,
+    wq,
+    span,
+    wide,
+    bias,
+    epilogue,
+    y,
+    indices,
+    w_out,
+):
     """For each group of images: split x into ``phases`` (:func:`.conv_layout.split_group`; the other
     geometries come split), compute wide[o, t] = sum over taps k of w[o, k] * phases[c_k, phase_k,
     t + offset_k] four output planes at a time, and finish each block of planes into y as ``epilogue``
     says (:func:`.conv_epilogue.finish_planes`; ``w_out``: the output's width on the phase grid)."""
     c_out = weight.shape[0]
     fours = c_out - c_out % 4
-    four, one = np.int64(4), np.int64(1)        # run-time ints: literals would compile finish_planes twice
+    four, one = np.int64(4), np.int64(1)  # run-time ints: literals would compile finish_planes twice
     for i in prange(groups.size - 1):
         first, last = groups[i], groups[i + 1]
         split_group(x, first, last, sh, sw, ph, pw, phases)
         start, length = first * plane_len, (last - first - 1) * plane_len + span
         for o in range(0, fours, 4):
-            forward_planes4(wide[o:o + 4], weight[o:o + 4], phases, tap_channel, tap_phase, tap_offset, start, length)
+            forward_planes4(
+                wide[o : o + 4], weight[o : o + 4], phases, tap_channel, tap_phase, tap_offset, start, length
+            )
             finish_planes(wide, o, four, first, last, plane_len, wq, bias, epilogue, y, indices, w_out)
         for o in range(fours, c_out):
             forward_plane(wide[o], weight[o], phases, tap_channel, tap_phase, tap_offset, start, length)
@@ -103,14 +140,15 @@ def scatter_groups(grad_y, weight, tap_phase, tap_offset, groups, plane_len, wq,
         for uv in range(n_uv):
             offset, p = tap_offset[uv], tap_phase[uv]
             for c in range(0, fours, 4):
-                scatter_planes4(grad_phases, c, p, offset, weight[:, c:c + 4, uv], g, start, length)
+                scatter_planes4(grad_phases, c, p, offset, weight[:, c : c + 4, uv], g, start, length)
             for c in range(fours, c_in):
                 scatter_plane(grad_phases, c, p, offset, weight[:, c, uv], g, start, length)
 
 
 @njit(cache=True, nogil=True, fastmath=FASTMATH, parallel=True)
-def weight_grad_groups(phases, grad_y, tap_channel, tap_phase, tap_offset, groups, plane_len, wq, span, widened,
-                       per_group):
+def weight_grad_groups(
+    phases, grad_y, tap_channel, tap_phase, tap_offset, groups, plane_len, wq, span, widened, per_group
+):
     """per_group[i, o, k] = sum over the images of group i and the pixels t of g[o, t] * phases[c_k, phase_k,
     t + offset_k], with g: grad_y widened to the phases' row length W_q (into ``widened``, here, group by
     group) so that it is dotted with the phases' slices directly.
@@ -125,12 +163,21 @@ def weight_grad_groups(phases, grad_y, tap_channel, tap_phase, tap_offset, group
         for o in range(term.shape[0]):
             for k in range(term.shape[1]):
                 term[o, k] = 0
-        pad_group(grad_y, first, last, np.int64(0), np.int64(0), plane_len, wq, widened)   # widen, as above
-        weight_grad_rows(term, g, phases, tap_channel, tap_phase, tap_offset, first * plane_len,
-                         (last - first - 1) * plane_len + span)
+        pad_group(grad_y, first, last, np.int64(0), np.int64(0), plane_len, wq, widened)  # widen, as above
+        weight_grad_rows(
+            term,
+            g,
+            phases,
+            tap_channel,
+            tap_phase,
+            tap_offset,
+            first * plane_len,
+            (last - first - 1) * plane_len + span,
+        )
 
 
 # -- the interface shared with scratchae.kernels.reference.conv2d -------------------------------------
+
 
 def conv2d(x, weight, bias, stride, padding, dilation):
     return convolution(x, weight, bias, stride, padding, dilation, CROP)[0]
@@ -145,7 +192,7 @@ def convolution(x, weight, bias, stride, padding, dilation, epilogue):
     ho, wo = plan.out_hw
     if epilogue == CROP_RELU_POOL:
         y = np.empty((len(x), c_out, ho // 2, wo // 2), x.dtype)
-        indices = np.empty(y.shape, np.int32)                   # flat positions in a plane (< 2**31 pixels)
+        indices = np.empty(y.shape, np.int32)  # flat positions in a plane (< 2**31 pixels)
     else:
         y, indices = np.empty((len(x), c_out, ho, wo), x.dtype), NO_INDICES
     weights = weight_matrix("conv2d", weight.reshape(c_out, -1), plan.taps[0].size)
@@ -160,10 +207,27 @@ def run_conv2d_groups(x, plan, weights, bias, epilogue, y, indices):
     x = np.ascontiguousarray(x)
     phases = phases_scratch(x, sh, sw, ph, pw)
     if not plan.split_in_kernel:
-        split_any(x, sh, sw, ph, pw, phases)              # a rare geometry: split first, on one thread
-    conv2d_groups(x, sh, sw, ph, pw, phases, weights, *plan.taps, plan.groups, plan.plane_len, plan.wq, plan.span,
-                  wide_scratch("wide", len(weights), len(x), plan.hq, plan.wq, x.dtype), bias, epilogue, y, indices,
-                  plan.out_hw[1])
+        split_any(x, sh, sw, ph, pw, phases)  # a rare geometry: split first, on one thread
+    conv2d_groups(
+        x,
+        sh,
+        sw,
+        ph,
+        pw,
+        phases,
+        weights,
+        *plan.taps,
+        plan.groups,
+        plan.plane_len,
+        plan.wq,
+        plan.span,
+        wide_scratch("wide", len(weights), len(x), plan.hq, plan.wq, x.dtype),
+        bias,
+        epilogue,
+        y,
+        indices,
+        plan.out_hw[1],
+    )
     remember_split(x, sh, sw, ph, pw, phases)
 
 
@@ -183,7 +247,7 @@ def input_grad_plus_bias(grad_y, weight, bias, stride, padding, dilation, in_hw,
     _, _, ho, wo = grad_y.shape
     _, _, kh, kw = weight.shape
     full_padding = (dh * (kh - 1) - ph, dw * (kw - 1) - pw)
-    natural_hw = (ho + dh * (kh - 1) - 2 * ph, wo + dw * (kw - 1) - 2 * pw)     # no output_padding
+    natural_hw = (ho + dh * (kh - 1) - 2 * ph, wo + dw * (kw - 1) - 2 * pw)  # no output_padding
     if stride == (1, 1) and min(full_padding) >= 0 and tuple(in_hw) == natural_hw:
         return input_grad_as_convolution(grad_y, weight, bias, padding, dilation, relu)
     if (kh, kw) == stride == (2, 2) and padding == (0, 0) and dilation == (1, 1) and tuple(in_hw) == (2 * ho, 2 * wo):
@@ -209,10 +273,17 @@ def input_grad_2x2(grad_y, weight, bias, relu=False):
     n_img, c_out, ho, wo = grad_y.shape
     c_in, dtype = weight.shape[1], grad_y.dtype
     grad_x = np.empty((n_img, c_in, 2 * ho, 2 * wo), dtype)
-    plan = conv_plan(grad_y.shape, (1, 1), (1, 1), (0, 0), (1, 1))          # side by side, 1x1 taps
+    plan = conv_plan(grad_y.shape, (1, 1), (1, 1), (0, 0), (1, 1))  # side by side, 1x1 taps
     weights = weight_matrix("2x2", weight.transpose(1, 2, 3, 0).reshape(4 * c_in, c_out), plan.taps[0].size)
-    run_conv2d_groups(grad_y, plan, weights, bias_or_zeros(bias, c_in, dtype), MERGE_2X2_RELU if relu else MERGE_2X2,
-                      grad_x, NO_INDICES)
+    run_conv2d_groups(
+        grad_y,
+        plan,
+        weights,
+        bias_or_zeros(bias, c_in, dtype),
+        MERGE_2X2_RELU if relu else MERGE_2X2,
+        grad_x,
+        NO_INDICES,
+    )
     return grad_x
 
 
@@ -224,14 +295,24 @@ def input_grad_by_scatter(grad_y, weight, bias, stride, padding, dilation, in_hw
     hq, wq = phase_geometry(h, w, sh, sw, ph, pw)
     grad_phases = scratch("grad_phases", (c_in, sh * sw, n_img * hq * wq), grad_y.dtype)
     tap_phase, tap_offset = tap_table(kh, kw, sh, sw, dh, dw, wq)
-    rounded = round_up3(c_out)                             # output channels three at a time, the last zero
+    rounded = round_up3(c_out)  # output channels three at a time, the last zero
     weights = scratch("scatter weights", (rounded, c_in, kh * kw), grad_y.dtype)
     weights[:c_out] = weight.reshape(c_out, c_in, kh * kw)
     weights[c_out:] = 0
     widened = widened_scratch(rounded, n_img, hq, wq, (ho, wo), grad_y.dtype)
     widened[c_out:] = 0
-    scatter_groups(np.ascontiguousarray(grad_y), weights, tap_phase.ravel(), tap_offset.ravel(),
-                   image_groups(n_img, hq * wq), hq * wq, wq, (ho - 1) * wq + wo, widened, grad_phases)
+    scatter_groups(
+        np.ascontiguousarray(grad_y),
+        weights,
+        tap_phase.ravel(),
+        tap_offset.ravel(),
+        image_groups(n_img, hq * wq),
+        hq * wq,
+        wq,
+        (ho - 1) * wq + wo,
+        widened,
+        grad_phases,
+    )
     grad_x = np.empty((n_img, c_in, h, w), grad_y.dtype)
     return from_phases(grad_phases, h, w, sh, sw, ph, pw, grad_x, bias, relu)
 
@@ -243,9 +324,18 @@ def conv2d_weight_grad(x, grad_y, stride, padding, dilation, kernel_hw):
     plan = conv_plan(x.shape, kernel_hw, stride, padding, dilation)
     phases, grad_y = phases_for_weight_grad(x, sh, sw, ph, pw), np.ascontiguousarray(grad_y)
     per_group = scratch("weight gradients", (len(plan.groups) - 1, c_out, plan.taps[0].size), grad_y.dtype)
-    weight_grad_groups(phases, grad_y, *plan.taps, plan.groups, plan.plane_len, plan.wq, plan.span,
-                       widened_scratch(c_out, n_img, plan.hq, plan.wq, (ho, wo), grad_y.dtype), per_group)
-    return sum_in_order(per_group)[:, :c_in * kh * kw].reshape(c_out, c_in, kh, kw)
+    weight_grad_groups(
+        phases,
+        grad_y,
+        *plan.taps,
+        plan.groups,
+        plan.plane_len,
+        plan.wq,
+        plan.span,
+        widened_scratch(c_out, n_img, plan.hq, plan.wq, (ho, wo), grad_y.dtype),
+        per_group,
+    )
+    return sum_in_order(per_group)[:, : c_in * kh * kw].reshape(c_out, c_in, kh, kw)
 
 
 def sum_in_order(terms):

@@ -31,10 +31,10 @@ def finish_planes(wide, o, count, first, last, plane_len, wq, bias, epilogue, y,
     """Planes o .. o + count - 1 of ``wide`` for the images first <= n < last, into ``y`` as ``epilogue``
     says (``indices`` and ``w_out``, the convolution's output width: for :data:`CROP_RELU_POOL` only)."""
     # a ReLU is max(., 0), written so that NaN stays NaN; no ReLU is max(., -inf), the same loop
-    floor = y.dtype.type(0) if epilogue == CROP_RELU or epilogue == MERGE_2X2_RELU else y.dtype.type(-np.inf)
+    floor = y.dtype.type(0) if epilogue in (CROP_RELU, MERGE_2X2_RELU) else y.dtype.type(-np.inf)
     if epilogue == CROP_RELU_POOL:
         crop_relu_pool(wide, o, count, first, last, plane_len, wq, bias, y, indices, w_out)
-    elif epilogue == MERGE_2X2 or epilogue == MERGE_2X2_RELU:
+    elif epilogue in (MERGE_2X2, MERGE_2X2_RELU):
         merge_2x2(wide, o, first, last, plane_len, bias, floor, y)
     else:
         crop(wide, o, count, first, last, plane_len, wq, bias, floor, y)
@@ -50,7 +50,7 @@ def crop(wide, o, count, first, last, plane_len, wq, bias, floor, y):
             b = bias[c]
             for i in range(ho):
                 start = n * plane_len + i * wq
-                src, dst = wide[c, start:start + wo], y[n, c, i]
+                src, dst = wide[c, start : start + wo], y[n, c, i]
                 for j in range(wo):
                     value = src[j] + b
                     dst[j] = value if not value <= floor else floor
@@ -71,13 +71,13 @@ def crop_relu_pool(wide, o, count, first, last, plane_len, wq, bias, y, indices,
             b = bias[c]
             for i in range(hp):
                 top = n * plane_len + 2 * i * wq
-                row0, row1 = wide[c, top:top + 2 * wp], wide[c, top + wq:top + wq + 2 * wp]
+                row0, row1 = wide[c, top : top + 2 * wp], wide[c, top + wq : top + wq + 2 * wp]
                 y_row, at_row = y[n, c, i], indices[n, c, i]
                 corner = np.int32(2 * i * w_out)
                 for j in range(wp):
                     best, at = row0[2 * j] + b, np.int32(0)
                     value = row0[2 * j + 1] + b
-                    wins = (value > best) | (value != value)          # value != value: NaN wins
+                    wins = (value > best) | (value != value)  # value != value: NaN wins
                     best, at = (value, right) if wins else (best, at)
                     value = row1[2 * j] + b
                     wins = (value > best) | (value != value)
@@ -101,7 +101,7 @@ def merge_2x2(wide, o, first, last, plane_len, bias, floor, y):
             start = n * plane_len + i * w
             for a in range(2):
                 row = y[n, c, 2 * i + a]
-                even, odd = wide[o + 2 * a, start:start + w], wide[o + 2 * a + 1, start:start + w]
+                even, odd = wide[o + 2 * a, start : start + w], wide[o + 2 * a + 1, start : start + w]
                 for j in range(w):
                     e, d = even[j] + bc, odd[j] + bc
                     row[2 * j] = e if not e <= floor else floor

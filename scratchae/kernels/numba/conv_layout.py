@@ -62,7 +62,7 @@ def image_groups(n_img, plane_len):
     wanted = -(-n_img * plane_len // GROUP_PIXELS)
     n_groups = min(n_img, max(2, wanted + wanted % 2))
     starts = np.array([round(i * n_img / n_groups) for i in range(n_groups + 1)] if n_img else [0], np.int64)
-    starts.flags.writeable = False                                          # shared by every call
+    starts.flags.writeable = False  # shared by every call
     return starts
 
 
@@ -136,6 +136,7 @@ def splits_in_kernel(h, w, sh, sw, ph, pw):
 # the group's multiply-adds (a group's loops read its own images only); to_phases calls it for the whole
 # batch, on one thread, when a weight gradient finds no split to reuse.
 
+
 @njit(cache=True, nogil=True)
 def split_group(x, first, last, sh, sw, ph, pw, phases):
     """phases[c, a * s_w + b, n * L + i * W_q + j] = x[n, c, s_h i + a - p_h, s_w j + b - p_w] for the
@@ -159,7 +160,7 @@ def pad_group(x, first, last, ph, pw, plane_len, wq, planes):
         for c in range(n_ch):
             for i in range(h):
                 start = n * plane_len + (ph + i) * wq + pw
-                src, dst = x[n, c, i], planes[c, 0, start:start + w]
+                src, dst = x[n, c, i], planes[c, 0, start : start + w]
                 for j in range(w):
                     dst[j] = src[j]
 
@@ -175,7 +176,7 @@ def _split_2x2_group(x, first, last, plane_len, wq, phases):
                 start = n * plane_len + i * wq
                 for a in range(2):
                     row = x[n, c, 2 * i + a]
-                    even, odd = phases[c, 2 * a, start:start + wq], phases[c, 2 * a + 1, start:start + wq]
+                    even, odd = phases[c, 2 * a, start : start + wq], phases[c, 2 * a + 1, start : start + wq]
                     for j in range(wq):
                         even[j] = row[2 * j]
                         odd[j] = row[2 * j + 1]
@@ -194,7 +195,7 @@ def split_any(x, sh, sw, ph, pw, phases):
                     for i in range(hq):
                         r = sh * i + a - ph
                         start = n * hq * wq + i * wq
-                        row = phases[c, a * sw + b, start:start + wq]
+                        row = phases[c, a * sw + b, start : start + wq]
                         for j in range(wq):
                             q = sw * j + b - pw
                             row[j] = x[n, c, r, q] if 0 <= r < h and 0 <= q < w else 0
@@ -252,7 +253,7 @@ def tap_table(kh, kw, sh, sw, dh, dw, wq):
     """
     u, v = np.meshgrid(np.arange(kh) * dh, np.arange(kw) * dw, indexing="ij")
     tap_phase, tap_offset = (u % sh) * sw + v % sw, (u // sh) * wq + v // sw
-    tap_phase.flags.writeable = tap_offset.flags.writeable = False          # shared by every call
+    tap_phase.flags.writeable = tap_offset.flags.writeable = False  # shared by every call
     return tap_phase, tap_offset
 
 
@@ -268,9 +269,11 @@ def flat_taps(c_in, kh, kw, sh, sw, dh, dw, wq):
     weight :func:`padded_weights` makes zero too."""
     tap_phase, tap_offset = tap_table(kh, kw, sh, sw, dh, dw, wq)
     extra = (-c_in * kh * kw) % 3
-    flat = (np.concatenate([np.repeat(np.arange(c_in), kh * kw), np.full(extra, c_in)]),
-            np.concatenate([np.tile(tap_phase.ravel(), c_in), np.zeros(extra, np.int64)]),
-            np.concatenate([np.tile(tap_offset.ravel(), c_in), np.zeros(extra, np.int64)]))
+    flat = (
+        np.concatenate([np.repeat(np.arange(c_in), kh * kw), np.full(extra, c_in)]),
+        np.concatenate([np.tile(tap_phase.ravel(), c_in), np.zeros(extra, np.int64)]),
+        np.concatenate([np.tile(tap_offset.ravel(), c_in), np.zeros(extra, np.int64)]),
+    )
     for array in flat:
         array.flags.writeable = False
     return flat
@@ -292,14 +295,15 @@ def weight_matrix(purpose, weights, n_cols):
 class Plan(NamedTuple):
     """A convolution's layout on the phase planes, worked out once for each shape and geometry
     (:func:`conv_plan`): what the entry points of :mod:`.conv2d` pass to the kernels."""
+
     stride: tuple
     padding: tuple
-    hq: int                     # rows and columns of a phase plane
+    hq: int  # rows and columns of a phase plane
     wq: int
-    out_hw: tuple               # the output (H_out, W_out), on the phase grid
-    taps: tuple                 # (tap_channel, tap_phase, tap_offset), rounded up to three
-    groups: np.ndarray          # the groups of images (:func:`image_groups`)
-    split_in_kernel: bool       # whether the kernel splits the input itself (:func:`splits_in_kernel`)
+    out_hw: tuple  # the output (H_out, W_out), on the phase grid
+    taps: tuple  # (tap_channel, tap_phase, tap_offset), rounded up to three
+    groups: np.ndarray  # the groups of images (:func:`image_groups`)
+    split_in_kernel: bool  # whether the kernel splits the input itself (:func:`splits_in_kernel`)
 
     @property
     def plane_len(self):
@@ -318,5 +322,13 @@ def conv_plan(x_shape, kernel_hw, stride, padding, dilation):
     (n_img, n_ch, h, w), (kh, kw), (sh, sw), (ph, pw), (dh, dw) = x_shape, kernel_hw, stride, padding, dilation
     hq, wq = phase_geometry(h, w, sh, sw, ph, pw)
     out_hw = ((h + 2 * ph - dh * (kh - 1) - 1) // sh + 1, (w + 2 * pw - dw * (kw - 1) - 1) // sw + 1)
-    return Plan(stride, padding, hq, wq, out_hw, flat_taps(n_ch, kh, kw, sh, sw, dh, dw, wq),
-                image_groups(n_img, hq * wq), splits_in_kernel(h, w, sh, sw, ph, pw))
+    return Plan(
+        stride,
+        padding,
+        hq,
+        wq,
+        out_hw,
+        flat_taps(n_ch, kh, kw, sh, sw, dh, dw, wq),
+        image_groups(n_img, hq * wq),
+        splits_in_kernel(h, w, sh, sw, ph, pw),
+    )

@@ -48,9 +48,9 @@ def forward_planes4(acc, w, phases, tap_channel, tap_phase, tap_offset, start, l
         acc0[t] = acc1[t] = acc2[t] = acc3[t] = 0
     for k in range(0, w.shape[1], 3):
         a, b, c = start + tap_offset[k], start + tap_offset[k + 1], start + tap_offset[k + 2]
-        s0 = phases[tap_channel[k], tap_phase[k], a:a + length]
-        s1 = phases[tap_channel[k + 1], tap_phase[k + 1], b:b + length]
-        s2 = phases[tap_channel[k + 2], tap_phase[k + 2], c:c + length]
+        s0 = phases[tap_channel[k], tap_phase[k], a : a + length]
+        s1 = phases[tap_channel[k + 1], tap_phase[k + 1], b : b + length]
+        s2 = phases[tap_channel[k + 2], tap_phase[k + 2], c : c + length]
         w00, w01, w02 = w[0, k], w[0, k + 1], w[0, k + 2]
         w10, w11, w12 = w[1, k], w[1, k + 1], w[1, k + 2]
         w20, w21, w22 = w[2, k], w[2, k + 1], w[2, k + 2]
@@ -67,14 +67,14 @@ def forward_planes4(acc, w, phases, tap_channel, tap_phase, tap_offset, start, l
 def forward_plane(acc, w, phases, tap_channel, tap_phase, tap_offset, start, length):
     """:func:`forward_planes4` for one plane: acc[start + t] = sum over taps k of w[k] * phases[c_k,
     phase_k, start + offset_k + t], three taps per pass."""
-    out = acc[start:start + length]
+    out = acc[start : start + length]
     for t in range(length):
         out[t] = 0
     for k in range(0, w.size, 3):
         a, b, c = start + tap_offset[k], start + tap_offset[k + 1], start + tap_offset[k + 2]
-        s0 = phases[tap_channel[k], tap_phase[k], a:a + length]
-        s1 = phases[tap_channel[k + 1], tap_phase[k + 1], b:b + length]
-        s2 = phases[tap_channel[k + 2], tap_phase[k + 2], c:c + length]
+        s0 = phases[tap_channel[k], tap_phase[k], a : a + length]
+        s1 = phases[tap_channel[k + 1], tap_phase[k + 1], b : b + length]
+        s2 = phases[tap_channel[k + 2], tap_phase[k + 2], c : c + length]
         w0, w1, w2 = w[k], w[k + 1], w[k + 2]
         for t in range(length):
             out[t] += w0 * s0[t] + w1 * s1[t] + w2 * s2[t]
@@ -90,9 +90,9 @@ def _weight_grad_rows4(grad_w, g, o, phases, tap_channel, tap_phase, tap_offset,
     zero = g.dtype.type(0)
     for k in range(0, grad_w.shape[1], 3):
         a, b, c = start + tap_offset[k], start + tap_offset[k + 1], start + tap_offset[k + 2]
-        s0 = phases[tap_channel[k], tap_phase[k], a:a + length]
-        s1 = phases[tap_channel[k + 1], tap_phase[k + 1], b:b + length]
-        s2 = phases[tap_channel[k + 2], tap_phase[k + 2], c:c + length]
+        s0 = phases[tap_channel[k], tap_phase[k], a : a + length]
+        s1 = phases[tap_channel[k + 1], tap_phase[k + 1], b : b + length]
+        s2 = phases[tap_channel[k + 2], tap_phase[k + 2], c : c + length]
         a0 = a1 = a2 = b0 = b1 = b2 = c0 = c1 = c2 = d0 = d1 = d2 = zero
         for t in range(length):
             x0, x1, x2 = s0[t], s1[t], s2[t]
@@ -121,13 +121,13 @@ def _weight_grad_rows4(grad_w, g, o, phases, tap_channel, tap_phase, tap_offset,
 @njit(cache=True, nogil=True, fastmath=FASTMATH)
 def _weight_grad_row(grad_w, g, o, phases, tap_channel, tap_phase, tap_offset, start, length):
     """:func:`_weight_grad_rows4` for the one row o: grad_w[k] += g[o, start:...] . (tap k's slice)."""
-    gy = g[o, start:start + length]
+    gy = g[o, start : start + length]
     zero = g.dtype.type(0)
     for k in range(0, grad_w.size, 3):
         a, b, c = start + tap_offset[k], start + tap_offset[k + 1], start + tap_offset[k + 2]
-        s0 = phases[tap_channel[k], tap_phase[k], a:a + length]
-        s1 = phases[tap_channel[k + 1], tap_phase[k + 1], b:b + length]
-        s2 = phases[tap_channel[k + 2], tap_phase[k + 2], c:c + length]
+        s0 = phases[tap_channel[k], tap_phase[k], a : a + length]
+        s1 = phases[tap_channel[k + 1], tap_phase[k + 1], b : b + length]
+        s2 = phases[tap_channel[k + 2], tap_phase[k + 2], c : c + length]
         d0 = d1 = d2 = zero
         for t in range(length):
             u = gy[t]
@@ -144,7 +144,7 @@ def weight_grad_rows(grad_w, g, phases, tap_channel, tap_phase, tap_offset, star
     c_out = g.shape[0]
     fours = c_out - c_out % 4
     for o in range(0, fours, 4):
-        _weight_grad_rows4(grad_w[o:o + 4], g, o, phases, tap_channel, tap_phase, tap_offset, start, length)
+        _weight_grad_rows4(grad_w[o : o + 4], g, o, phases, tap_channel, tap_phase, tap_offset, start, length)
     for o in range(fours, c_out):
         _weight_grad_row(grad_w[o], g, o, phases, tap_channel, tap_phase, tap_offset, start, length)
 
@@ -154,8 +154,8 @@ def scatter_planes4(grad_phases, c, p, offset, w, g, start, length):
     """grad_phases[c + i, p, start + offset + t] += sum over o of w[o, i] * g[o, start + t] for the four
     input channels c .. c + 3 (w: C_out x 4, C_out a multiple of three), three output channels per pass."""
     first, stop = start + offset, start + length
-    dst0, dst1 = grad_phases[c, p, first:first + length], grad_phases[c + 1, p, first:first + length]
-    dst2, dst3 = grad_phases[c + 2, p, first:first + length], grad_phases[c + 3, p, first:first + length]
+    dst0, dst1 = grad_phases[c, p, first : first + length], grad_phases[c + 1, p, first : first + length]
+    dst2, dst3 = grad_phases[c + 2, p, first : first + length], grad_phases[c + 3, p, first : first + length]
     for o in range(0, w.shape[0], 3):
         s0, s1, s2 = g[o, start:stop], g[o + 1, start:stop], g[o + 2, start:stop]
         w00, w01, w02 = w[o, 0], w[o + 1, 0], w[o + 2, 0]
@@ -173,7 +173,7 @@ def scatter_planes4(grad_phases, c, p, offset, w, g, start, length):
 @njit(cache=True, nogil=True, fastmath=FASTMATH)
 def scatter_plane(grad_phases, c, p, offset, w, g, start, length):
     """:func:`scatter_planes4` into the one input channel c (w: C_out weights)."""
-    dst = grad_phases[c, p, start + offset:start + offset + length]
+    dst = grad_phases[c, p, start + offset : start + offset + length]
     stop = start + length
     for o in range(0, w.size, 3):
         s0, s1, s2 = g[o, start:stop], g[o + 1, start:stop], g[o + 2, start:stop]

@@ -46,9 +46,13 @@ def relu_grad_groups(grad_y, y, indices, groups, g, sums):
             sums[k, c] = 0
         for n in range(groups[k], groups[k + 1]):
             for c in range(n_ch):
-                sums[k, c] += relu_grad_plane(grad_y[n, c].reshape(-1), y[n, c].reshape(-1), indices.size > 0,
-                                              indices[n, c].reshape(-1) if indices.size > 0 else indices.reshape(-1),
-                                              g[n, c].reshape(-1))
+                sums[k, c] += relu_grad_plane(
+                    grad_y[n, c].reshape(-1),
+                    y[n, c].reshape(-1),
+                    indices.size > 0,
+                    indices[n, c].reshape(-1) if indices.size > 0 else indices.reshape(-1),
+                    g[n, c].reshape(-1),
+                )
 
 
 @njit(cache=True, nogil=True, fastmath=FASTMATH)

@@ -46,7 +46,7 @@ def maxpool2d_forward_2x2(x, y, indices):
     instead of branches, and positions are int32: then LLVM vectorizes the loop over windows (branches,
     or 64-bit positions next to 32-bit floats, keep it scalar).
     """
-    n_img, n_ch, h, w = x.shape
+    n_img, n_ch, _, w = x.shape
     ho, wo = y.shape[2:]
     right, below, diagonal = np.int32(1), np.int32(w), np.int32(w + 1)
     for n in prange(n_img):
