@@ -61,7 +61,7 @@ for layer in ("conv1", "conv2"):  # the same seed, the same encoder
 # - **output**: the reconstructions of the test images (after the sigmoid), one score per image;
 # - **residual**: the reconstruction minus the image (where a faint grid over a good reconstruction shows);
 # - **hidden**: the decoder's hidden feature maps, 16 channels of 14x14 after its first upsampling layer
-#   and ReLU (`relu3` after `t_conv1`; `relu4` after `up1` and `conv4`), one score per map that is not
+#   and ReLU (the output of `t_conv1` and of `conv4`, each with its ReLU), one score per map that is not
 #   constant (a channel the ReLU switched off for an image has no pattern to measure);
 # - **gradient**: dL/d(images) of the training loss (mean squared error against the images themselves),
 #   the gradient that reaches the images through the decoder and the encoder, one score per image;
@@ -73,7 +73,7 @@ for layer in ("conv1", "conv2"):  # the same seed, the same encoder
 
 # %%
 criterion = MSELoss()
-HIDDEN = {"conv": models["conv"].relu3, "upsample": models["upsample"].relu4}
+HIDDEN = {"conv": models["conv"].t_conv1, "upsample": models["upsample"].conv4}  # both end with a ReLU
 
 
 def measure(name, model) -> dict:
