@@ -22,6 +22,8 @@ import numpy as np
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
 
+import torch_first  # noqa: F401  (PyTorch before scratchae: see torch_first.py)
+
 from scratchae import kernels, nn
 
 # (model, name, constructor arguments, input shape without the batch): the layers of the course's models

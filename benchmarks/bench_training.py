@@ -386,9 +386,14 @@ def machine() -> list[str]:
     import numba
 
     cpu = platform.processor() or "unknown CPU"
+    simd = ""
     try:
         with open("/proc/cpuinfo") as f:
-            cpu = next(line.split(":", 1)[1].strip() for line in f if line.startswith("model name"))
+            info = f.read().splitlines()
+        cpu = next(line.split(":", 1)[1].strip() for line in info if line.startswith("model name"))
+        flags = set(next(line.split(":", 1)[1] for line in info if line.startswith("flags")).split())
+        # the widest vectors Numba can compile for: the same "AMD EPYC" can be twice as fast with AVX-512
+        simd = next((f", {name}" for flag, name in [("avx512f", "AVX-512"), ("avx2", "AVX2")] if flag in flags), "")
     except (OSError, StopIteration):
         pass
     blas = "unknown BLAS"
@@ -398,7 +403,7 @@ def machine() -> list[str]:
     except Exception:  # noqa: BLE001 - only a description
         pass
     lines = [
-        f"- CPU: {cpu}, {os.cpu_count()} logical CPUs ({platform.machine()}, {platform.system()})",
+        f"- CPU: {cpu}{simd}, {os.cpu_count()} logical CPUs ({platform.machine()}, {platform.system()})",
         f"- Python {platform.python_version()}, NumPy {np.__version__} ({blas}), Numba {numba.__version__}",
     ]
     try:
@@ -491,8 +496,9 @@ def main() -> None:
     parser.add_argument("--child", choices=["scratchae", "torch", "throughput"], help=argparse.SUPPRESS)
     parser.add_argument("--child-batch", type=int, default=20, help=argparse.SUPPRESS)
     args = parser.parse_args()
-    if args.child:
+    if args.child:  # times its own imports (the PyTorch child imports torch before scratchae)
         return child(args)
+    import torch_first  # noqa: F401  (PyTorch before scratchae: see torch_first.py)
 
     with_torch = not args.no_torch
     from scratchae import memory
@@ -554,7 +560,9 @@ def main() -> None:
         "over rounds, the ratio is the median of the per-round ratios (> 1: scratchae is faster). "
         "The last column compares with the PyTorch figures the project measured earlier on its "
         "2-core machine (one epoch through a DataLoader, 2 threads), which include data loading: "
-        "context only; the same-run ratio is the comparison.",
+        "context only; the same-run ratio is the comparison. PyTorch is imported before scratchae, "
+        "so that each runs on its own OpenMP library (benchmarks/torch_first.py; RESULTS.md before "
+        "2026-12-02 did not, and slowed PyTorch down).",
         "",
         *throughput_table(results, with_torch),
         "",

@@ -26,7 +26,9 @@ import numpy as np
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
-sys.path[:0] = [ROOT, os.path.join(ROOT, "tests")]
+sys.path[:0] = [ROOT, HERE, os.path.join(ROOT, "tests")]
+
+import torch_first  # noqa: E402, F401  (PyTorch before scratchae: see torch_first.py)
 
 
 def scratchae_run(seed: int, epochs: int, train, test) -> tuple[dict, object]:

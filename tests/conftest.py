@@ -1,7 +1,14 @@
 """Shared fixtures: a seeded generator, PyTorch (skipped when it is not installed), and the kernel backends."""
 
+import contextlib
+
 import numpy as np
 import pytest
+
+# PyTorch, where installed, before scratchae's kernels load: else the twin tests run it several times
+# slower (benchmarks/torch_first.py says why).
+with contextlib.suppress(ImportError):
+    import torch as _torch  # noqa: F401
 
 from scratchae import kernels
 
