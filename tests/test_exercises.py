@@ -25,6 +25,7 @@ TEACHING_ORDER = [
     "conv_transpose_adjoint",
     "upsample_backward",
     "max_pool_backward",
+    "batch_norm",
     "autoencoder",
 ]
 
@@ -220,6 +221,32 @@ def test_the_mutator_changes_one_thing_at_a_time():
             "(size - 1) * stride + span - 2 * padding",
             "hint: output_padding is missing",
         ),
+        (
+            "batch_norm",
+            "var = ((x - mean) ** 2).mean(axis=AXES, keepdims=True)",
+            "var = x.var(axis=AXES, ddof=1, keepdims=True)",
+            "the variance is divided by m - 1",
+        ),
+        ("batch_norm", "/ np.sqrt(var + eps)", "/ (np.sqrt(var) + eps)", "eps goes inside the square root"),
+        (
+            "batch_norm",
+            "grad_x = s / m * (m * d - through_mean - x_hat * through_var)",
+            "grad_x = d * s",
+            "with the mean and the variance held constant",
+        ),
+        (
+            "batch_norm",
+            "m * d - through_mean - x_hat * through_var",
+            "m * d - through_mean",
+            "the path through the variance is missing",
+        ),
+        (
+            "batch_norm",
+            "m * d - through_mean - x_hat * through_var",
+            "m * d - x_hat * through_var",
+            "the path through the mean is missing",
+        ),
+        ("batch_norm", "(grad_y * x_hat).sum(axis=AXES)", "(grad_y * x).sum(axis=AXES)", "dy/dgamma = x_hat, not x"),
         (
             "autoencoder",
             "model.params[name] -= lr * grad",

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from . import (
     autoencoder,
+    batch_norm,
     conv2d,
     conv2d_input_grad,
     conv2d_weight_grad,
@@ -44,6 +45,7 @@ EXERCISES: tuple[Exercise, ...] = (
     conv_transpose_adjoint.EXERCISE,
     upsample_backward.EXERCISE,
     max_pool_backward.EXERCISE,
+    batch_norm.EXERCISE,
     autoencoder.EXERCISE,
 )
 
