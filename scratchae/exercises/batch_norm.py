@@ -97,8 +97,9 @@ def grade(learner) -> str:
     rng = np.random.default_rng(7)
     for number, (shape, eps) in enumerate(SHAPES, 1):
         layer = nn.BatchNorm2d(shape[1], eps=eps, dtype=np.float64)
-        layer.weight.data[...] = rng.uniform(0.5, 2.0, shape[1]) * rng.choice([-1, 1], shape[1])
-        layer.bias.data[...] = rng.standard_normal(shape[1])
+        gamma, beta = layer.parameters()  # weight and bias, PyTorch's order
+        gamma.data[...] = rng.uniform(0.5, 2.0, shape[1]) * rng.choice([-1, 1], shape[1])
+        beta.data[...] = rng.standard_normal(shape[1])
         x = rng.uniform(0.5, 3.0) * rng.standard_normal(shape) + rng.standard_normal()
         with case(number, len(SHAPES), f"x {shape}, gamma and beta ({shape[1]},), eps {eps:g}"):
             check_one(learner, layer, x, random_upstream(rng, shape))
