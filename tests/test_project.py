@@ -1,7 +1,10 @@
-"""The project's promises about itself: the README's commands, CI, and no torch in the library."""
+"""The project's promises about itself: the README's commands, CI, no torch in the library, and PyTorch
+imported first wherever it is timed."""
 
 import pathlib
 import re
+
+import pytest
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 
@@ -77,3 +80,31 @@ def test_no_string_keyed_lookup_between_a_layer_and_its_math():
 def test_every_library_file_can_be_read_in_one_sitting():
     long = {str(p.relative_to(ROOT)): n for p in LIBRARY if (n := len(p.read_text().splitlines())) > 400}
     assert long == {}
+
+
+def _imported_before(first: str, then: str, modules) -> bool:
+    names = list(modules)  # sys.modules keeps the order in which modules were imported
+    return first in names and then in names and names.index(first) < names.index(then)
+
+
+def test_the_tests_run_pytorch_on_its_own_openmp_library(torch):
+    """conftest.py imports torch before scratchae starts Numba's OpenMP threads (benchmarks/torch_first.py
+    says why: else PyTorch runs on the system's libgomp, several times slower)."""
+    import sys
+
+    openmp = "numba.np.ufunc.omppool"  # loads libgomp.so.1
+    assert openmp not in sys.modules or _imported_before("torch", openmp, sys.modules)
+
+
+@pytest.mark.parametrize("script", ["bench_layers", "vae_vs_torch"])
+def test_benchmarks_import_pytorch_before_scratchae(torch, script):
+    import json
+    import subprocess
+    import sys
+
+    code = f"import json, sys; sys.path.insert(0, 'benchmarks'); import {script}; print(json.dumps(list(sys.modules)))"
+    modules = json.loads(
+        subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True).stdout
+    )
+    assert "torch" in modules  # on import, before anything of scratchae that main() may load later
+    assert _imported_before("torch", "scratchae", modules) or "scratchae" not in modules
