@@ -8,6 +8,7 @@ import os
 from .. import manual_seed
 from ..models import MODELS, VariationalAutoencoder, build
 from ..training import Trainer, load_checkpoint
+from ..training.compile_ahead import CompileAhead
 from ..training.parts import parts_text
 from .common import (
     BATCH_SIZES,
@@ -154,7 +155,8 @@ def run(args) -> int:
         f"batch size {trainer.batch_size}, {epochs} epoch{'s' if epochs != 1 else ''}; checkpoints in {out}; "
         f"loss: {loss_name(trainer.model)}"
     )
-    history = trainer.fit(train, test, epochs)
+    with CompileAhead([args.model]):  # on a first run, a second process compiles kernels too
+        history = trainer.fit(train, test, epochs)
     if not os.path.exists(checkpoint):  # nothing to train (--epochs 0): still write one
         trainer.save(checkpoint)
     with open(os.path.join(out, "history.json"), "w") as f:

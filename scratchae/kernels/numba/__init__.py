@@ -7,7 +7,8 @@ or float64), so nothing is ever up-cast.
 - ``conv2d`` (with ``conv_layout``, ``conv_loops`` and ``conv_epilogue``): convolution, its two
   gradients and the transposed convolution, on phase planes of a batch of images laid side by side;
 - ``fused``: a convolution and the ReLU (and 2x2 max pooling) after it, in one pass;
-- ``maxpool2d``, ``upsample``, ``activations``, ``adam``: one pass each;
+- ``maxpool2d``, ``upsample``, ``activations``, ``adam``: one pass each (``exp``: the float32
+  exponential of the sigmoid, in a loop that vectorizes);
 - ``workspace``: scratch arrays reused from one call to the next.
 
 Threads: the convolution, pooling, upsampling and (on image batches) ReLU kernels are ``parallel=True``

@@ -2,22 +2,25 @@
 :mod:`scratchae.kernels.reference.activations`.
 
 One pass writes both the ReLU's output and its mask (NumPy needs two). The sigmoid computes one
-exponential where the NumPy version computes two (still with NumPy's vectorized exp), and its backward
-is one pass instead of three.
+exponential where the NumPy version computes two: for float32 with :mod:`.exp`, whose loop LLVM
+vectorizes (NumPy's float32 exp does not, on CPUs without AVX-512), for float64 with NumPy's. Its
+backward is one pass instead of three.
 
 For the ReLU, a batch of images (4-D, what the convolution layers output) of at least
 :data:`PARALLEL_SIZE` elements is shared out to threads image by image, as the convolution kernels are.
 Smaller ones run on one thread, where handing work to the other core costs more than it saves. So does
 anything else, e.g. the (N, features) outputs of Linear layers: there the neighbours are BLAS matrix
 products, and OpenMP threads alternating with OpenBLAS's threads fight over the cores. The sigmoid runs
-on one thread: its NumPy exponential does anyway, and the course's models apply it to one channel, too
-little to gain what a parallel kernel costs to compile (see docs/performance.md).
+on one thread: the course's models apply it to one channel, too little to gain what a parallel kernel
+costs to compile (see docs/performance.md).
 """
 
 from __future__ import annotations
 
 import numpy as np
 from numba import njit, prange
+
+from .exp import HALF, LOWEST, ONE, exp_parts
 
 
 @njit(cache=True, nogil=True)
@@ -56,6 +59,29 @@ def sigmoid_from_exp_flat(x, e, y):
     one = x.dtype.type(1)
     for i in range(x.size):
         y[i] = (e[i] if x[i] < 0 else one) / (one + e[i])
+
+
+@njit(cache=True, nogil=True, error_model="numpy", fastmath={"contract"})  # fused multiply-adds only
+def sigmoid_float32_flat(x, y, scale_bits):
+    """y = e^{min(x, 0)} / (1 + e^{-|x|}) for float32, with e^{-|x|} = e^r 2^n from :func:`.exp.exp_parts`
+    in two vectorized passes: e^r into y and the bits of 2^n into ``scale_bits`` (int32, x's size), then
+    their product. Below ``LOWEST`` (e^{-|x|} not a normal float) e^{-|x|} is (e^{-|x|/2})^2, whose
+    square rounds into the subnormals as the exact value does, and 0 beyond."""
+    for i in range(x.size):
+        a = -abs(x[i])
+        if a < LOWEST:
+            a = a * HALF
+        if a < LOWEST:  # (e^LOWEST)^2 is 0 in float32 (and a NaN stays NaN: it is not < LOWEST)
+            a = LOWEST
+        e_r, bits = exp_parts(a)
+        y[i] = e_r
+        scale_bits[i] = bits
+    scale = scale_bits.view(np.float32)
+    for i in range(x.size):
+        e = y[i] * scale[i]
+        if abs(x[i]) > -LOWEST:
+            e = e * e
+        y[i] = (e if x[i] < 0 else ONE) / (ONE + e)
 
 
 @njit(cache=True, nogil=True)
@@ -102,7 +128,11 @@ def relu_backward(grad_y, positive):
 
 def sigmoid(x):
     x = _contiguous(x)
-    # e^{-|x|} by NumPy, whose exp is vectorized (a Numba loop calls a scalar exp: measured 2x slower)
+    if x.dtype == np.float32:  # an exponential of its own that vectorizes (see .exp)
+        y = np.empty_like(x)
+        sigmoid_float32_flat(x.reshape(-1), y.reshape(-1), np.empty(x.size, np.int32))
+        return y
+    # float64: e^{-|x|} by NumPy's exp (a Numba loop calls a scalar exp, no faster)
     e = np.abs(x, out=np.empty_like(x))
     np.negative(e, out=e)
     with np.errstate(under="ignore"):
